@@ -1,0 +1,37 @@
+#pragma once
+
+#include "adminapi.h"
+#include "config/config.h"
+
+#include <QLoggingCategory>
+#include <QObject>
+
+#include <memory>
+
+Q_DECLARE_LOGGING_CATEGORY(lcAdmin)
+
+namespace portico {
+
+// The admin socket: a QLocalServer speaking JSON-RPC 2.0, one object per line. Only the
+// owner (same uid), root, or the configured group may connect (SO_PEERCRED, checked
+// before a byte is read). Lives in the control thread.
+class AdminServer final : public QObject {
+    Q_OBJECT
+    Q_DISABLE_COPY_MOVE(AdminServer)
+public:
+    AdminServer(const Config &config, AdminApi *api, QObject *parent = nullptr);
+    ~AdminServer() override;
+
+    // Creates the directory (0700) and the socket (0600, or 0660 with the admin group).
+    // A stale socket file is replaced; a live daemon on the path is an error.
+    bool listen(QString *error);
+    QString socketPath() const;
+    int clientCount() const;
+    void close();
+
+private:
+    struct Impl;
+    std::unique_ptr<Impl> d;
+};
+
+} // namespace portico

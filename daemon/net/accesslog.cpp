@@ -1,0 +1,24 @@
+#include "accesslog.h"
+
+#include <QJsonDocument>
+#include <QJsonObject>
+
+Q_LOGGING_CATEGORY(lcAccess, "portico.access")
+
+namespace portico {
+
+void AccessLog::write(const AccessRecord &r) {
+    if (!m_enabled)
+        return;
+    const QJsonObject o{{QStringLiteral("client"), r.client},
+                        {QStringLiteral("project"), r.project},
+                        {QStringLiteral("method"), QString::fromLatin1(r.method)},
+                        {QStringLiteral("path"), QString::fromUtf8(r.path.left(2048))},
+                        {QStringLiteral("status"), r.status},
+                        {QStringLiteral("bytes_in"), double(r.bytesIn)},
+                        {QStringLiteral("bytes_out"), double(r.bytesOut)},
+                        {QStringLiteral("duration_ms"), double(r.durationUs) / 1000.0}};
+    qCInfo(lcAccess).noquote() << QJsonDocument(o).toJson(QJsonDocument::Compact);
+}
+
+} // namespace portico

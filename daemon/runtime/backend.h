@@ -1,0 +1,64 @@
+#pragma once
+
+#include "config/config.h"
+#include "manifest.h"
+#include "routing/routetable.h"
+
+#include <QLoggingCategory>
+#include <QObject>
+#include <QStringList>
+
+#include <memory>
+
+Q_DECLARE_LOGGING_CATEGORY(lcRuntime)
+
+namespace portico {
+
+enum class BackendState { Stopped, Starting, Running, Backoff, Crashed, Unhealthy };
+QString backendStateName(BackendState s); // "stopped", "starting", "running", "backoff", "crashed", "unhealthy"
+
+class PortAllocator;
+
+// What every runtime needs from the daemon.
+struct RuntimeContext {
+    const Config *config = nullptr;
+    PortAllocator *ports = nullptr; // free loopback ports for process/deno backends
+    QString logDir;                 // per-project log files: <logDir>/<project>.log
+    QString resourcesDir;           // the deno bootstrap lives here
+};
+
+// A project's backend: what runs behind its routes. Lives in the control thread.
+// Lifecycle: start() -> ready() or failed(reason); stop() -> stopped(). A backend that
+// crashes after ready() is supervised (restarted with backoff) and reports every change
+// through stateChanged(); its target may change on restart (targetChanged()).
+class Backend : public QObject {
+    Q_OBJECT
+public:
+    using QObject::QObject;
+    ~Backend() override = default;
+
+    virtual void start() = 0;
+    virtual void stop() = 0;    // SIGTERM, then SIGKILL after the grace period; emits stopped()
+    virtual void restart() = 0; // stop then start, keeping supervision
+    virtual BackendTarget target() const = 0; // where to send traffic; None when not serving
+    virtual BackendState state() const = 0;
+    virtual QString stateReason() const { return {}; }
+    virtual QStringList logTail(int lines) const { Q_UNUSED(lines); return {}; }
+    virtual qint64 pid() const { return 0; }
+
+Q_SIGNALS:
+    void ready();
+    void failed(const QString &reason);
+    void stateChanged(portico::BackendState state, const QString &reason);
+    void targetChanged();
+    void stopped();
+    void logLine(const QString &line);
+};
+
+// Makes the backend of a manifest. sourceDir is what relative paths (entry, workdir)
+// resolve against. Returns null with *error when it cannot be made (e.g. the dockerfile
+// runtime and no Docker engine answers, a static root that does not exist).
+std::unique_ptr<Backend> createBackend(const Manifest &manifest, const QString &sourceDir,
+                                       const RuntimeContext &context, QString *error);
+
+} // namespace portico

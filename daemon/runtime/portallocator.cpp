@@ -1,0 +1,28 @@
+#include "portallocator.h"
+
+#include <QTcpServer>
+#include <QUdpSocket>
+
+namespace portico {
+
+quint16 PortAllocator::acquire() {
+    const int span = int(m_max) - int(m_min) + 1;
+    for (int i = 0; i < span; ++i) {
+        const quint16 port = m_next;
+        m_next = (m_next >= m_max) ? m_min : quint16(m_next + 1);
+        if (m_taken.contains(port))
+            continue;
+        // A test bind is a plain non-blocking syscall pair; nothing waits.
+        QTcpServer tcp;
+        if (!tcp.listen(QHostAddress::LocalHost, port))
+            continue;
+        QUdpSocket udp;
+        if (!udp.bind(QHostAddress::LocalHost, port))
+            continue;
+        m_taken.insert(port);
+        return port;
+    }
+    return 0;
+}
+
+} // namespace portico

@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# The test command: installs dependencies, builds with tests and runs the whole suite.
+# Exits non-zero on any failure.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+
+installer/deps.sh
+
+build="${PORTICO_BUILD_DIR:-$root/build}"
+cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DPORTICO_BUILD_TESTS=ON >/dev/null
+cmake --build "$build" --parallel "$(nproc)"
+
+# Deno from .tools when it is not on PATH.
+if [[ -x "$root/.tools/deno/node_modules/.bin/deno" ]]; then
+    export PATH="$root/.tools/deno/node_modules/.bin:$PATH"
+fi
+
+cd "$build"
+ctest --output-on-failure --parallel "$(nproc)" --timeout 600 "$@"

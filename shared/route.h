@@ -1,0 +1,44 @@
+#pragma once
+
+#include <QJsonArray>
+#include <QJsonObject>
+#include <QList>
+#include <QString>
+
+namespace portico {
+
+// Live counters of one route, summed over the worker threads when asked.
+struct RouteCounters {
+    quint64 connectionsOpen = 0;
+    quint64 connectionsTotal = 0;
+    quint64 bytesIn = 0;  // visitor -> backend
+    quint64 bytesOut = 0; // backend -> visitor
+    quint64 requests = 0; // HTTP requests, or UDP datagrams from visitors
+    quint64 errors = 0;   // requests answered by the daemon with an error, refused connections
+    QJsonObject toJson() const;
+    static RouteCounters fromJson(const QJsonObject &o);
+    friend bool operator==(const RouteCounters &, const RouteCounters &) = default;
+};
+
+// One row of the routing table. /_api/routes, routes.list, porticoctl routes and the
+// dashboard all render these rows.
+struct RouteInfo {
+    quint16 hostPort = 0;
+    QString protocol;  // http, tcp, udp
+    QString project;   // empty for the ingress row
+    QString backend;   // "127.0.0.1:20001", "static /srv/site", "path-based routing", ...
+    QString path;      // "/<project>/" for ingress routes, empty otherwise
+    QString state;     // active, conflict, draining, starting, backoff, crashed, stopped, unhealthy
+    QString reason;    // why, when the state is not active
+    QString runtime;   // the project's runtime, empty for the ingress row
+    RouteCounters counters;
+
+    QJsonObject toJson() const;
+    static RouteInfo fromJson(const QJsonObject &o);
+    friend bool operator==(const RouteInfo &, const RouteInfo &) = default;
+};
+
+QJsonArray routesToJson(const QList<RouteInfo> &routes);
+QList<RouteInfo> routesFromJson(const QJsonArray &a);
+
+} // namespace portico

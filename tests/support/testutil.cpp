@@ -1,0 +1,48 @@
+#include "testutil.h"
+
+#include <QCryptographicHash>
+#include <QFile>
+#include <QJsonDocument>
+#include <QTcpServer>
+#include <QUdpSocket>
+
+namespace portico::test {
+
+quint16 freePort(bool alsoUdp) {
+    for (int attempt = 0; attempt < 50; ++attempt) {
+        QTcpServer s;
+        if (!s.listen(QHostAddress::LocalHost, 0))
+            continue;
+        const quint16 port = s.serverPort();
+        if (alsoUdp) {
+            QUdpSocket u;
+            if (!u.bind(QHostAddress::LocalHost, port))
+                continue;
+        }
+        return port;
+    }
+    return 0;
+}
+
+QJsonObject parseObject(const QByteArray &json) { return QJsonDocument::fromJson(json).object(); }
+
+QByteArray sha256Hex(const QByteArray &data) {
+    return QCryptographicHash::hash(data, QCryptographicHash::Sha256).toHex();
+}
+
+static qint64 statusField(qint64 pid, const QByteArray &field) {
+    QFile f(QStringLiteral("/proc/%1/status").arg(pid));
+    if (!f.open(QIODevice::ReadOnly))
+        return -1;
+    const QList<QByteArray> lines = f.readAll().split('\n');
+    for (const QByteArray &line : lines) {
+        if (line.startsWith(field + ':'))
+            return line.mid(field.size() + 1).trimmed().split(' ').value(0).toLongLong();
+    }
+    return -1;
+}
+
+qint64 rssKiB(qint64 pid) { return statusField(pid, "VmRSS"); }
+qint64 peakRssKiB(qint64 pid) { return statusField(pid, "VmHWM"); }
+
+} // namespace portico::test
