@@ -19,7 +19,7 @@ struct PeerInfo {
 };
 
 // The outcome of one admin call: a result, or an error with a stable code (see
-// protocol.h), a sentence and details.
+// protocol.h), a sentence and details. (The audit log is kept by the admin server itself.)
 struct ApiResult {
     QJsonValue result;
     int errorCode = 0; // 0: success
@@ -52,7 +52,6 @@ public:
     virtual ApiResult logs(const QString &name, int lines) const = 0;
     virtual QJsonObject stats() const = 0;
     virtual void reload(const PeerInfo &peer, const ApiReply &reply) = 0;
-    virtual QJsonArray audit(int limit) const = 0;
 
 Q_SIGNALS:
     // Every state change a screen would show (kinds in protocol.h event::).

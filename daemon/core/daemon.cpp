@@ -43,6 +43,5 @@ void Daemon::restart(const QString &, const PeerInfo &, const ApiReply &reply) {
 ApiResult Daemon::logs(const QString &, int) const { return {}; }
 QJsonObject Daemon::stats() const { return {}; }
 void Daemon::reload(const PeerInfo &, const ApiReply &reply) { reply(ApiResult::success(true)); }
-QJsonArray Daemon::audit(int) const { return {}; }
 
 } // namespace portico

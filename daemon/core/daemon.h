@@ -45,7 +45,6 @@ public:
     ApiResult logs(const QString &name, int lines) const override;
     QJsonObject stats() const override;
     void reload(const PeerInfo &peer, const ApiReply &reply) override;
-    QJsonArray audit(int limit) const override;
 
 private:
     struct Impl;
