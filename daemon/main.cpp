@@ -8,6 +8,7 @@
 #include <QCoreApplication>
 #include <QFile>
 #include <QFileInfo>
+#include <QJsonDocument>
 #include <QTextStream>
 
 #include <cstdio>
@@ -56,7 +57,9 @@ int main(int argc, char **argv) {
     const QCommandLineOption checkOpt(QStringLiteral("check-manifest"),
                                       QStringLiteral("Validate a manifest offline, print every error, exit 0/1."),
                                       QStringLiteral("FILE"));
-    parser.addOptions({configOpt, portOpt, bindOpt, socketOpt, stateOpt, checkOpt});
+    const QCommandLineOption printOpt(QStringLiteral("print-config"),
+                                      QStringLiteral("Print the effective configuration as JSON and exit."));
+    parser.addOptions({configOpt, portOpt, bindOpt, socketOpt, stateOpt, checkOpt, printOpt});
     parser.process(app);
 
     QTextStream err(stderr);
@@ -92,6 +95,10 @@ int main(int argc, char **argv) {
         return 1;
     }
     config.fillDefaults();
+    if (parser.isSet(printOpt)) {
+        QTextStream(stdout) << QJsonDocument(config.toJson()).toJson(QJsonDocument::Indented);
+        return 0;
+    }
 
     Daemon daemon(config);
     QString error;
