@@ -545,7 +545,8 @@ struct Daemon::Impl {
         projects[name] = std::move(next);
         publish();
         // The old version finishes what it carries before it stops.
-        stopBackendLater(std::move(oldBackend), oldBackend ? config.drainTimeoutMs : 0);
+        const int oldStopDelay = oldBackend ? config.drainTimeoutMs : 0;
+        stopBackendLater(std::move(oldBackend), oldStopDelay);
 
         QJsonObject data{{QStringLiteral("project"), name}, {QStringLiteral("diff"), plan.diff.toJson()}};
         Q_EMIT q->event(QString::fromLatin1(protocol::event::ProjectDeployed), data);
@@ -615,7 +616,8 @@ struct Daemon::Impl {
         }
         publish();
         // In-flight requests on the ingress and draining listeners may still use the backend.
-        stopBackendLater(std::move(p.backend), hasListeners || p.stored.manifest.isPathRouted() ? config.drainTimeoutMs : 0);
+        const int stopDelay = hasListeners || p.stored.manifest.isPathRouted() ? config.drainTimeoutMs : 0;
+        stopBackendLater(std::move(p.backend), stopDelay);
         Q_EMIT q->event(QString::fromLatin1(protocol::event::ProjectUndeployed), {{QStringLiteral("project"), name}});
         reply(ApiResult::success(QJsonObject{{QStringLiteral("project"), name}, {QStringLiteral("undeployed"), true}}));
         done();
@@ -672,8 +674,11 @@ struct Daemon::Impl {
 Daemon::Daemon(const Config &config, QObject *parent) : AdminApi(parent), d(std::make_unique<Impl>(this, config)) {}
 
 Daemon::~Daemon() {
+    // Workers go first: their connections use the access log, the route table and the
+    // listener manager's contexts.
     if (d->listeners)
         d->listeners->closeAll();
+    d->workers.reset();
     for (auto &[name, p] : d->projects) {
         if (p.backend)
             p.backend->stop();
