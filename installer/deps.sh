@@ -12,11 +12,15 @@ BUILD_PKGS=(
     libhttp-parser-dev
 )
 TEST_PKGS=(
-    xvfb xauth socat netcat-openbsd procps python3 nodejs npm
+    xvfb xauth socat netcat-openbsd procps python3
 )
 BENCH_PKGS=(haproxy nginx-light wrk)
 
 want=("${BUILD_PKGS[@]}" "${TEST_PKGS[@]}")
+# npm (for Deno) may come with a nodejs that is not Debian's; only ask apt when it is missing.
+if ! command -v npm >/dev/null 2>&1; then
+    want+=(npm)
+fi
 if [[ "${1:-}" == "--bench" ]]; then
     want+=("${BENCH_PKGS[@]}")
 fi
