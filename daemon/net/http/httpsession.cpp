@@ -138,6 +138,14 @@ struct ParserCallbacks {
             x->m_headError = hosts ? "repeated Host header" : "missing Host header";
             return -1;
         }
+        for (const auto &h : std::as_const(r.headers)) {
+            if (!isToken(h.first)) {
+                // "Content-Length : 5" and friends: a backend may read them differently.
+                x->m_headErrorStatus = 400;
+                x->m_headError = "invalid header field name";
+                return -1;
+            }
+        }
         const QList<QByteArray> tokens = connectionTokens(r.headers);
         r.upgrade = tokens.contains("upgrade") && !headerValue(r.headers, "upgrade").isEmpty();
         x->m_headDone = true;
@@ -524,8 +532,10 @@ void HttpSession::dispatchRequest() {
             return;
         }
         attachProjectStats(route->ingressStats);
-        if (m_projStats)
+        if (m_projStats) {
             m_projStats->addRequest();
+            m_projStats->addIn(m_exBytesIn); // the head was read before the project was known
+        }
         if (slash < 0) {
             const QByteArray location = '/' + segment + '/' + query;
             replyJson(308, QJsonDocument(QJsonObject{{QStringLiteral("location"), QString::fromUtf8(location)}})

@@ -1,5 +1,7 @@
 #include "httpwire.h"
 
+#include <cstring>
+
 namespace portico::http {
 
 namespace {
@@ -156,6 +158,17 @@ QByteArray forwardedFor(const Headers &headers, const QByteArray &clientAddress)
     if (!out.isEmpty())
         out += ", ";
     return out + clientAddress;
+}
+
+bool isToken(const QByteArray &s) {
+    if (s.isEmpty())
+        return false;
+    for (char c : s) {
+        const bool alnum = (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+        if (!alnum && !std::strchr("!#$%&'*+-.^_`|~", c))
+            return false;
+    }
+    return true;
 }
 
 QByteArray headerValue(const Headers &headers, const QByteArray &lowerName) {

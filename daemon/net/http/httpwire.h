@@ -42,6 +42,9 @@ QByteArray rewriteLocation(const QByteArray &location, const QByteArray &prefix)
 // The X-Forwarded-For value: every existing value (in order), then the client address.
 QByteArray forwardedFor(const Headers &headers, const QByteArray &clientAddress);
 
+// RFC 9110 token (header field names, methods).
+bool isToken(const QByteArray &s);
+
 QByteArray headerValue(const Headers &headers, const QByteArray &lowerName);
 
 } // namespace portico::http
