@@ -32,6 +32,7 @@ QList<QByteArray> HttpTestResponse::headerNames() const {
 }
 
 bool HttpTestClient::connectTo(quint16 port, int timeoutMs) {
+    m_s.setReadBufferSize(1024 * 1024); // the client buffers little, so RSS growth is the proxy's
     m_s.connectToHost(QHostAddress::LocalHost, port);
     return m_s.waitForConnected(timeoutMs);
 }
