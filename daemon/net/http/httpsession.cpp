@@ -837,7 +837,12 @@ void HttpSession::connectBackend(bool allowPooled) {
         link = new BackendLink(m_target, std::max<qint64>(m_cfg.relayBufferBytes, kReadChunk), this);
     m_backend = link;
     connect(link, &BackendLink::connected, this, &HttpSession::onBackendConnected);
-    connect(link, &BackendLink::readyRead, this, &HttpSession::pumpResponse);
+    connect(link, &BackendLink::readyRead, this, [this] {
+        if (m_phase == Phase::Tunnel)
+            pumpTunnel();
+        else
+            pumpResponse();
+    });
     connect(link, &BackendLink::bytesWritten, this, &HttpSession::onBackendBytesWritten);
     connect(link, &BackendLink::closed, this, &HttpSession::onBackendClosed);
     if (link->isConnected()) {
