@@ -5,6 +5,7 @@
 #include "httpharness.h"
 #include "testutil.h"
 
+#include <QDir>
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
@@ -75,7 +76,15 @@ private Q_SLOTS:
         m_proxy = std::make_unique<HttpProxyHarness>(testConfig(), QString(), true);
         m_closedPort = freePort();
         BackendTarget none;
+        BackendTarget unix;
+        unix.kind = BackendTarget::Kind::Unix;
+        unix.unixPath = m_backend->unixPath();
+        BackendTarget site;
+        site.kind = BackendTarget::Kind::Static;
+        site.staticRoot = QDir::tempPath();
         m_proxy->publish({{QStringLiteral("app"), HttpProxyHarness::tcp(m_backend->port())},
+                          {QStringLiteral("sock"), unix},
+                          {QStringLiteral("site"), site},
                           {QStringLiteral("hidden"), HttpProxyHarness::tcp(m_backend->port()), false},
                           {QStringLiteral("down"), HttpProxyHarness::tcp(m_closedPort)},
                           {QStringLiteral("starting"), none, true, QStringLiteral("starting"),
@@ -126,7 +135,7 @@ private Q_SLOTS:
         QStringList names;
         for (const QJsonValue &v : a)
             names.append(v.toObject().value(QStringLiteral("project")).toString());
-        QCOMPARE(names, (QStringList{"app", "down", "starting"}));
+        QCOMPARE(names, (QStringList{"app", "down", "site", "sock", "starting"}));
         QCOMPARE(a.at(0).toObject().value(QStringLiteral("path")).toString(), QStringLiteral("/app/"));
     }
 
@@ -135,7 +144,7 @@ private Q_SLOTS:
         QCOMPARE(r.status, 200);
         QCOMPARE(r.header("content-type"), QByteArray("application/json"));
         const QJsonArray rows = QJsonDocument::fromJson(r.body).array();
-        QCOMPARE(rows.size(), 4); // ingress + app, down, starting (hidden is not path-routed)
+        QCOMPARE(rows.size(), 6); // ingress + app, sock, site, down, starting (hidden is not path-routed)
         const QJsonObject ingress = rows.at(0).toObject();
         QCOMPARE(ingress.value(QStringLiteral("host_port")).toInt(), int(m_proxy->port()));
         QCOMPARE(ingress.value(QStringLiteral("protocol")).toString(), QStringLiteral("http"));
@@ -485,6 +494,16 @@ private Q_SLOTS:
         QVERIFY2(clock.elapsed() >= 900 && clock.elapsed() < 2500, qPrintable(QString::number(clock.elapsed())));
     }
 
+    void stalledRequestBody() {
+        HttpTestClient c;
+        QVERIFY(c.connectTo(m_proxy->port()));
+        QVERIFY(c.send("POST /app/echo HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\nonly ten.."));
+        const HttpTestResponse r = c.read(false, 5000);
+        QVERIFY2(r.ok, qPrintable(r.error));
+        QCOMPARE(r.status, 408);
+        QVERIFY(c.waitClosed(3000));
+    }
+
     void keepAliveIdleTimeout() {
         HttpTestClient c;
         QVERIFY(c.connectTo(m_proxy->port()));
@@ -542,6 +561,29 @@ private Q_SLOTS:
         r = c.read();
         QCOMPARE(r.status, 404);
         QCOMPARE(dedicated.dedicatedStats()->sum().requests, quint64(3));
+    }
+
+    void unixSocketBackend() {
+        HttpTestClient c;
+        QVERIFY(c.connectTo(m_proxy->port()));
+        QVERIFY(c.send("POST /sock/echo?u HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"));
+        QVERIFY(c.sendPattern(2 * 1024 * 1024 + 1, true));
+        HttpTestResponse r = c.read();
+        QCOMPARE(r.status, 200);
+        QCOMPARE(echoOf(r).value(QStringLiteral("target")).toString(), QStringLiteral("/echo?u"));
+        QCOMPARE(echoOf(r).value(QStringLiteral("body_sha256")).toString().toLatin1(),
+                 httpPatternSha256(2 * 1024 * 1024 + 1));
+        QVERIFY(c.send(get("/sock/download?size=3000000&mode=chunked")));
+        r = c.read(false, 10000, false);
+        QCOMPARE(r.bodySha256, httpPatternSha256(3000000));
+    }
+
+    void staticRouteAnsweredByResolver() {
+        // The engine passes static routes to resolveStatic() and writes what it returns.
+        const HttpTestResponse r = roundTrip(get("/site/index.html"));
+        QVERIFY2(r.ok, qPrintable(r.error));
+        QVERIFY(r.status != 0);
+        QCOMPARE(r.header("content-length").toLongLong(), r.bodyLength);
     }
 
     void stalePooledConnectionRetried() {

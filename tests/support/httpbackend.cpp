@@ -2,6 +2,8 @@
 
 #include <QCryptographicHash>
 #include <QJsonArray>
+#include <QLocalServer>
+#include <QLocalSocket>
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <QRandomGenerator>
@@ -9,6 +11,8 @@
 #include <QTcpSocket>
 #include <QTimer>
 #include <QUrlQuery>
+
+#include <functional>
 
 namespace portico::test {
 
@@ -35,10 +39,10 @@ QByteArray httpPatternSha256(qint64 size) {
 
 class HttpBackendConnection final : public QObject {
 public:
-    HttpBackendConnection(QTcpSocket *s, HttpTestBackend *owner) : QObject(s), m_s(s), m_owner(owner) {
-        connect(s, &QTcpSocket::readyRead, this, [this] { process(); });
-        connect(s, &QTcpSocket::bytesWritten, this, [this] { pumpDownload(); });
-        connect(s, &QTcpSocket::disconnected, s, &QObject::deleteLater);
+    HttpBackendConnection(QIODevice *s, std::function<void()> close, HttpTestBackend *owner)
+        : QObject(s), m_s(s), m_close(std::move(close)), m_owner(owner) {
+        connect(s, &QIODevice::readyRead, this, [this] { process(); });
+        connect(s, &QIODevice::bytesWritten, this, [this] { pumpDownload(); });
     }
 
 private:
@@ -185,7 +189,7 @@ private:
     void done() {
         m_owner->m_requests.fetch_add(1);
         if (m_closeRequested || m_silentClose) {
-            m_s->disconnectFromHost();
+            m_close();
             return;
         }
         m_state = State::Head;
@@ -278,7 +282,8 @@ private:
         }
     }
 
-    QTcpSocket *m_s;
+    QIODevice *m_s;
+    std::function<void()> m_close;
     HttpTestBackend *m_owner;
     QByteArray m_buf;
     State m_state = State::Head;
@@ -313,7 +318,18 @@ HttpTestBackend::HttpTestBackend() {
             QObject::connect(server, &QTcpServer::newConnection, server, [this, server] {
                 while (QTcpSocket *s = server->nextPendingConnection()) {
                     m_accepted.fetch_add(1);
-                    new HttpBackendConnection(s, this);
+                    QObject::connect(s, &QTcpSocket::disconnected, s, &QObject::deleteLater);
+                    new HttpBackendConnection(s, [s] { s->disconnectFromHost(); }, this);
+                }
+            });
+            auto *local = new QLocalServer(m_context);
+            m_unixPath = m_dir.filePath(QStringLiteral("backend.sock"));
+            local->listen(m_unixPath);
+            QObject::connect(local, &QLocalServer::newConnection, local, [this, local] {
+                while (QLocalSocket *s = local->nextPendingConnection()) {
+                    m_accepted.fetch_add(1);
+                    QObject::connect(s, &QLocalSocket::disconnected, s, &QObject::deleteLater);
+                    new HttpBackendConnection(s, [s] { s->disconnectFromServer(); }, this);
                 }
             });
         },

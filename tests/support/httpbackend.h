@@ -3,6 +3,8 @@
 #include <QByteArray>
 #include <QList>
 #include <QPair>
+#include <QString>
+#include <QTemporaryDir>
 #include <QThread>
 
 #include <atomic>
@@ -38,6 +40,7 @@ public:
     HttpTestBackend &operator=(const HttpTestBackend &) = delete;
 
     quint16 port() const { return m_port; }
+    QString unixPath() const { return m_unixPath; } // the same server on a Unix socket
     int connectionsAccepted() const { return m_accepted.load(); }
     int requestsServed() const { return m_requests.load(); }
 
@@ -45,6 +48,8 @@ private:
     QThread m_thread;
     QObject *m_context = nullptr;
     quint16 m_port = 0;
+    QTemporaryDir m_dir;
+    QString m_unixPath;
     std::atomic<int> m_accepted{0};
     std::atomic<int> m_requests{0};
     friend class HttpBackendConnection;

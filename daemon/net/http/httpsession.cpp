@@ -354,7 +354,11 @@ void HttpSession::writeClient(const QByteArray &data) {
 void HttpSession::onClientReadyRead() {
     switch (m_phase) {
     case Phase::Head: readHead(); break;
-    case Phase::Exchange: pumpRequestBody(); break;
+    case Phase::Exchange:
+        if (!m_requestComplete && !m_responseStarted && m_backendTimer.isActive())
+            m_backendTimer.start(m_cfg.backendResponseTimeoutMs); // the upload is moving
+        pumpRequestBody();
+        break;
     case Phase::Tunnel: pumpTunnel(); break;
     case Phase::Closing:
         m_client->read(m_client->bytesAvailable()); // lingering close: discard
@@ -366,7 +370,13 @@ void HttpSession::onClientReadyRead() {
 void HttpSession::onClientBytesWritten() {
     switch (m_phase) {
     case Phase::Head: readHead(); break;
-    case Phase::Exchange: pumpResponse(); break;
+    case Phase::Exchange:
+        // A client that reads, however slowly, is making progress; one that stopped
+        // reading is cut when the timer runs out.
+        if (m_backendTimer.isActive())
+            m_backendTimer.start(m_cfg.backendResponseTimeoutMs);
+        pumpResponse();
+        break;
     case Phase::LocalBody: pumpFile(); break;
     case Phase::Tunnel: pumpTunnel(); break;
     case Phase::Closing: lingerAfterFlush(); break;
@@ -690,12 +700,14 @@ void HttpSession::endExchange(bool close) {
     const bool error = m_localError || m_lastStatus >= 500;
     if (error)
         addError();
-    if (m_ctx->accessLog && m_headDone) {
+    // Requests refused before their head was parsed (400, 408, 431) are logged too,
+    // without method and path.
+    if (m_ctx->accessLog && (m_headDone || m_localError)) {
         AccessRecord r;
         r.client = m_clientAddress;
         r.project = m_projectName;
-        r.method = m_req.methodName;
-        r.path = m_req.url;
+        r.method = m_headDone ? m_req.methodName : QByteArray();
+        r.path = m_headDone ? m_req.url : QByteArray();
         r.status = m_lastStatus;
         r.bytesIn = m_exBytesIn + m_req.bodyBytes;
         r.bytesOut = m_exBytesOut;
@@ -703,6 +715,7 @@ void HttpSession::endExchange(bool close) {
         m_ctx->accessLog->write(r);
     }
     m_headDone = false;
+    m_req = {};
     m_responseHeadSent = false;
     m_responseComplete = false;
     m_responseStarted = false;
@@ -892,6 +905,11 @@ void HttpSession::onBackendTimeout() {
         fail(504, QStringLiteral("backend did not accept the connection in time"),
              {{QStringLiteral("project"), m_projectName}});
     } else if (m_phase == Phase::Exchange) {
+        if (!m_requestComplete && !m_responseStarted && m_backend && m_backend->bytesToWrite() == 0) {
+            // The backend took everything we had; it is the client's body that stalls.
+            fail(408, QStringLiteral("request body not received in time"));
+            return;
+        }
         fail(504, QStringLiteral("backend did not answer in time"), {{QStringLiteral("project"), m_projectName}});
     }
 }
@@ -954,10 +972,8 @@ void HttpSession::pumpResponse() {
     if (m_phase != Phase::Exchange || !m_backend)
         return;
     while (!m_responseComplete) {
-        if (m_client->bytesToWrite() >= m_cfg.relayBufferBytes) {
-            m_backendTimer.stop(); // the client is slow, not the backend
-            return;
-        }
+        if (m_client->bytesToWrite() >= m_cfg.relayBufferBytes)
+            return; // resumed by the client's bytesWritten (which also restarts the timer)
         const QByteArray data = m_backend->io()->read(kReadChunk);
         if (data.isEmpty()) {
             if (m_backend->isClosed())
