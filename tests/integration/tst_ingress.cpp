@@ -586,6 +586,72 @@ private Q_SLOTS:
         QCOMPARE(r.header("content-length").toLongLong(), r.bodyLength);
     }
 
+    void deadPooledConnection_data() {
+        QTest::addColumn<QByteArray>("request");
+        QTest::addColumn<int>("status");
+        QTest::newRow("idempotent GET is retried") << get("/app/echo?retried") << 200;
+        QTest::newRow("HEAD is retried") << QByteArray("HEAD /app/head HTTP/1.1\r\nHost: x\r\n\r\n") << 200;
+        QTest::newRow("POST is not replayed")
+            << QByteArray("POST /app/echo HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n\r\nabc") << 502;
+    }
+    void deadPooledConnection() {
+        QFETCH(QByteArray, request);
+        QFETCH(int, status);
+        HttpTestClient c;
+        QVERIFY(c.connectTo(m_proxy->port()));
+        // The backend connection that served this goes back to the pool, open, and will
+        // close on its next request without answering.
+        QVERIFY(c.send(get("/app/arm-die")));
+        QCOMPARE(c.read().body, QByteArray("armed"));
+        const int accepted = m_backend->connectionsAccepted();
+        QVERIFY(c.send(request));
+        const HttpTestResponse r = c.read(request.startsWith("HEAD"));
+        QCOMPARE(r.status, status);
+        if (status == 200)
+            QCOMPARE(m_backend->connectionsAccepted(), accepted + 1); // exactly one fresh connection
+    }
+
+    void slowReaderBackpressure() {
+        // A client that stops reading must stop the backend too: the proxy reads from the
+        // backend only while the client's buffer is under relayBufferBytes.
+        Config config = testConfig();
+        config.backendResponseTimeoutMs = 10000; // the stall below must not count as a dead client
+        HttpProxyHarness proxy(config);
+        proxy.publish({{QStringLiteral("app"), HttpProxyHarness::tcp(m_backend->port())}});
+        HttpTestClient c;
+        QVERIFY(c.connectTo(proxy.port()));
+        c.socket().setReadBufferSize(64 * 1024);
+        const qint64 size = 256LL * 1024 * 1024;
+        const qint64 before = m_backend->downloadBytes();
+        QVERIFY(c.send(get("/app/download?size=" + QByteArray::number(size) + "&mode=sized")));
+        QTest::qWait(1000); // nothing is read meanwhile
+        const qint64 sentWhileStalled = m_backend->downloadBytes() - before;
+        qInfo("backend could send %lld KiB while the client read nothing", sentWhileStalled / 1024);
+        // Kernel socket buffers on loopback hold a few MiB per hop; without backpressure
+        // the whole 256 MiB would have gone by now.
+        QVERIFY2(sentWhileStalled < 48 * 1024 * 1024, qPrintable(QString::number(sentWhileStalled)));
+        c.socket().setReadBufferSize(0);
+        const HttpTestResponse r = c.read(false, 30000, false);
+        QVERIFY2(r.ok, qPrintable(r.error));
+        QCOMPARE(r.bodySha256, httpPatternSha256(size));
+    }
+
+    void clientThatStopsReadingIsCut() {
+        // With backendResponseTimeoutMs = 800 ms, a client that reads nothing for longer is
+        // cut, and the backend connection with it.
+        HttpProxyHarness proxy(testConfig());
+        const auto table = proxy.publish({{QStringLiteral("app"), HttpProxyHarness::tcp(m_backend->port())}});
+        HttpTestClient c;
+        QVERIFY(c.connectTo(proxy.port()));
+        c.socket().setReadBufferSize(64 * 1024);
+        QVERIFY(c.send(get("/app/download?size=268435456&mode=sized")));
+        QElapsedTimer clock;
+        clock.start();
+        QTRY_COMPARE_WITH_TIMEOUT(table->ingressStats->sum().connectionsTotal, quint64(1), 5000);
+        QTRY_COMPARE_WITH_TIMEOUT(table->ingressStats->sum().connectionsOpen, quint64(0), 5000);
+        QVERIFY(clock.elapsed() >= 700);
+    }
+
     void stalePooledConnectionRetried() {
         HttpTestClient c;
         QVERIFY(c.connectTo(m_proxy->port()));

@@ -58,6 +58,12 @@ private:
                     return;
                 parseHead(m_buf.left(end));
                 m_buf.remove(0, end + 4);
+                if (m_dieOnNext) {
+                    // Like a backend whose keep-alive timer fired just as the request came in.
+                    m_close();
+                    m_state = State::Responding;
+                    return;
+                }
                 m_state = State::Body;
                 if (m_path == "/continue" && m_expect100)
                     m_s->write("HTTP/1.1 100 Continue\r\n\r\n");
@@ -251,6 +257,9 @@ private:
             const QByteArray id = m_query.queryItemValue("id").toLatin1();
             QTimer::singleShot(m_query.queryItemValue("ms").toInt(), this,
                                [this, id] { send(200, "OK", {{"X-Id", id}}, "id=" + id); });
+        } else if (m_path == "/arm-die") {
+            m_dieOnNext = true;
+            send(200, "OK", {}, "armed");
         } else if (m_path == "/close") {
             m_silentClose = true; // closes without announcing it, like a backend's idle timeout
             send(200, "OK", {}, "bye");
@@ -271,6 +280,7 @@ private:
                 m_s->write(QByteArray::number(n, 16) + "\r\n" + piece + "\r\n");
             else
                 m_s->write(piece.constData(), n);
+            m_owner->m_downloadBytes.fetch_add(n);
             m_downloadLeft -= n;
             m_downloadOffset += n;
         }
@@ -295,6 +305,7 @@ private:
     bool m_expect100 = false;
     bool m_closeRequested = false;
     bool m_silentClose = false;
+    bool m_dieOnNext = false;
     Chunk m_chunk = Chunk::Size;
     qint64 m_remaining = 0;
     qint64 m_bodyLength = 0;

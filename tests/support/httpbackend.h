@@ -31,7 +31,8 @@ QByteArray httpPatternSha256(qint64 size);
 //   /slow                never answers
 //   /continue            sends 100 Continue when asked, then like /echo
 //   /delay[ms,id]        answers id after ms milliseconds
-//   /close               answers and closes the connection
+//   /close               answers and closes the connection (without saying so)
+//   /arm-die             answers; the next request on this connection is met with a close
 class HttpTestBackend {
 public:
     HttpTestBackend();
@@ -43,6 +44,7 @@ public:
     QString unixPath() const { return m_unixPath; } // the same server on a Unix socket
     int connectionsAccepted() const { return m_accepted.load(); }
     int requestsServed() const { return m_requests.load(); }
+    qint64 downloadBytes() const { return m_downloadBytes.load(); } // handed to sockets by /download
 
 private:
     QThread m_thread;
@@ -52,6 +54,7 @@ private:
     QString m_unixPath;
     std::atomic<int> m_accepted{0};
     std::atomic<int> m_requests{0};
+    std::atomic<qint64> m_downloadBytes{0};
     friend class HttpBackendConnection;
 };
 
