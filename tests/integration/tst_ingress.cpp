@@ -13,6 +13,11 @@
 #include <QRegularExpression>
 #include <QTest>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 using namespace portico;
 using namespace portico::test;
 
@@ -415,6 +420,41 @@ private Q_SLOTS:
             QVERIFY(c.send(get("/app/echo?next")));
             QCOMPARE(c.read().status, 200);
         }
+    }
+
+    void backendConnectTimeout() {
+        // A listener that never accepts, with its (tiny) backlog filled: further SYNs are
+        // dropped, so the proxy's connect hangs until backendConnectTimeoutMs.
+        const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+        QVERIFY(fd >= 0);
+        sockaddr_in addr{};
+        addr.sin_family = AF_INET;
+        addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        QCOMPARE(::bind(fd, reinterpret_cast<sockaddr *>(&addr), sizeof addr), 0);
+        QCOMPARE(::listen(fd, 0), 0);
+        socklen_t len = sizeof addr;
+        QCOMPARE(::getsockname(fd, reinterpret_cast<sockaddr *>(&addr), &len), 0);
+        const quint16 port = ntohs(addr.sin_port);
+        std::vector<std::unique_ptr<QTcpSocket>> fillers;
+        for (int i = 0; i < 4; ++i) {
+            fillers.push_back(std::make_unique<QTcpSocket>());
+            fillers.back()->connectToHost(QHostAddress::LocalHost, port);
+        }
+        QTest::qWait(200);
+        HttpProxyHarness proxy(testConfig());
+        proxy.publish({{QStringLiteral("hang"), HttpProxyHarness::tcp(port)}});
+        HttpTestClient c;
+        QVERIFY(c.connectTo(proxy.port()));
+        QElapsedTimer clock;
+        clock.start();
+        QVERIFY(c.send(get("/hang/")));
+        const HttpTestResponse r = c.read(false, 5000);
+        ::close(fd);
+        QVERIFY2(r.ok, qPrintable(r.error));
+        QCOMPARE(r.status, 504);
+        QVERIFY(clock.elapsed() >= 900);
+        QVERIFY(QJsonDocument::fromJson(r.body).object().value(QStringLiteral("error")).toString().contains(
+            QStringLiteral("connection")));
     }
 
     void bodyOverLimitWhileStreaming() {
