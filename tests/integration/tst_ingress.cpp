@@ -692,6 +692,26 @@ private Q_SLOTS:
         QVERIFY(clock.elapsed() >= 700);
     }
 
+    void drain() {
+        HttpProxyHarness proxy(testConfig());
+        proxy.publish({{QStringLiteral("app"), HttpProxyHarness::tcp(m_backend->port())}});
+        HttpTestClient idle;
+        QVERIFY(idle.connectTo(proxy.port()));
+        QVERIFY(idle.send(get("/app/echo")));
+        QCOMPARE(idle.read().status, 200);
+        HttpTestClient busy;
+        QVERIFY(busy.connectTo(proxy.port()));
+        QVERIFY(busy.send(get("/app/delay?ms=500&id=busy")));
+        QTRY_COMPARE(proxy.sessionCount(), 2);
+        QVERIFY(proxy.drain() >= 1); // the busy one at least is still there
+        QVERIFY(idle.waitClosed(2000)); // an idle keep-alive connection closes at once
+        const HttpTestResponse r = busy.read(false, 3000);
+        QCOMPARE(r.body, QByteArray("id=busy")); // the busy one finishes its answer
+        QCOMPARE(r.header("connection"), QByteArray("close"));
+        QVERIFY(busy.waitClosed(3000));
+        QTRY_COMPARE(proxy.sessionCount(), 0);
+    }
+
     void stalePooledConnectionRetried() {
         HttpTestClient c;
         QVERIFY(c.connectTo(m_proxy->port()));

@@ -36,6 +36,7 @@ public:
             [this, ctx] {
                 setCurrentWorkerIndex(1);
                 auto *server = new QTcpServer(m_context);
+                m_server = server;
                 server->listen(QHostAddress::LocalHost, 0);
                 m_port = server->serverPort();
                 ctx->port = m_port;
@@ -60,6 +61,20 @@ public:
     HttpProxyHarness &operator=(const HttpProxyHarness &) = delete;
 
     quint16 port() const { return m_port; }
+
+    // drainHttpSessions / httpSessionCount on the listener, run in its thread.
+    int drain() {
+        int remaining = 0;
+        QMetaObject::invokeMethod(m_context, [&] { remaining = drainHttpSessions(m_server); },
+                                  Qt::BlockingQueuedConnection);
+        return remaining;
+    }
+    int sessionCount() {
+        int alive = 0;
+        QMetaObject::invokeMethod(m_context, [&] { alive = httpSessionCount(m_server); },
+                                  Qt::BlockingQueuedConnection);
+        return alive;
+    }
     RouteTableHolder &routes() { return m_routes; }
     std::shared_ptr<RouteStats> dedicatedStats() const { return m_dedicatedStats; }
 
@@ -126,6 +141,7 @@ private:
     std::shared_ptr<RouteStats> m_dedicatedStats = std::make_shared<RouteStats>();
     QThread m_thread;
     QObject *m_context = nullptr;
+    QObject *m_server = nullptr;
     quint16 m_port = 0;
 };
 

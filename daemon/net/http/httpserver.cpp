@@ -13,4 +13,21 @@ void startHttpSession(QTcpSocket *socket, std::shared_ptr<const HttpListenerCont
     session->start();
 }
 
+int drainHttpSessions(QObject *parent) {
+    int remaining = 0;
+    const auto sessions = parent->findChildren<http::HttpSession *>(Qt::FindDirectChildrenOnly);
+    for (http::HttpSession *session : sessions) {
+        if (session->drain())
+            ++remaining;
+    }
+    return remaining;
+}
+
+int httpSessionCount(const QObject *parent) {
+    int alive = 0;
+    for (const http::HttpSession *session : parent->findChildren<http::HttpSession *>(Qt::FindDirectChildrenOnly))
+        alive += session->isAlive() ? 1 : 0;
+    return alive;
+}
+
 } // namespace portico

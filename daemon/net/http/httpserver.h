@@ -31,4 +31,13 @@ struct HttpListenerContext {
 // (worker) thread. The session deletes itself when the connection ends.
 void startHttpSession(QTcpSocket *socket, std::shared_ptr<const HttpListenerContext> context, QObject *parent);
 
+// Graceful drain of the sessions that are children of parent (call in parent's thread):
+// idle keep-alive connections close now, busy ones after their current answer (which
+// says Connection: close); tunnels run until they end. Returns how many sessions remain;
+// each remaining one still deletes itself when its connection ends (the socket given to
+// startHttpSession is destroyed with it, so QObject::destroyed on it can be counted).
+int drainHttpSessions(QObject *parent);
+// Sessions currently alive under parent.
+int httpSessionCount(const QObject *parent);
+
 } // namespace portico

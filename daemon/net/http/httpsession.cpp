@@ -325,6 +325,15 @@ void HttpSession::start() {
     onClientReadyRead();
 }
 
+bool HttpSession::drain() {
+    if (m_dead)
+        return false;
+    m_draining = true;
+    if (m_phase == Phase::Head && m_inBuf.isEmpty() && !m_headerTimer.isActive())
+        closeClient();
+    return !m_dead;
+}
+
 // ---------------------------------------------------------------- client side
 
 QByteArray HttpSession::readClient(qint64 max) {
@@ -457,6 +466,10 @@ void HttpSession::beginRequest(int headLength) {
     const http_errno err = HTTP_PARSER_ERRNO(&m_reqParser);
     if (m_headErrorStatus) {
         fail(m_headErrorStatus, QString::fromLatin1(m_headError));
+        return;
+    }
+    if (err == HPE_HEADER_OVERFLOW) {
+        fail(431, QStringLiteral("request head too large"));
         return;
     }
     if ((err != HPE_OK && err != HPE_PAUSED) || !m_headDone) {
@@ -614,7 +627,7 @@ void HttpSession::replyJson(int status, const QByteArray &json, const Headers &e
 void HttpSession::localReply(int status, const Headers &headers, const QByteArray &body, bool forceClose) {
     m_lastStatus = status;
     // A request body we did not read cannot be skipped safely: close after answering.
-    const bool close = forceClose || !m_headDone || !m_req.keepAlive || !m_requestComplete;
+    const bool close = forceClose || m_draining || !m_headDone || !m_req.keepAlive || !m_requestComplete;
     QByteArray out = "HTTP/1.1 " + QByteArray::number(status) + ' ' + reasonPhrase(status) + "\r\n";
     for (const auto &[name, value] : headers)
         out += name + ": " + value + "\r\n";
@@ -650,7 +663,7 @@ void HttpSession::serveStatic(const QString &root, const QByteArray &path) {
         }
         if (!haveLength && reply.status != 304 && reply.status != 204)
             head += "Content-Length: " + QByteArray::number(reply.body.size()) + "\r\n";
-        const bool close = !m_req.keepAlive || !m_requestComplete;
+        const bool close = !m_req.keepAlive || !m_requestComplete || m_draining;
         head += close ? "Connection: close\r\n\r\n" : "\r\n";
         writeClient(noBody ? head : head + reply.body);
         endExchange(close);
@@ -662,7 +675,7 @@ void HttpSession::serveStatic(const QString &root, const QByteArray &path) {
         fail(500, QStringLiteral("static file could not be read"));
         return;
     }
-    m_closeAfter = !m_req.keepAlive || !m_requestComplete;
+    m_closeAfter = !m_req.keepAlive || !m_requestComplete || m_draining;
     QByteArray head = "HTTP/1.1 " + QByteArray::number(reply.status) + ' ' + reasonPhrase(reply.status) + "\r\n";
     for (const auto &[name, value] : reply.headers)
         head += name + ": " + value + "\r\n";
@@ -723,7 +736,7 @@ void HttpSession::endExchange(bool close) {
     m_chunkedToClient = false;
     m_backendLeftover.clear();
     m_file.reset();
-    if (close || m_clientClosed) {
+    if (close || m_clientClosed || m_draining) {
         closeClient();
         return;
     }
@@ -1063,7 +1076,7 @@ void HttpSession::writeResponseHead() {
     } else {
         m_closeAfter = true; // an HTTP/1.0 client learns the end of the body from the close
     }
-    if (!m_req.keepAlive)
+    if (!m_req.keepAlive || m_draining)
         m_closeAfter = true;
     if (m_closeAfter)
         out += "Connection: close\r\n";

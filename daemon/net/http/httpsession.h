@@ -31,6 +31,9 @@ public:
     HttpSession(QTcpSocket *client, std::shared_ptr<const HttpListenerContext> context, QObject *parent);
     ~HttpSession() override;
     void start();
+    // Finish after the current answer; closes an idle connection now. False if already gone.
+    bool drain();
+    bool isAlive() const { return !m_dead; }
 
 private:
     friend struct ParserCallbacks;
@@ -162,6 +165,7 @@ private:
     QTimer m_tunnelTimer;
     QTimer m_lingerTimer;
     bool m_dead = false;
+    bool m_draining = false;
 };
 
 } // namespace portico::http
