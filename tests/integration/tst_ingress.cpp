@@ -39,7 +39,9 @@ QByteArray get(const QByteArray &target, const QByteArray &extra = {}) {
     return "GET " + target + " HTTP/1.1\r\nHost: example.test\r\n" + extra + "\r\n";
 }
 
-QJsonObject echoOf(const HttpTestResponse &r) { return QJsonDocument::fromJson(r.body).object(); }
+QJsonObject echoOf(const HttpTestResponse &r) {
+    return QJsonDocument::fromJson(r.body).object();
+}
 
 QList<QPair<QByteArray, QByteArray>> echoHeaders(const HttpTestResponse &r) {
     QList<QPair<QByteArray, QByteArray>> out;
@@ -105,14 +107,15 @@ private Q_SLOTS:
         QTest::addColumn<int>("status");
         QTest::addColumn<QByteArray>("backendTarget");
         QTest::addColumn<QByteArray>("location");
-        QTest::newRow("prefix stripped") << QByteArray("/app/echo?x=1&y=2") << 200 << QByteArray("/echo?x=1&y=2")
-                                         << QByteArray();
+        QTest::newRow("prefix stripped")
+            << QByteArray("/app/echo?x=1&y=2") << 200 << QByteArray("/echo?x=1&y=2") << QByteArray();
         QTest::newRow("root of project") << QByteArray("/app/") << 404 << QByteArray() << QByteArray();
-        QTest::newRow("absolute-form") << QByteArray("http://example.test/app/echo?q") << 200
-                                       << QByteArray("/echo?q") << QByteArray();
-        QTest::newRow("bare project redirects") << QByteArray("/app") << 308 << QByteArray() << QByteArray("/app/");
-        QTest::newRow("redirect keeps query") << QByteArray("/app?a=b") << 308 << QByteArray()
-                                              << QByteArray("/app/?a=b");
+        QTest::newRow("absolute-form")
+            << QByteArray("http://example.test/app/echo?q") << 200 << QByteArray("/echo?q") << QByteArray();
+        QTest::newRow("bare project redirects")
+            << QByteArray("/app") << 308 << QByteArray() << QByteArray("/app/");
+        QTest::newRow("redirect keeps query")
+            << QByteArray("/app?a=b") << 308 << QByteArray() << QByteArray("/app/?a=b");
         QTest::newRow("unknown project") << QByteArray("/nope/echo") << 404 << QByteArray() << QByteArray();
         QTest::newRow("not path-routed") << QByteArray("/hidden/echo") << 404 << QByteArray() << QByteArray();
     }
@@ -236,7 +239,8 @@ private Q_SLOTS:
     void locationRewrite() {
         QFETCH(QByteArray, to);
         QFETCH(QByteArray, expected);
-        const HttpTestResponse r = roundTrip(get("/app/redirect?to=" + QUrl::toPercentEncoding(QString::fromLatin1(to))));
+        const HttpTestResponse r =
+            roundTrip(get("/app/redirect?to=" + QUrl::toPercentEncoding(QString::fromLatin1(to))));
         QCOMPARE(r.status, 302);
         QCOMPARE(r.header("location"), expected);
     }
@@ -245,12 +249,17 @@ private Q_SLOTS:
         QTest::addColumn<QByteArray>("direction");
         QTest::addColumn<QByteArray>("mode");
         QTest::addColumn<qint64>("size");
-        QTest::newRow("upload sized") << QByteArray("up") << QByteArray("sized") << qint64(3 * 1024 * 1024 + 17);
-        QTest::newRow("upload chunked") << QByteArray("up") << QByteArray("chunked") << qint64(3 * 1024 * 1024 + 5);
+        QTest::newRow("upload sized")
+            << QByteArray("up") << QByteArray("sized") << qint64(3 * 1024 * 1024 + 17);
+        QTest::newRow("upload chunked")
+            << QByteArray("up") << QByteArray("chunked") << qint64(3 * 1024 * 1024 + 5);
         QTest::newRow("upload empty") << QByteArray("up") << QByteArray("sized") << qint64(0);
-        QTest::newRow("download sized") << QByteArray("down") << QByteArray("sized") << qint64(5 * 1024 * 1024 + 3);
-        QTest::newRow("download chunked") << QByteArray("down") << QByteArray("chunked") << qint64(5 * 1024 * 1024);
-        QTest::newRow("download close-delimited") << QByteArray("down") << QByteArray("close") << qint64(777777);
+        QTest::newRow("download sized")
+            << QByteArray("down") << QByteArray("sized") << qint64(5 * 1024 * 1024 + 3);
+        QTest::newRow("download chunked")
+            << QByteArray("down") << QByteArray("chunked") << qint64(5 * 1024 * 1024);
+        QTest::newRow("download close-delimited")
+            << QByteArray("down") << QByteArray("close") << qint64(777777);
     }
     void bodies() {
         QFETCH(QByteArray, direction);
@@ -260,8 +269,9 @@ private Q_SLOTS:
         QVERIFY(c.connectTo(m_proxy->port()));
         HttpTestResponse r;
         if (direction == "up") {
-            const QByteArray framing = mode == "chunked" ? QByteArray("Transfer-Encoding: chunked\r\n")
-                                                         : "Content-Length: " + QByteArray::number(size) + "\r\n";
+            const QByteArray framing = mode == "chunked"
+                                           ? QByteArray("Transfer-Encoding: chunked\r\n")
+                                           : "Content-Length: " + QByteArray::number(size) + "\r\n";
             QVERIFY(c.send("POST /app/echo HTTP/1.1\r\nHost: x\r\n" + framing + "\r\n"));
             QVERIFY(c.sendPattern(size, mode == "chunked"));
             r = c.read();
@@ -296,7 +306,8 @@ private Q_SLOTS:
             QVERIFY(c.send(get("/app/echo?i=" + QByteArray::number(i))));
             const HttpTestResponse r = c.read();
             QCOMPARE(r.status, 200);
-            QCOMPARE(echoOf(r).value(QStringLiteral("target")).toString(), QStringLiteral("/echo?i=%1").arg(i));
+            QCOMPARE(echoOf(r).value(QStringLiteral("target")).toString(),
+                     QStringLiteral("/echo?i=%1").arg(i));
             QVERIFY(r.header("connection").isEmpty());
         }
         // One client connection, answered from at most one pooled backend connection.
@@ -306,9 +317,9 @@ private Q_SLOTS:
     void pipelinedAnsweredInOrder() {
         HttpTestClient c;
         QVERIFY(c.connectTo(m_proxy->port()));
-        QVERIFY(c.send(get("/app/delay?ms=300&id=first") + get("/app/delay?ms=1&id=second") + get("/_api/routes") +
-                       get("/app/echo?third") + "HEAD /app/head HTTP/1.1\r\nHost: x\r\n\r\n" +
-                       get("/app/delay?ms=1&id=last")));
+        QVERIFY(c.send(get("/app/delay?ms=300&id=first") + get("/app/delay?ms=1&id=second") +
+                       get("/_api/routes") + get("/app/echo?third") +
+                       "HEAD /app/head HTTP/1.1\r\nHost: x\r\n\r\n" + get("/app/delay?ms=1&id=last")));
         HttpTestResponse r = c.read();
         QCOMPARE(r.body, QByteArray("id=first"));
         r = c.read();
@@ -328,7 +339,8 @@ private Q_SLOTS:
         QTest::addColumn<QByteArray>("request");
         QTest::addColumn<int>("status");
         QTest::addColumn<QByteArray>("contentLength");
-        QTest::newRow("HEAD") << QByteArray("HEAD /app/head HTTP/1.1\r\nHost: x\r\n\r\n") << 200 << QByteArray("1234");
+        QTest::newRow("HEAD") << QByteArray("HEAD /app/head HTTP/1.1\r\nHost: x\r\n\r\n") << 200
+                              << QByteArray("1234");
         QTest::newRow("204") << get("/app/status?code=204") << 204 << QByteArray();
         QTest::newRow("304") << get("/app/status?code=304") << 304 << QByteArray();
     }
@@ -353,7 +365,8 @@ private Q_SLOTS:
     void expectContinue() {
         HttpTestClient c;
         QVERIFY(c.connectTo(m_proxy->port()));
-        QVERIFY(c.send("POST /app/continue HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nContent-Length: 11\r\n\r\n"));
+        QVERIFY(c.send(
+            "POST /app/continue HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nContent-Length: 11\r\n\r\n"));
         // The body is sent only after the interim answer arrives.
         QByteArray interim;
         QDeadlineTimer deadline(5000);
@@ -367,7 +380,8 @@ private Q_SLOTS:
         const HttpTestResponse r = c.read();
         QCOMPARE(r.status, 200);
         QCOMPARE(qint64(echoOf(r).value(QStringLiteral("body_length")).toDouble()), 11);
-        QCOMPARE(echoOf(r).value(QStringLiteral("body_sha256")).toString().toLatin1(), sha256Hex("hello world"));
+        QCOMPARE(echoOf(r).value(QStringLiteral("body_sha256")).toString().toLatin1(),
+                 sha256Hex("hello world"));
         QCOMPARE(headerIn(echoHeaders(r), "expect"), QByteArray("100-continue"));
     }
 
@@ -379,20 +393,22 @@ private Q_SLOTS:
         QTest::newRow("502 backend refused") << get("/down/x") << 502 << false;
         QTest::newRow("503 backend not serving") << get("/starting/x") << 503 << false;
         QTest::newRow("504 backend too slow") << get("/app/slow") << 504 << false;
-        QTest::newRow("405 routes POST") << QByteArray("POST /_api/routes HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\n{}")
-                                         << 405 << true;
+        QTest::newRow("405 routes POST")
+            << QByteArray("POST /_api/routes HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\n{}") << 405
+            << true;
         QByteArray many;
         for (int i = 0; i < 31; ++i)
             many += "X-H" + QByteArray::number(i) + ": v\r\n";
         QTest::newRow("431 too many headers") << get("/app/echo", many) << 431 << true;
-        QTest::newRow("431 head too large") << get("/app/echo", "X-Big: " + QByteArray(9000, 'b') + "\r\n") << 431
-                                            << true;
+        QTest::newRow("431 head too large")
+            << get("/app/echo", "X-Big: " + QByteArray(9000, 'b') + "\r\n") << 431 << true;
         QTest::newRow("413 declared body too large")
-            << QByteArray("POST /app/echo HTTP/1.1\r\nHost: x\r\nContent-Length: 8388609\r\n\r\n") << 413 << true;
-        QTest::newRow("400 malformed request line") << QByteArray("GET /app/ HTTP/1.1 extra\r\nHost: x\r\n\r\n")
-                                                    << 400 << true;
-        QTest::newRow("405 CONNECT") << QByteArray("CONNECT example.test:443 HTTP/1.1\r\nHost: x\r\n\r\n") << 405
-                                     << true;
+            << QByteArray("POST /app/echo HTTP/1.1\r\nHost: x\r\nContent-Length: 8388609\r\n\r\n") << 413
+            << true;
+        QTest::newRow("400 malformed request line")
+            << QByteArray("GET /app/ HTTP/1.1 extra\r\nHost: x\r\n\r\n") << 400 << true;
+        QTest::newRow("405 CONNECT") << QByteArray("CONNECT example.test:443 HTTP/1.1\r\nHost: x\r\n\r\n")
+                                     << 405 << true;
     }
     void errors() {
         QFETCH(QByteArray, request);
@@ -410,7 +426,8 @@ private Q_SLOTS:
         if (status == 503) {
             QCOMPARE(o.value(QStringLiteral("project")).toString(), QStringLiteral("starting"));
             QCOMPARE(o.value(QStringLiteral("state")).toString(), QStringLiteral("starting"));
-            QCOMPARE(o.value(QStringLiteral("reason")).toString(), QStringLiteral("waiting for the backend to listen"));
+            QCOMPARE(o.value(QStringLiteral("reason")).toString(),
+                     QStringLiteral("waiting for the backend to listen"));
         }
         if (closes) {
             QCOMPARE(r.header("connection"), QByteArray("close"));
@@ -453,8 +470,11 @@ private Q_SLOTS:
         QVERIFY2(r.ok, qPrintable(r.error));
         QCOMPARE(r.status, 504);
         QVERIFY(clock.elapsed() >= 900);
-        QVERIFY(QJsonDocument::fromJson(r.body).object().value(QStringLiteral("error")).toString().contains(
-            QStringLiteral("connection")));
+        QVERIFY(QJsonDocument::fromJson(r.body)
+                    .object()
+                    .value(QStringLiteral("error"))
+                    .toString()
+                    .contains(QStringLiteral("connection")));
     }
 
     void bodyOverLimitWhileStreaming() {
@@ -472,27 +492,37 @@ private Q_SLOTS:
         QTest::addColumn<QByteArray>("request");
         QTest::newRow("CL and TE") << QByteArray("POST /app/echo HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n"
                                                  "Transfer-Encoding: chunked\r\n\r\n0\r\n\r\n");
-        QTest::newRow("TE and CL") << QByteArray("POST /app/echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n"
-                                                 "Content-Length: 5\r\n\r\n0\r\n\r\n");
-        QTest::newRow("differing CL") << QByteArray("POST /app/echo HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n"
-                                                    "Content-Length: 6\r\n\r\nhello!");
-        QTest::newRow("CL list") << QByteArray("POST /app/echo HTTP/1.1\r\nHost: x\r\nContent-Length: 5, 6\r\n\r\nhello!");
-        QTest::newRow("CL sign") << QByteArray("POST /app/echo HTTP/1.1\r\nHost: x\r\nContent-Length: +5\r\n\r\nhello");
-        QTest::newRow("bad chunk size") << QByteArray("POST /app/echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n"
-                                                      "\r\nzz\r\nhello\r\n0\r\n\r\n");
+        QTest::newRow("TE and CL") << QByteArray(
+            "POST /app/echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n"
+            "Content-Length: 5\r\n\r\n0\r\n\r\n");
+        QTest::newRow("differing CL")
+            << QByteArray("POST /app/echo HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n"
+                          "Content-Length: 6\r\n\r\nhello!");
+        QTest::newRow("CL list") << QByteArray(
+            "POST /app/echo HTTP/1.1\r\nHost: x\r\nContent-Length: 5, 6\r\n\r\nhello!");
+        QTest::newRow("CL sign") << QByteArray(
+            "POST /app/echo HTTP/1.1\r\nHost: x\r\nContent-Length: +5\r\n\r\nhello");
+        QTest::newRow("bad chunk size")
+            << QByteArray("POST /app/echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n"
+                          "\r\nzz\r\nhello\r\n0\r\n\r\n");
         QTest::newRow("chunk size overflow")
             << QByteArray("POST /app/echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
                           "fffffffffffffffffff\r\nhello\r\n0\r\n\r\n");
         QTest::newRow("chunk data longer than size")
             << QByteArray("POST /app/echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
                           "2\r\nhello\r\n0\r\n\r\n");
-        QTest::newRow("TE not chunked") << QByteArray("POST /app/echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip, chunked\r\n\r\n"
-                                                      "0\r\n\r\n");
-        QTest::newRow("TE twice") << QByteArray("POST /app/echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n"
-                                                "Transfer-Encoding: chunked\r\n\r\n0\r\n\r\n");
-        QTest::newRow("obs-fold") << QByteArray("GET /app/echo HTTP/1.1\r\nHost: x\r\nX-Folded: a\r\n b\r\n\r\n");
-        QTest::newRow("obs-fold tab") << QByteArray("GET /app/echo HTTP/1.1\r\nHost: x\r\nX-Folded: a\r\n\tb\r\n\r\n");
-        QTest::newRow("space before colon") << QByteArray("GET /app/echo HTTP/1.1\r\nHost: x\r\nContent-Length : 5\r\n\r\nhello");
+        QTest::newRow("TE not chunked")
+            << QByteArray("POST /app/echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip, chunked\r\n\r\n"
+                          "0\r\n\r\n");
+        QTest::newRow("TE twice") << QByteArray(
+            "POST /app/echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n"
+            "Transfer-Encoding: chunked\r\n\r\n0\r\n\r\n");
+        QTest::newRow("obs-fold") << QByteArray(
+            "GET /app/echo HTTP/1.1\r\nHost: x\r\nX-Folded: a\r\n b\r\n\r\n");
+        QTest::newRow("obs-fold tab")
+            << QByteArray("GET /app/echo HTTP/1.1\r\nHost: x\r\nX-Folded: a\r\n\tb\r\n\r\n");
+        QTest::newRow("space before colon")
+            << QByteArray("GET /app/echo HTTP/1.1\r\nHost: x\r\nContent-Length : 5\r\n\r\nhello");
         QTest::newRow("bare CR") << QByteArray("GET /app/echo HTTP/1.1\r\nHost: x\rX-A: b\r\n\r\n");
         QTest::newRow("missing Host") << QByteArray("GET /app/echo HTTP/1.1\r\nX-A: b\r\n\r\n");
         QTest::newRow("two Hosts") << QByteArray("GET /app/echo HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n");
@@ -506,7 +536,8 @@ private Q_SLOTS:
         const HttpTestResponse r = c.read(false, 5000);
         QVERIFY2(r.ok, qPrintable(r.error));
         QCOMPARE(r.status, 400);
-        QVERIFY(!QJsonDocument::fromJson(r.body).object().value(QStringLiteral("error")).toString().isEmpty());
+        QVERIFY(
+            !QJsonDocument::fromJson(r.body).object().value(QStringLiteral("error")).toString().isEmpty());
         QCOMPARE(r.header("connection"), QByteArray("close"));
         QVERIFY(c.waitClosed(3000));
         if (!QByteArray(QTest::currentDataTag()).startsWith("chunk"))
@@ -531,7 +562,8 @@ private Q_SLOTS:
         const HttpTestResponse r = slow.read(false, 3000);
         QCOMPARE(r.status, 408);
         QVERIFY(slow.waitClosed(3000));
-        QVERIFY2(clock.elapsed() >= 900 && clock.elapsed() < 2500, qPrintable(QString::number(clock.elapsed())));
+        QVERIFY2(clock.elapsed() >= 900 && clock.elapsed() < 2500,
+                 qPrintable(QString::number(clock.elapsed())));
     }
 
     void stalledRequestBody() {
@@ -571,10 +603,13 @@ private Q_SLOTS:
         const auto table = m_proxy->routes().current();
         const RouteCounters before = table->project(QStringLiteral("app"))->ingressStats->sum();
         QLoggingCategory::setFilterRules(QStringLiteral("portico.access.info=true"));
-        QTest::ignoreMessage(QtInfoMsg, QRegularExpression(QStringLiteral(
-            R"re(^\{"bytes_in":\d+,"bytes_out":\d+,"client":"127.0.0.1","duration_ms":[0-9.e-]+,"method":"GET","path":"/app/echo\?log","project":"app","status":200\}$)re")));
+        QTest::ignoreMessage(
+            QtInfoMsg,
+            QRegularExpression(QStringLiteral(
+                R"re(^\{"bytes_in":\d+,"bytes_out":\d+,"client":"127.0.0.1","duration_ms":[0-9.e-]+,"method":"GET","path":"/app/echo\?log","project":"app","status":200\}$)re")));
         QCOMPARE(roundTrip(get("/app/echo?log")).status, 200);
-        QTest::ignoreMessage(QtInfoMsg, QRegularExpression(QStringLiteral(R"re("path":"/down/x","project":"down","status":502)re")));
+        QTest::ignoreMessage(QtInfoMsg, QRegularExpression(QStringLiteral(
+                                            R"re("path":"/down/x","project":"down","status":502)re")));
         QCOMPARE(roundTrip(get("/down/x")).status, 502);
         QLoggingCategory::setFilterRules(QStringLiteral("portico.access.info=false"));
         QTRY_VERIFY(table->ingressStats->sum().connectionsOpen == 0);
@@ -703,7 +738,7 @@ private Q_SLOTS:
         QVERIFY(busy.connectTo(proxy.port()));
         QVERIFY(busy.send(get("/app/delay?ms=500&id=busy")));
         QTRY_COMPARE(proxy.sessionCount(), 2);
-        QVERIFY(proxy.drain() >= 1); // the busy one at least is still there
+        QVERIFY(proxy.drain() >= 1);    // the busy one at least is still there
         QVERIFY(idle.waitClosed(2000)); // an idle keep-alive connection closes at once
         const HttpTestResponse r = busy.read(false, 3000);
         QCOMPARE(r.body, QByteArray("id=busy")); // the busy one finishes its answer

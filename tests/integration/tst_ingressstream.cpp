@@ -87,8 +87,9 @@ private Q_SLOTS:
             QCOMPARE(r.bodySha256, m_expectedSha);
         }
         const qint64 growthKiB = peakRssKiB(QCoreApplication::applicationPid()) - m_baselineKiB;
-        qInfo("%s: 256 MiB in %lld ms (%.0f MiB/s), peak RSS growth since start %lld KiB", QTest::currentDataTag(),
-              clock.elapsed(), 256.0 * 1000 / std::max<qint64>(1, clock.elapsed()), growthKiB);
+        qInfo("%s: 256 MiB in %lld ms (%.0f MiB/s), peak RSS growth since start %lld KiB",
+              QTest::currentDataTag(), clock.elapsed(), 256.0 * 1000 / std::max<qint64>(1, clock.elapsed()),
+              growthKiB);
         QVERIFY2(growthKiB < 64 * 1024, qPrintable(QStringLiteral("peak RSS grew by %1 KiB").arg(growthKiB)));
     }
 };

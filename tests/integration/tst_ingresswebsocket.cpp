@@ -138,7 +138,8 @@ private Q_SLOTS:
         QSignalSpy closed(&ws, &QWebSocket::disconnected);
         ws.close(QWebSocketProtocol::CloseCodeGoingAway, QStringLiteral("leaving"));
         QVERIFY(closed.size() > 0 || closed.wait(5000)); // QWebSocket may report it synchronously
-        QTRY_COMPARE_WITH_TIMEOUT(m_backend->lastCloseCode(), int(QWebSocketProtocol::CloseCodeGoingAway), 5000);
+        QTRY_COMPARE_WITH_TIMEOUT(m_backend->lastCloseCode(), int(QWebSocketProtocol::CloseCodeGoingAway),
+                                  5000);
     }
 
     void refusedUpgradeIsPlainHttp() {

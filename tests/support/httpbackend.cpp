@@ -2,10 +2,10 @@
 
 #include <QCryptographicHash>
 #include <QJsonArray>
-#include <QLocalServer>
-#include <QLocalSocket>
 #include <QJsonDocument>
 #include <QJsonObject>
+#include <QLocalServer>
+#include <QLocalSocket>
 #include <QRandomGenerator>
 #include <QTcpServer>
 #include <QTcpSocket>
@@ -255,8 +255,9 @@ private:
             // never answers
         } else if (m_path == "/delay") {
             const QByteArray id = m_query.queryItemValue("id").toLatin1();
-            QTimer::singleShot(m_query.queryItemValue("ms").toInt(), this,
-                               [this, id] { send(200, "OK", {{"X-Id", id}}, "id=" + id); });
+            QTimer::singleShot(m_query.queryItemValue("ms").toInt(), this, [this, id] {
+                send(200, "OK", {{"X-Id", id}}, "id=" + id);
+            });
         } else if (m_path == "/arm-die") {
             m_dieOnNext = true;
             send(200, "OK", {}, "armed");
@@ -330,7 +331,8 @@ HttpTestBackend::HttpTestBackend() {
                 while (QTcpSocket *s = server->nextPendingConnection()) {
                     m_accepted.fetch_add(1);
                     QObject::connect(s, &QTcpSocket::disconnected, s, &QObject::deleteLater);
-                    new HttpBackendConnection(s, [s] { s->disconnectFromHost(); }, this);
+                    new HttpBackendConnection(
+                        s, [s] { s->disconnectFromHost(); }, this);
                 }
             });
             auto *local = new QLocalServer(m_context);
@@ -340,7 +342,8 @@ HttpTestBackend::HttpTestBackend() {
                 while (QLocalSocket *s = local->nextPendingConnection()) {
                     m_accepted.fetch_add(1);
                     QObject::connect(s, &QLocalSocket::disconnected, s, &QObject::deleteLater);
-                    new HttpBackendConnection(s, [s] { s->disconnectFromServer(); }, this);
+                    new HttpBackendConnection(
+                        s, [s] { s->disconnectFromServer(); }, this);
                 }
             });
         },
@@ -348,7 +351,8 @@ HttpTestBackend::HttpTestBackend() {
 }
 
 HttpTestBackend::~HttpTestBackend() {
-    QMetaObject::invokeMethod(m_context, [this] { delete m_context; }, Qt::BlockingQueuedConnection);
+    QMetaObject::invokeMethod(
+        m_context, [this] { delete m_context; }, Qt::BlockingQueuedConnection);
     m_thread.quit();
     m_thread.wait();
 }

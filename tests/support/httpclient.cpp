@@ -41,7 +41,8 @@ bool HttpTestClient::send(const QByteArray &data, int timeoutMs) {
     m_s.write(data);
     QDeadlineTimer deadline(timeoutMs);
     while (m_s.bytesToWrite() > 0) {
-        if (deadline.hasExpired() || !m_s.waitForBytesWritten(int(std::max<qint64>(1, deadline.remainingTime()))))
+        if (deadline.hasExpired() ||
+            !m_s.waitForBytesWritten(int(std::max<qint64>(1, deadline.remainingTime()))))
             return m_s.bytesToWrite() == 0;
     }
     return true;

@@ -14,9 +14,9 @@ struct HttpTestResponse {
     int status = 0;
     QList<int> interim; // 1xx statuses seen before the final answer
     QList<QPair<QByteArray, QByteArray>> headers;
-    QByteArray body;          // when kept
+    QByteArray body; // when kept
     qint64 bodyLength = 0;
-    QByteArray bodySha256;    // hex
+    QByteArray bodySha256; // hex
     bool chunked = false;
 
     QByteArray header(const QByteArray &name) const;

@@ -53,7 +53,8 @@ public:
             Qt::BlockingQueuedConnection);
     }
     ~HttpProxyHarness() {
-        QMetaObject::invokeMethod(m_context, [this] { delete m_context; }, Qt::BlockingQueuedConnection);
+        QMetaObject::invokeMethod(
+            m_context, [this] { delete m_context; }, Qt::BlockingQueuedConnection);
         m_thread.quit();
         m_thread.wait();
     }
@@ -65,14 +66,14 @@ public:
     // drainHttpSessions / httpSessionCount on the listener, run in its thread.
     int drain() {
         int remaining = 0;
-        QMetaObject::invokeMethod(m_context, [&] { remaining = drainHttpSessions(m_server); },
-                                  Qt::BlockingQueuedConnection);
+        QMetaObject::invokeMethod(
+            m_context, [&] { remaining = drainHttpSessions(m_server); }, Qt::BlockingQueuedConnection);
         return remaining;
     }
     int sessionCount() {
         int alive = 0;
-        QMetaObject::invokeMethod(m_context, [&] { alive = httpSessionCount(m_server); },
-                                  Qt::BlockingQueuedConnection);
+        QMetaObject::invokeMethod(
+            m_context, [&] { alive = httpSessionCount(m_server); }, Qt::BlockingQueuedConnection);
         return alive;
     }
     RouteTableHolder &routes() { return m_routes; }
@@ -80,8 +81,10 @@ public:
 
     // A table with the ingress row and one row per project, each reachable by path.
     struct Project {
-        Project(QString n, BackendTarget t, bool routed = true, QString st = QStringLiteral("active"), QString why = {})
-            : name(std::move(n)), target(std::move(t)), pathRouted(routed), state(std::move(st)), reason(std::move(why)) {}
+        Project(QString n, BackendTarget t, bool routed = true, QString st = QStringLiteral("active"),
+                QString why = {})
+            : name(std::move(n)), target(std::move(t)), pathRouted(routed), state(std::move(st)),
+              reason(std::move(why)) {}
         QString name;
         BackendTarget target;
         bool pathRouted = true;

@@ -12,7 +12,8 @@ HttpWsBackend::HttpWsBackend() {
     QMetaObject::invokeMethod(
         m_context,
         [this] {
-            auto *server = new QWebSocketServer(QStringLiteral("echo"), QWebSocketServer::NonSecureMode, m_context);
+            auto *server =
+                new QWebSocketServer(QStringLiteral("echo"), QWebSocketServer::NonSecureMode, m_context);
             server->setMaxPendingConnections(1000);
             server->listen(QHostAddress::LocalHost, 0);
             m_port = server->serverPort();
@@ -26,7 +27,8 @@ HttpWsBackend::HttpWsBackend() {
                         else if (m == QLatin1String("path"))
                             ws->sendTextMessage(ws->requestUrl().path());
                         else if (m == QLatin1String("prefix"))
-                            ws->sendTextMessage(QString::fromLatin1(ws->request().rawHeader("X-Forwarded-Prefix")));
+                            ws->sendTextMessage(
+                                QString::fromLatin1(ws->request().rawHeader("X-Forwarded-Prefix")));
                         else
                             ws->sendTextMessage(m);
                     });
@@ -43,7 +45,8 @@ HttpWsBackend::HttpWsBackend() {
 }
 
 HttpWsBackend::~HttpWsBackend() {
-    QMetaObject::invokeMethod(m_context, [this] { delete m_context; }, Qt::BlockingQueuedConnection);
+    QMetaObject::invokeMethod(
+        m_context, [this] { delete m_context; }, Qt::BlockingQueuedConnection);
     m_thread.quit();
     m_thread.wait();
 }

@@ -15,15 +15,22 @@ private Q_SLOTS:
         QTest::addColumn<int>("result");
         QTest::addColumn<int>("length");
         using R = HeadScan::Result;
-        QTest::newRow("complete CRLF") << QByteArray("GET / HTTP/1.1\r\nHost: a\r\n\r\nBODY") << 100 << int(R::Complete) << 27;
-        QTest::newRow("complete LF") << QByteArray("GET / HTTP/1.1\nHost: a\n\nX") << 100 << int(R::Complete) << 24;
-        QTest::newRow("incomplete") << QByteArray("GET / HTTP/1.1\r\nHost: a\r\n") << 100 << int(R::Incomplete) << 0;
-        QTest::newRow("incomplete CR at end") << QByteArray("GET / HTTP/1.1\r") << 100 << int(R::Incomplete) << 0;
+        QTest::newRow("complete CRLF")
+            << QByteArray("GET / HTTP/1.1\r\nHost: a\r\n\r\nBODY") << 100 << int(R::Complete) << 27;
+        QTest::newRow("complete LF") << QByteArray("GET / HTTP/1.1\nHost: a\n\nX") << 100 << int(R::Complete)
+                                     << 24;
+        QTest::newRow("incomplete") << QByteArray("GET / HTTP/1.1\r\nHost: a\r\n") << 100
+                                    << int(R::Incomplete) << 0;
+        QTest::newRow("incomplete CR at end")
+            << QByteArray("GET / HTTP/1.1\r") << 100 << int(R::Incomplete) << 0;
         QTest::newRow("too large") << QByteArray("GET / HTTP/1.1\r\nX: " + QByteArray(200, 'x')) << 100
                                    << int(R::TooLarge) << 0;
-        QTest::newRow("exactly at limit") << QByteArray("GET / HTTP/1.1\r\n\r\n") << 18 << int(R::Complete) << 18;
-        QTest::newRow("obs-fold") << QByteArray("GET / HTTP/1.1\r\nA: b\r\n c\r\n\r\n") << 100 << int(R::Bad) << 0;
-        QTest::newRow("obs-fold tab") << QByteArray("GET / HTTP/1.1\r\nA: b\r\n\tc\r\n\r\n") << 100 << int(R::Bad) << 0;
+        QTest::newRow("exactly at limit")
+            << QByteArray("GET / HTTP/1.1\r\n\r\n") << 18 << int(R::Complete) << 18;
+        QTest::newRow("obs-fold") << QByteArray("GET / HTTP/1.1\r\nA: b\r\n c\r\n\r\n") << 100 << int(R::Bad)
+                                  << 0;
+        QTest::newRow("obs-fold tab")
+            << QByteArray("GET / HTTP/1.1\r\nA: b\r\n\tc\r\n\r\n") << 100 << int(R::Bad) << 0;
         QTest::newRow("bare CR") << QByteArray("GET / HTTP/1.1\rA: b\r\n\r\n") << 100 << int(R::Bad) << 0;
         QTest::newRow("NUL") << QByteArray("GET / HTTP/1.1\r\nA: \0b\r\n\r\n", 27) << 100 << int(R::Bad) << 0;
     }
@@ -59,8 +66,10 @@ private Q_SLOTS:
         QTest::newRow("CL huge") << Headers{{"Content-Length", "99999999999999999999"}} << false;
         QTest::newRow("chunked") << Headers{{"Transfer-Encoding", "chunked"}} << true;
         QTest::newRow("Chunked case") << Headers{{"transfer-encoding", "Chunked"}} << true;
-        QTest::newRow("CL and TE") << Headers{{"Content-Length", "5"}, {"Transfer-Encoding", "chunked"}} << false;
-        QTest::newRow("TE twice") << Headers{{"Transfer-Encoding", "chunked"}, {"Transfer-Encoding", "chunked"}}
+        QTest::newRow("CL and TE") << Headers{{"Content-Length", "5"}, {"Transfer-Encoding", "chunked"}}
+                                   << false;
+        QTest::newRow("TE twice") << Headers{{"Transfer-Encoding", "chunked"},
+                                             {"Transfer-Encoding", "chunked"}}
                                   << false;
         QTest::newRow("TE gzip") << Headers{{"Transfer-Encoding", "gzip, chunked"}} << false;
         QTest::newRow("TE identity") << Headers{{"Transfer-Encoding", "identity"}} << false;
@@ -106,8 +115,8 @@ private Q_SLOTS:
 
     void forwardedFor() {
         QCOMPARE(portico::http::forwardedFor({}, "127.0.0.1"), QByteArray("127.0.0.1"));
-        QCOMPARE(portico::http::forwardedFor({{"X-Forwarded-For", "1.1.1.1, 2.2.2.2"}, {"x-forwarded-for", "3.3.3.3"}},
-                                             "::1"),
+        QCOMPARE(portico::http::forwardedFor(
+                     {{"X-Forwarded-For", "1.1.1.1, 2.2.2.2"}, {"x-forwarded-for", "3.3.3.3"}}, "::1"),
                  QByteArray("1.1.1.1, 2.2.2.2, 3.3.3.3, ::1"));
     }
 

@@ -54,7 +54,9 @@ BackendLink::~BackendLink() {
         m_local->abort();
 }
 
-QString BackendLink::keyOf(const BackendTarget &target) { return target.describe(); }
+QString BackendLink::keyOf(const BackendTarget &target) {
+    return target.describe();
+}
 
 void BackendLink::open() {
     if (m_tcp)
@@ -69,9 +71,13 @@ QIODevice *BackendLink::io() const {
     return m_local;
 }
 
-qint64 BackendLink::bytesToWrite() const { return m_tcp ? m_tcp->bytesToWrite() : m_local->bytesToWrite(); }
+qint64 BackendLink::bytesToWrite() const {
+    return m_tcp ? m_tcp->bytesToWrite() : m_local->bytesToWrite();
+}
 
-qint64 BackendLink::bytesAvailable() const { return m_tcp ? m_tcp->bytesAvailable() : m_local->bytesAvailable(); }
+qint64 BackendLink::bytesAvailable() const {
+    return m_tcp ? m_tcp->bytesAvailable() : m_local->bytesAvailable();
+}
 
 void BackendLink::disconnectGracefully() {
     if (m_tcp)
@@ -148,7 +154,9 @@ void BackendPool::give(BackendLink *link, int maxPerKey, int idleMs) {
     link->idleTimer().start(idleMs);
 }
 
-int BackendPool::idleCount(const QString &key) const { return int(m_idle.value(key).size()); }
+int BackendPool::idleCount(const QString &key) const {
+    return int(m_idle.value(key).size());
+}
 
 void BackendPool::drop(BackendLink *link) {
     auto it = m_idle.find(link->key());

@@ -8,7 +8,8 @@ Q_LOGGING_CATEGORY(lcHttp, "portico.http")
 
 namespace portico {
 
-void startHttpSession(QTcpSocket *socket, std::shared_ptr<const HttpListenerContext> context, QObject *parent) {
+void startHttpSession(QTcpSocket *socket, std::shared_ptr<const HttpListenerContext> context,
+                      QObject *parent) {
     auto *session = new http::HttpSession(socket, std::move(context), parent);
     session->start();
 }
@@ -25,7 +26,8 @@ int drainHttpSessions(QObject *parent) {
 
 int httpSessionCount(const QObject *parent) {
     int alive = 0;
-    for (const http::HttpSession *session : parent->findChildren<http::HttpSession *>(Qt::FindDirectChildrenOnly))
+    for (const http::HttpSession *session :
+         parent->findChildren<http::HttpSession *>(Qt::FindDirectChildrenOnly))
         alive += session->isAlive() ? 1 : 0;
     return alive;
 }

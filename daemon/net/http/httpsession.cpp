@@ -27,30 +27,52 @@ const Config &fallbackConfig() {
 
 QByteArray reasonPhrase(int status) {
     switch (status) {
-    case 100: return "Continue";
-    case 101: return "Switching Protocols";
-    case 200: return "OK";
-    case 204: return "No Content";
-    case 301: return "Moved Permanently";
-    case 304: return "Not Modified";
-    case 308: return "Permanent Redirect";
-    case 400: return "Bad Request";
-    case 403: return "Forbidden";
-    case 404: return "Not Found";
-    case 405: return "Method Not Allowed";
-    case 408: return "Request Timeout";
-    case 413: return "Content Too Large";
-    case 431: return "Request Header Fields Too Large";
-    case 500: return "Internal Server Error";
-    case 501: return "Not Implemented";
-    case 502: return "Bad Gateway";
-    case 503: return "Service Unavailable";
-    case 504: return "Gateway Timeout";
-    default: return "Status";
+    case 100:
+        return "Continue";
+    case 101:
+        return "Switching Protocols";
+    case 200:
+        return "OK";
+    case 204:
+        return "No Content";
+    case 301:
+        return "Moved Permanently";
+    case 304:
+        return "Not Modified";
+    case 308:
+        return "Permanent Redirect";
+    case 400:
+        return "Bad Request";
+    case 403:
+        return "Forbidden";
+    case 404:
+        return "Not Found";
+    case 405:
+        return "Method Not Allowed";
+    case 408:
+        return "Request Timeout";
+    case 413:
+        return "Content Too Large";
+    case 431:
+        return "Request Header Fields Too Large";
+    case 500:
+        return "Internal Server Error";
+    case 501:
+        return "Not Implemented";
+    case 502:
+        return "Bad Gateway";
+    case 503:
+        return "Service Unavailable";
+    case 504:
+        return "Gateway Timeout";
+    default:
+        return "Status";
     }
 }
 
-QByteArray chunkHeader(size_t length) { return QByteArray::number(qulonglong(length), 16) + "\r\n"; }
+QByteArray chunkHeader(size_t length) {
+    return QByteArray::number(qulonglong(length), 16) + "\r\n";
+}
 
 bool isIdempotent(unsigned method) {
     return method == HTTP_GET || method == HTTP_HEAD || method == HTTP_OPTIONS || method == HTTP_TRACE ||
@@ -174,7 +196,7 @@ struct ParserCallbacks {
         x->m_requestComplete = true;
         if (x->m_req.chunked && x->m_backend)
             x->m_backend->io()->write("0\r\n\r\n", 5); // trailers are dropped
-        http_parser_pause(p, 1); // the next pipelined request waits for this answer
+        http_parser_pause(p, 1);                       // the next pipelined request waits for this answer
         return 0;
     }
 
@@ -266,7 +288,8 @@ struct ParserCallbacks {
     }
 };
 
-HttpSession::HttpSession(QTcpSocket *client, std::shared_ptr<const HttpListenerContext> context, QObject *parent)
+HttpSession::HttpSession(QTcpSocket *client, std::shared_ptr<const HttpListenerContext> context,
+                         QObject *parent)
     : QObject(parent), m_client(client), m_ctx(std::move(context)),
       m_cfg(m_ctx->config ? *m_ctx->config : fallbackConfig()) {
     m_client->setParent(this);
@@ -362,23 +385,30 @@ void HttpSession::writeClient(const QByteArray &data) {
 
 void HttpSession::onClientReadyRead() {
     switch (m_phase) {
-    case Phase::Head: readHead(); break;
+    case Phase::Head:
+        readHead();
+        break;
     case Phase::Exchange:
         if (!m_requestComplete && !m_responseStarted && m_backendTimer.isActive())
             m_backendTimer.start(m_cfg.backendResponseTimeoutMs); // the upload is moving
         pumpRequestBody();
         break;
-    case Phase::Tunnel: pumpTunnel(); break;
+    case Phase::Tunnel:
+        pumpTunnel();
+        break;
     case Phase::Closing:
         m_client->read(m_client->bytesAvailable()); // lingering close: discard
         break;
-    default: break; // the rest of the request waits in the (bounded) socket buffer
+    default:
+        break; // the rest of the request waits in the (bounded) socket buffer
     }
 }
 
 void HttpSession::onClientBytesWritten() {
     switch (m_phase) {
-    case Phase::Head: readHead(); break;
+    case Phase::Head:
+        readHead();
+        break;
     case Phase::Exchange:
         // A client that reads, however slowly, is making progress; one that stopped
         // reading is cut when the timer runs out.
@@ -386,10 +416,17 @@ void HttpSession::onClientBytesWritten() {
             m_backendTimer.start(m_cfg.backendResponseTimeoutMs);
         pumpResponse();
         break;
-    case Phase::LocalBody: pumpFile(); break;
-    case Phase::Tunnel: pumpTunnel(); break;
-    case Phase::Closing: lingerAfterFlush(); break;
-    default: break;
+    case Phase::LocalBody:
+        pumpFile();
+        break;
+    case Phase::Tunnel:
+        pumpTunnel();
+        break;
+    case Phase::Closing:
+        lingerAfterFlush();
+        break;
+    default:
+        break;
     }
 }
 
@@ -436,10 +473,16 @@ void HttpSession::readHead() {
         return;
     const HeadScan scan = scanHead(m_inBuf, limit);
     switch (scan.result) {
-    case HeadScan::Result::Incomplete: return;
-    case HeadScan::Result::TooLarge: fail(431, QStringLiteral("request head larger than %1 bytes").arg(limit)); return;
-    case HeadScan::Result::Bad: fail(400, QString::fromLatin1(scan.reason)); return;
-    case HeadScan::Result::Complete: break;
+    case HeadScan::Result::Incomplete:
+        return;
+    case HeadScan::Result::TooLarge:
+        fail(431, QStringLiteral("request head larger than %1 bytes").arg(limit));
+        return;
+    case HeadScan::Result::Bad:
+        fail(400, QString::fromLatin1(scan.reason));
+        return;
+    case HeadScan::Result::Complete:
+        break;
     }
     m_headerTimer.stop();
     beginRequest(scan.length);
@@ -535,10 +578,11 @@ void HttpSession::dispatchRequest() {
                 names.sort();
                 for (const QString &name : std::as_const(names)) {
                     const ProjectRoute *p = m_table->project(name);
-                    out.append(QJsonObject{{QStringLiteral("project"), name},
-                                           {QStringLiteral("path"), QLatin1Char('/') + name + QLatin1Char('/')},
-                                           {QStringLiteral("state"), p->state},
-                                           {QStringLiteral("backend"), p->target.describe()}});
+                    out.append(
+                        QJsonObject{{QStringLiteral("project"), name},
+                                    {QStringLiteral("path"), QLatin1Char('/') + name + QLatin1Char('/')},
+                                    {QStringLiteral("state"), p->state},
+                                    {QStringLiteral("backend"), p->target.describe()}});
                 }
             } else {
                 out = m_table->toJson();
@@ -561,8 +605,9 @@ void HttpSession::dispatchRequest() {
         }
         if (slash < 0) {
             const QByteArray location = '/' + segment + '/' + query;
-            replyJson(308, QJsonDocument(QJsonObject{{QStringLiteral("location"), QString::fromUtf8(location)}})
-                               .toJson(QJsonDocument::Compact),
+            replyJson(308,
+                      QJsonDocument(QJsonObject{{QStringLiteral("location"), QString::fromUtf8(location)}})
+                          .toJson(QJsonDocument::Compact),
                       {{"Location", location}});
             return;
         }
@@ -574,7 +619,8 @@ void HttpSession::dispatchRequest() {
         m_prefix.clear();
         m_backendTarget = target;
         if (!route) {
-            fail(503, QStringLiteral("project is not deployed"), {{QStringLiteral("project"), m_projectName}});
+            fail(503, QStringLiteral("project is not deployed"),
+                 {{QStringLiteral("project"), m_projectName}});
             return;
         }
     }
@@ -592,7 +638,9 @@ void HttpSession::dispatchRequest() {
         return;
     }
     case BackendTarget::Kind::Tcp:
-    case BackendTarget::Kind::Unix: proxyTo(route->target); return;
+    case BackendTarget::Kind::Unix:
+        proxyTo(route->target);
+        return;
     }
 }
 
@@ -618,7 +666,8 @@ void HttpSession::fail(int status, const QString &message, QJsonObject extra) {
     replyJson(status, QJsonDocument(extra).toJson(QJsonDocument::Compact), {}, close);
 }
 
-void HttpSession::replyJson(int status, const QByteArray &json, const Headers &extraHeaders, bool forceClose) {
+void HttpSession::replyJson(int status, const QByteArray &json, const Headers &extraHeaders,
+                            bool forceClose) {
     Headers headers{{"Content-Type", "application/json"}};
     headers += extraHeaders;
     localReply(status, headers, json, forceClose);
@@ -655,7 +704,8 @@ void HttpSession::serveStatic(const QString &root, const QByteArray &path) {
     m_lastStatus = reply.status;
     const bool noBody = m_req.method == HTTP_HEAD || reply.status == 304 || reply.status == 204;
     if (reply.filePath.isEmpty() || noBody) {
-        QByteArray head = "HTTP/1.1 " + QByteArray::number(reply.status) + ' ' + reasonPhrase(reply.status) + "\r\n";
+        QByteArray head =
+            "HTTP/1.1 " + QByteArray::number(reply.status) + ' ' + reasonPhrase(reply.status) + "\r\n";
         bool haveLength = false;
         for (const auto &[name, value] : reply.headers) {
             haveLength |= name.compare("content-length", Qt::CaseInsensitive) == 0;
@@ -676,7 +726,8 @@ void HttpSession::serveStatic(const QString &root, const QByteArray &path) {
         return;
     }
     m_closeAfter = !m_req.keepAlive || !m_requestComplete || m_draining;
-    QByteArray head = "HTTP/1.1 " + QByteArray::number(reply.status) + ' ' + reasonPhrase(reply.status) + "\r\n";
+    QByteArray head =
+        "HTTP/1.1 " + QByteArray::number(reply.status) + ' ' + reasonPhrase(reply.status) + "\r\n";
     for (const auto &[name, value] : reply.headers)
         head += name + ": " + value + "\r\n";
     head += m_closeAfter ? "Connection: close\r\n\r\n" : "\r\n";
@@ -923,7 +974,8 @@ void HttpSession::onBackendTimeout() {
             fail(408, QStringLiteral("request body not received in time"));
             return;
         }
-        fail(504, QStringLiteral("backend did not answer in time"), {{QStringLiteral("project"), m_projectName}});
+        fail(504, QStringLiteral("backend did not answer in time"),
+             {{QStringLiteral("project"), m_projectName}});
     }
 }
 
@@ -998,7 +1050,8 @@ void HttpSession::pumpResponse() {
         const size_t used = feedResponse(data.constData(), size_t(data.size()));
         if (m_resError) {
             if (!m_responseHeadSent)
-                fail(502, QStringLiteral("invalid answer from backend"), {{QStringLiteral("project"), m_projectName}});
+                fail(502, QStringLiteral("invalid answer from backend"),
+                     {{QStringLiteral("project"), m_projectName}});
             else
                 fail(502, QStringLiteral("invalid answer from backend"));
             return;
@@ -1105,7 +1158,9 @@ void HttpSession::pumpRequestBody() {
         }
         const http_errno err = HTTP_PARSER_ERRNO(&m_reqParser);
         if (err != HPE_OK && err != HPE_PAUSED) {
-            fail(400, QStringLiteral("malformed request body: %1").arg(QLatin1String(http_errno_description(err))));
+            fail(
+                400,
+                QStringLiteral("malformed request body: %1").arg(QLatin1String(http_errno_description(err))));
             return;
         }
     }
@@ -1122,8 +1177,8 @@ void HttpSession::maybeFinishExchange() {
         endExchange(true);
         return;
     }
-    const bool reuse = m_backendKeepAlive && m_backendLeftover.isEmpty() && m_backend && !m_backend->isClosed() &&
-                       m_backend->bytesAvailable() == 0;
+    const bool reuse = m_backendKeepAlive && m_backendLeftover.isEmpty() && m_backend &&
+                       !m_backend->isClosed() && m_backend->bytesAvailable() == 0;
     releaseBackend(reuse);
     endExchange(m_closeAfter);
 }

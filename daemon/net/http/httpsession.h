@@ -68,7 +68,8 @@ private:
     // Local answers
     void fail(int status, const QString &message, QJsonObject extra = {});
     void localReply(int status, const Headers &headers, const QByteArray &body, bool forceClose = false);
-    void replyJson(int status, const QByteArray &json, const Headers &extraHeaders = {}, bool forceClose = false);
+    void replyJson(int status, const QByteArray &json, const Headers &extraHeaders = {},
+                   bool forceClose = false);
     void serveStatic(const QString &root, const QByteArray &path);
     void pumpFile();
     void endExchange(bool close);

@@ -5,7 +5,9 @@
 namespace portico::http {
 
 namespace {
-bool nameIs(const QByteArray &name, const char *lower) { return name.compare(lower, Qt::CaseInsensitive) == 0; }
+bool nameIs(const QByteArray &name, const char *lower) {
+    return name.compare(lower, Qt::CaseInsensitive) == 0;
+}
 } // namespace
 
 int leadingEmptyLines(const QByteArray &buffer) {
@@ -123,8 +125,8 @@ QList<QByteArray> connectionTokens(const Headers &headers) {
 }
 
 bool isHopByHop(const QByteArray &name, const QList<QByteArray> &tokens) {
-    static const char *const fixed[] = {"connection", "keep-alive", "te",      "trailer",
-                                        "transfer-encoding", "upgrade", "content-length"};
+    static const char *const fixed[] = {"connection", "keep-alive",    "te", "trailer", "transfer-encoding",
+                                        "upgrade",    "content-length"};
     for (const char *f : fixed) {
         if (nameIs(name, f))
             return true;
