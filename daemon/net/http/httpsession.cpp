@@ -239,7 +239,7 @@ struct ParserCallbacks {
         if (x->m_chunkedToClient)
             x->writeClient(chunkHeader(len) + QByteArray::fromRawData(at, qsizetype(len)) + "\r\n");
         else
-            x->writeClient(QByteArray(at, qsizetype(len)));
+            x->writeClient(at, qint64(len));
         return 0;
     }
     static int resComplete(http_parser *p) {
@@ -372,10 +372,14 @@ QByteArray HttpSession::readClient(qint64 max) {
 }
 
 void HttpSession::writeClient(const QByteArray &data) {
-    if (data.isEmpty())
+    writeClient(data.constData(), data.size());
+}
+
+void HttpSession::writeClient(const char *data, qint64 length) {
+    if (length <= 0)
         return;
-    m_client->write(data);
-    const quint64 n = quint64(data.size());
+    m_client->write(data, length); // copied once, into the socket's buffer
+    const quint64 n = quint64(length);
     m_exBytesOut += n;
     if (m_connStats)
         m_connStats->addOut(n);
@@ -809,7 +813,7 @@ void HttpSession::closeClient() {
         teardown();
         return;
     }
-    m_lingerTimer.start(kLingerMs + m_cfg.keepAliveIdleMs / 10);
+    m_lingerTimer.start(kLingerMs);
     lingerAfterFlush();
 }
 

@@ -63,6 +63,7 @@ private:
     void dispatchRequest();
     QByteArray readClient(qint64 max);
     void writeClient(const QByteArray &data);
+    void writeClient(const char *data, qint64 length);
     size_t feedRequest(const char *data, size_t length);
 
     // Local answers
