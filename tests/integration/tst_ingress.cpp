@@ -711,6 +711,68 @@ private Q_SLOTS:
         QCOMPARE(r.bodySha256, httpPatternSha256(size));
     }
 
+    void slowBackendBackpressure() {
+        // A backend that stops reading must stop the client: the proxy reads the upload
+        // only while the backend's buffer is under relayBufferBytes.
+        Config config = testConfig();
+        config.backendResponseTimeoutMs = 10000;
+        config.maxBodyBytes = 0;
+        HttpProxyHarness proxy(config);
+        proxy.publish({{QStringLiteral("app"), HttpProxyHarness::tcp(m_backend->port())}});
+        HttpTestClient c;
+        QVERIFY(c.connectTo(proxy.port()));
+        const qint64 size = 256LL * 1024 * 1024;
+        QVERIFY(c.send("POST /app/echo?stall=1500 HTTP/1.1\r\nHost: x\r\nContent-Length: " +
+                       QByteArray::number(size) + "\r\n\r\n"));
+        // Offer the body for one second and count what the kernel accepted.
+        const QByteArray &block = httpPatternBlock();
+        qint64 offered = 0;
+        QElapsedTimer clock;
+        clock.start();
+        while (clock.elapsed() < 1000) {
+            if (c.socket().bytesToWrite() < 1024 * 1024) {
+                const qint64 n = std::min<qint64>(256 * 1024, block.size() - offered % block.size());
+                c.socket().write(block.constData() + offered % block.size(), n);
+                offered += n;
+            }
+            c.socket().waitForBytesWritten(50);
+        }
+        const qint64 accepted = offered - c.socket().bytesToWrite();
+        qInfo("the client could hand over %lld KiB while the backend read nothing", accepted / 1024);
+        QVERIFY2(accepted < 48 * 1024 * 1024, qPrintable(QString::number(accepted)));
+        // Then the rest flows.
+        QVERIFY(c.sendPattern(size - offered, false));
+        const HttpTestResponse r = c.read(false, 30000);
+        QCOMPARE(r.status, 200);
+        QCOMPARE(qint64(echoOf(r).value(QStringLiteral("body_length")).toDouble()), size);
+    }
+
+    void backendPoolIsBounded() {
+        Config config = testConfig();
+        config.backendPoolSize = 2;
+        HttpProxyHarness proxy(config);
+        proxy.publish({{QStringLiteral("app"), HttpProxyHarness::tcp(m_backend->port())}});
+        auto round = [&] {
+            std::vector<std::unique_ptr<HttpTestClient>> clients;
+            for (int i = 0; i < 5; ++i) {
+                clients.push_back(std::make_unique<HttpTestClient>());
+                if (!clients.back()->connectTo(proxy.port()) ||
+                    !clients.back()->send(get("/app/delay?ms=300&id=p")))
+                    return false;
+            }
+            for (auto &c : clients) {
+                if (c->read().body != "id=p")
+                    return false;
+            }
+            return true;
+        };
+        const int before = m_backend->connectionsAccepted();
+        QVERIFY(round());
+        QCOMPARE(m_backend->connectionsAccepted() - before, 5); // five at once: five connections
+        QVERIFY(round());
+        QCOMPARE(m_backend->connectionsAccepted() - before, 8); // two came from the pool
+    }
+
     void clientThatStopsReadingIsCut() {
         // With backendResponseTimeoutMs = 800 ms, a client that reads nothing for longer is
         // cut, and the backend connection with it.

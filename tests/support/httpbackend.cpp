@@ -50,6 +50,8 @@ private:
     enum class Chunk { Size, Data, DataEnd, Trailer };
 
     void process() {
+        if (m_stalled)
+            return; // bytes stay in the (bounded) socket buffer and the kernel
         m_buf += m_s->readAll();
         while (true) {
             if (m_state == State::Head) {
@@ -67,6 +69,14 @@ private:
                 m_state = State::Body;
                 if (m_path == "/continue" && m_expect100)
                     m_s->write("HTTP/1.1 100 Continue\r\n\r\n");
+                if (const int stall = m_query.queryItemValue("stall").toInt(); stall > 0) {
+                    m_stalled = true;
+                    QTimer::singleShot(stall, this, [this] {
+                        m_stalled = false;
+                        process();
+                    });
+                    return;
+                }
             }
             if (m_state == State::Body) {
                 if (!consumeBody())
@@ -307,6 +317,7 @@ private:
     bool m_closeRequested = false;
     bool m_silentClose = false;
     bool m_dieOnNext = false;
+    bool m_stalled = false;
     Chunk m_chunk = Chunk::Size;
     qint64 m_remaining = 0;
     qint64 m_bodyLength = 0;
@@ -331,6 +342,7 @@ HttpTestBackend::HttpTestBackend() {
                 while (QTcpSocket *s = server->nextPendingConnection()) {
                     m_accepted.fetch_add(1);
                     QObject::connect(s, &QTcpSocket::disconnected, s, &QObject::deleteLater);
+                    s->setReadBufferSize(256 * 1024); // so that not reading is felt upstream
                     new HttpBackendConnection(
                         s, [s] { s->disconnectFromHost(); }, this);
                 }

@@ -22,6 +22,7 @@ QByteArray httpPatternSha256(qint64 size);
 // A small HTTP/1.1 origin server for proxy tests, on 127.0.0.1:0 in its own thread.
 // It reads request bodies incrementally (hashing, never collecting) and streams
 // downloads with backpressure. Endpoints (query parameters in brackets):
+//   any path [stall=ms]  stops reading the request body for ms after the head
 //   /echo                JSON: method, target, headers [[name,value]...], body_length, body_sha256
 //   /cookies             three Set-Cookie headers and an X-Order header between them
 //   /redirect[to]        302 with Location: to (default /login)
