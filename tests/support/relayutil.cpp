@@ -1,6 +1,7 @@
 #include "relayutil.h"
 
 #include <QDeadlineTimer>
+#include <QElapsedTimer>
 #include <QRandomGenerator>
 #include <QTcpServer>
 #include <QTcpSocket>
@@ -341,6 +342,11 @@ QSet<quint16> UdpEchoServer::sourcePorts() const {
     return m_sources;
 }
 
+quint16 UdpEchoServer::sourceOf(const QByteArray &payload) const {
+    std::lock_guard lock(m_mutex);
+    return m_sourceOf.value(payload);
+}
+
 void UdpEchoServer::run() {
     char buf[65536];
     for (;;) {
@@ -360,9 +366,12 @@ void UdpEchoServer::run() {
             ++m_datagrams;
             {
                 std::lock_guard lock(m_mutex);
-                m_sources.insert(from.ss_family == AF_INET6
-                                     ? ntohs(reinterpret_cast<sockaddr_in6 *>(&from)->sin6_port)
-                                     : ntohs(reinterpret_cast<sockaddr_in *>(&from)->sin_port));
+                const quint16 source = from.ss_family == AF_INET6
+                                           ? ntohs(reinterpret_cast<sockaddr_in6 *>(&from)->sin6_port)
+                                           : ntohs(reinterpret_cast<sockaddr_in *>(&from)->sin_port);
+                m_sources.insert(source);
+                if (m_sourceOf.size() < 100000)
+                    m_sourceOf.insert(QByteArray(buf, n), source);
             }
             ::sendto(m_fd, buf, size_t(n), 0, reinterpret_cast<sockaddr *>(&from), fromLen);
         }

@@ -2,6 +2,7 @@
 
 #include <QByteArray>
 #include <QHostAddress>
+#include <QHash>
 #include <QList>
 #include <QSet>
 
@@ -82,6 +83,8 @@ public:
     bool isValid() const { return m_fd >= 0; }
     quint16 port() const { return m_port; }
     QSet<quint16> sourcePorts() const;
+    // The source port the last datagram with exactly this payload came from (0: none).
+    quint16 sourceOf(const QByteArray &payload) const;
     int datagrams() const { return m_datagrams.load(); }
 
 private:
@@ -92,6 +95,7 @@ private:
     std::thread m_thread;
     mutable std::mutex m_mutex;
     QSet<quint16> m_sources;
+    QHash<QByteArray, quint16> m_sourceOf;
     std::atomic<int> m_datagrams{0};
 };
 

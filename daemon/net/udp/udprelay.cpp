@@ -29,7 +29,8 @@ struct UdpRelay::Session {
     QHostAddress address;
     quint16 port = 0;
     QUdpSocket *backend = nullptr; // child of the relay
-    qint64 lastActivity = 0;
+    qint64 lastActivity = 0; // ms, for the idle timeout
+    quint64 lastUse = 0;     // a sequence number: orders sessions for eviction, ties impossible
     QList<QByteArray> queue;
 };
 
@@ -90,6 +91,7 @@ void UdpRelay::readVisitors() {
         if (!s)
             continue;
         s->lastActivity = m_clock.elapsed();
+        s->lastUse = ++m_useCounter;
         if (s->backend->state() == QAbstractSocket::ConnectedState) {
             if (s->backend->write(data) < 0 && m_ctx->stats)
                 m_ctx->stats->addError();
@@ -122,7 +124,7 @@ UdpRelay::Session *UdpRelay::sessionFor(const QHostAddress &address, quint16 por
     while (m_sessions.size() >= cap) {
         auto oldest = m_sessions.cbegin();
         for (auto it = m_sessions.cbegin(); it != m_sessions.cend(); ++it) {
-            if (it.value()->lastActivity < oldest.value()->lastActivity)
+            if (it.value()->lastUse < oldest.value()->lastUse)
                 oldest = it;
         }
         qCDebug(lcNet) << "udp" << m_ctx->project << "at its session cap; evicting" << oldest.value()->address
@@ -162,6 +164,7 @@ void UdpRelay::readBackend(Session *s) {
         if (!dg.isValid())
             break;
         s->lastActivity = m_clock.elapsed();
+        s->lastUse = ++m_useCounter;
         if (!m_socket)
             continue;
         const QByteArray data = dg.data();

@@ -55,6 +55,7 @@ private:
     QTimer *m_sweep = nullptr;
     QHash<QByteArray, Session *> m_sessions; // owned; key: visitor address + port
     QElapsedTimer m_clock;
+    quint64 m_useCounter = 0;
     bool m_readScheduled = false;
 };
 
