@@ -59,10 +59,10 @@ void TcpListener::stopAccepting() { m_acceptor->close(); }
 
 void TcpListener::onIncoming(qintptr fd) {
     if (m_closing || m_live->load(std::memory_order_relaxed) >= m_max) {
-        ::close(int(fd));
         const auto &stats = m_http ? m_http->stats : m_relay->stats;
         if (stats)
             stats->addError();
+        ::close(int(fd));
         qCDebug(lcNet) << "connection refused: listener at its limit of" << m_max;
         return;
     }

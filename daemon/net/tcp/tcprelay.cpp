@@ -344,17 +344,17 @@ void TcpRelay::finish(const char *why, bool error) {
         m_connectTimer->stop();
     if (m_idleTimer)
         m_idleTimer->stop();
-    if (m_clientFd >= 0)
-        ::close(m_clientFd);
-    if (m_backendFd >= 0)
-        ::close(m_backendFd);
-    m_clientFd = m_backendFd = -1;
     if (m_ctx->stats) {
         if (error)
             m_ctx->stats->addError();
         if (m_opened)
             m_ctx->stats->connectionClosed();
     }
+    if (m_clientFd >= 0)
+        ::close(m_clientFd);
+    if (m_backendFd >= 0)
+        ::close(m_backendFd);
+    m_clientFd = m_backendFd = -1;
     deleteLater();
 }
 
