@@ -278,6 +278,15 @@ void TestListenerManager::drainLetsATransferFinish() {
 
     m->drain(id, 20000);
     QCOMPARE(tcpConnect(QHostAddress::LocalHost, port, 1000), -1); // refused, not queued
+    // The port is free again at once: a successor (a redeploy on the same port) serves
+    // new visitors while the old transfer is still open.
+    EchoServer successorBackend;
+    QString error;
+    const ListenerId successor = openTcp(m, QStringLiteral("successor"), successorBackend.port(), port, &error);
+    QVERIFY2(successor, qPrintable(error));
+    const int fresh = tcpConnect(QHostAddress::LocalHost, port);
+    QVERIFY(echoes(fresh, "served by the successor"));
+    closeFd(fresh);
     QVERIFY(!spy.wait(300)); // not drained while the transfer is open
     go.set_value();
     bool eof = false;
@@ -291,6 +300,8 @@ void TestListenerManager::drainLetsATransferFinish() {
     QCOMPARE(spy.size(), 1);
     QCOMPARE(spy.at(0).at(0).value<ListenerId>(), id);
     QCOMPARE(m->boundPort(id), quint16(0));
+    QCOMPARE(m->boundPort(successor), port);
+    m->close(successor);
     closeFd(backendListen);
 }
 

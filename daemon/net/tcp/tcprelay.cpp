@@ -71,6 +71,7 @@ TcpRelay::TcpRelay(int clientFd, std::shared_ptr<const TcpRelayContext> context,
 
 TcpRelay::~TcpRelay() {
     // Destroyed without finishing (the listener was closed): release everything now.
+    m_destroying = true;
     if (!m_finished)
         finish("listener closed", false);
     if (m_lookupId >= 0)
@@ -355,7 +356,8 @@ void TcpRelay::finish(const char *why, bool error) {
     if (m_backendFd >= 0)
         ::close(m_backendFd);
     m_clientFd = m_backendFd = -1;
-    deleteLater();
+    if (!m_destroying)
+        deleteLater();
 }
 
 } // namespace portico

@@ -73,6 +73,7 @@ private:
     int m_lookupId = -1;
     bool m_opened = false;
     bool m_finished = false;
+    bool m_destroying = false;
 };
 
 } // namespace portico
