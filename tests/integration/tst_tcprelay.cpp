@@ -14,6 +14,7 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
@@ -36,6 +37,7 @@ private Q_SLOTS:
     void halfClose_data();
     void halfClose();
     void concurrentConnections();
+    void backpressure();
     void closedAtOnce_data();
     void closedAtOnce();
     void connectTimeout();
@@ -275,6 +277,52 @@ void TestTcpRelay::concurrentConnections() {
     QTRY_COMPARE_WITH_TIMEOUT(stats->sum().connectionsOpen, quint64(0), 10000);
     QCOMPARE(stats->sum().connectionsTotal, quint64(count));
     QCOMPARE(stats->sum().errors, quint64(0));
+}
+
+// A backend that stops reading pushes back all the way to the visitor: the relay holds at
+// most its buffer, so the visitor's writes stall after the kernel buffers on the path fill
+// (a few MiB on loopback) instead of the relay soaking up everything.
+void TestTcpRelay::backpressure() {
+    quint16 backendPort = 0;
+    const int backendListen = tcpListen(QHostAddress::LocalHost, &backendPort);
+    const quint16 port = relayTo(QStringLiteral("pushback"), tcpTarget(QStringLiteral("127.0.0.1"), backendPort));
+    const int visitor = tcpConnect(QHostAddress::LocalHost, port);
+    const int backend = acceptWithin(backendListen, 5000);
+    QVERIFY(visitor >= 0 && backend >= 0);
+    constexpr qint64 ceiling = 256LL * 1024 * 1024;
+    ChunkSource source(11);
+    QCryptographicHash sent(QCryptographicHash::Sha256);
+    qint64 written = 0;
+    for (quint64 i = 0; written < ceiling; ++i) {
+        const QByteArray c = source.chunk(i, 64 * 1024);
+        qsizetype off = 0;
+        while (off < c.size()) {
+            const ssize_t n = ::send(visitor, c.constData() + off, size_t(c.size() - off), MSG_DONTWAIT | MSG_NOSIGNAL);
+            if (n > 0) {
+                off += n;
+                continue;
+            }
+            pollfd p{visitor, POLLOUT, 0};
+            if (::poll(&p, 1, 500) == 0)
+                break; // stalled for half a second: pushed back
+        }
+        sent.addData(QByteArrayView(c.constData(), off));
+        written += off;
+        if (off < c.size())
+            break;
+    }
+    qInfo("visitor stalled after %lld KiB with the backend not reading", written / 1024);
+    QVERIFY2(written < 64LL * 1024 * 1024, "the relay kept accepting data nobody read");
+    // Everything accepted arrives intact once the backend reads.
+    ::shutdown(visitor, SHUT_WR);
+    bool eof = false;
+    const QByteArray got = recvUntilEof(backend, 20000, &eof);
+    QVERIFY(eof);
+    QCOMPARE(qint64(got.size()), written);
+    QCOMPARE(QCryptographicHash::hash(got, QCryptographicHash::Sha256), sent.result());
+    closeFd(visitor);
+    closeFd(backend);
+    closeFd(backendListen);
 }
 
 void TestTcpRelay::closedAtOnce_data() {
