@@ -44,7 +44,8 @@ QString portError(quint16 port, Transport transport, const QString &what) {
 
 // The socket address for (address, port) and whether it needs IPV6_V6ONLY. QHostAddress::Any
 // is the dual-stack wildcard (an IPv6 socket that also takes IPv4).
-bool makeSockaddr(const QHostAddress &address, quint16 port, sockaddr_storage *ss, socklen_t *len, int *v6only) {
+bool makeSockaddr(const QHostAddress &address, quint16 port, sockaddr_storage *ss, socklen_t *len,
+                  int *v6only) {
     std::memset(ss, 0, sizeof *ss);
     *v6only = -1;
     if (address == QHostAddress(QHostAddress::Any) || address.protocol() == QAbstractSocket::IPv6Protocol ||
@@ -106,7 +107,7 @@ int bindOne(const QHostAddress &address, quint16 port, Transport transport, Reus
         socklen_t outLen = sizeof out;
         ::getsockname(fd, reinterpret_cast<sockaddr *>(&out), &outLen);
         *boundPort = out.ss_family == AF_INET6 ? ntohs(reinterpret_cast<sockaddr_in6 *>(&out)->sin6_port)
-                                                : ntohs(reinterpret_cast<sockaddr_in *>(&out)->sin_port);
+                                               : ntohs(reinterpret_cast<sockaddr_in *>(&out)->sin_port);
     }
     return fd;
 }
@@ -114,7 +115,8 @@ int bindOne(const QHostAddress &address, quint16 port, Transport transport, Reus
 // The test bind every open() starts with. For TCP it deliberately omits SO_REUSEPORT: a
 // socket holding the port with SO_REUSEPORT (another of our listeners, or any process of
 // the same user) would otherwise let the real bind succeed and silently share the port.
-bool testBind(const QHostAddress &address, quint16 port, Transport transport, quint16 *boundPort, QString *error) {
+bool testBind(const QHostAddress &address, quint16 port, Transport transport, quint16 *boundPort,
+              QString *error) {
     int err = 0;
     const int fd = bindOne(address, port, transport, transport == Transport::Tcp ? Reuse::Addr : Reuse::None,
                            false, boundPort, &err);
@@ -138,7 +140,8 @@ struct ManagerBridge {
     template <typename Fn> void post(Fn fn) {
         QMutexLocker lock(&mutex);
         if (ListenerManager *m = manager)
-            QMetaObject::invokeMethod(m, [m, fn] { fn(m); }, Qt::QueuedConnection);
+            QMetaObject::invokeMethod(
+                m, [m, fn] { fn(m); }, Qt::QueuedConnection);
     }
 };
 
@@ -163,7 +166,7 @@ struct ListenerManager::Impl {
         Transport transport = Transport::Tcp;
         quint16 port = 0;
         std::vector<std::pair<int, std::shared_ptr<WorkerSlot>>> slots; // (worker, slot)
-        std::vector<int> fds;  // listening fds; valid for shutdown() until fdsShut
+        std::vector<int> fds; // listening fds; valid for shutdown() until fdsShut
         bool fdsShut = false;
         bool draining = false;
         int pendingWorkers = 0;
@@ -302,56 +305,58 @@ ListenerId ListenerManager::open(const ListenerOptions &options, QString *error)
         RouteTableHolder *routes = d->routes;
         AccessLog *accessLog = d->accessLog;
 
-        d->workers->post(worker, [slot, parent, config, routes, accessLog, options, port, live, maxConnections] {
-            if (slot->fd < 0)
-                return; // closed before it started
-            QString startError;
-            bool ok = false;
-            if (options.protocol == Protocol::Udp) {
-                auto ctx = std::make_shared<UdpRelayContext>();
-                ctx->config = config;
-                ctx->routes = routes;
-                ctx->project = options.project;
-                ctx->stats = options.stats;
-                auto *relay = new UdpRelay(ctx, parent);
-                ok = relay->start(slot->fd, &startError); // closes the fd on failure
-                if (ok)
-                    slot->listener = relay;
-                else
-                    delete relay;
-                if (!ok)
-                    slot->fd = -1;
-            } else {
-                std::shared_ptr<HttpListenerContext> http;
-                std::shared_ptr<TcpRelayContext> relay;
-                if (options.protocol == Protocol::Http) {
-                    http = std::make_shared<HttpListenerContext>();
-                    http->config = config;
-                    http->routes = routes;
-                    http->accessLog = accessLog;
-                    http->project = options.project;
-                    http->port = port;
-                    http->stats = options.stats;
+        d->workers->post(
+            worker, [slot, parent, config, routes, accessLog, options, port, live, maxConnections] {
+                if (slot->fd < 0)
+                    return; // closed before it started
+                QString startError;
+                bool ok = false;
+                if (options.protocol == Protocol::Udp) {
+                    auto ctx = std::make_shared<UdpRelayContext>();
+                    ctx->config = config;
+                    ctx->routes = routes;
+                    ctx->project = options.project;
+                    ctx->stats = options.stats;
+                    auto *relay = new UdpRelay(ctx, parent);
+                    ok = relay->start(slot->fd, &startError); // closes the fd on failure
+                    if (ok)
+                        slot->listener = relay;
+                    else
+                        delete relay;
+                    if (!ok)
+                        slot->fd = -1;
                 } else {
-                    relay = std::make_shared<TcpRelayContext>();
-                    relay->config = config;
-                    relay->routes = routes;
-                    relay->project = options.project;
-                    relay->proxyProtocol = options.proxyProtocol;
-                    relay->stats = options.stats;
+                    std::shared_ptr<HttpListenerContext> http;
+                    std::shared_ptr<TcpRelayContext> relay;
+                    if (options.protocol == Protocol::Http) {
+                        http = std::make_shared<HttpListenerContext>();
+                        http->config = config;
+                        http->routes = routes;
+                        http->accessLog = accessLog;
+                        http->project = options.project;
+                        http->port = port;
+                        http->stats = options.stats;
+                    } else {
+                        relay = std::make_shared<TcpRelayContext>();
+                        relay->config = config;
+                        relay->routes = routes;
+                        relay->project = options.project;
+                        relay->proxyProtocol = options.proxyProtocol;
+                        relay->stats = options.stats;
+                    }
+                    auto *listener = new TcpListener(http, relay, live, maxConnections, parent);
+                    ok = listener->start(slot->fd, &startError);
+                    if (ok)
+                        slot->listener = listener;
+                    else
+                        delete listener; // the fd stays in the slot and is closed on release
                 }
-                auto *listener = new TcpListener(http, relay, live, maxConnections, parent);
-                ok = listener->start(slot->fd, &startError);
-                if (ok)
-                    slot->listener = listener;
-                else
-                    delete listener; // the fd stays in the slot and is closed on release
-            }
-            if (!ok)
-                qCWarning(lcNet) << "worker could not serve port" << port << ":" << startError;
-        });
+                if (!ok)
+                    qCWarning(lcNet) << "worker could not serve port" << port << ":" << startError;
+            });
     }
-    qCInfo(lcNet).noquote() << "listening on" << options.address.toString() << QStringLiteral("%1/%2").arg(port).arg(protocolName(options.protocol))
+    qCInfo(lcNet).noquote() << "listening on" << options.address.toString()
+                            << QStringLiteral("%1/%2").arg(port).arg(protocolName(options.protocol))
                             << (options.project.isEmpty() ? QStringLiteral("(ingress)") : options.project);
     d->records.emplace(id, std::move(record));
     return id;
@@ -366,7 +371,8 @@ void ListenerManager::drain(ListenerId id, int timeoutMs) {
     auto it = d->records.find(id);
     if (it == d->records.end()) {
         // Nothing to wait for; still answer, asynchronously like a real drain.
-        QMetaObject::invokeMethod(this, [this, id] { Q_EMIT drained(id); }, Qt::QueuedConnection);
+        QMetaObject::invokeMethod(
+            this, [this, id] { Q_EMIT drained(id); }, Qt::QueuedConnection);
         return;
     }
     Impl::Record &r = it->second;
@@ -393,12 +399,15 @@ void ListenerManager::drain(ListenerId id, int timeoutMs) {
                 done();
                 return;
             }
-            QObject::connect(slot->listener, &Listener::allClosed, slot->listener, done, Qt::SingleShotConnection);
+            QObject::connect(slot->listener, &Listener::allClosed, slot->listener, done,
+                             Qt::SingleShotConnection);
         });
     }
 }
 
-void ListenerManager::close(ListenerId id) { d->release(id); }
+void ListenerManager::close(ListenerId id) {
+    d->release(id);
+}
 
 void ListenerManager::closeAll() {
     while (!d->records.empty())

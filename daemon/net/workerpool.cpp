@@ -39,7 +39,9 @@ WorkerPool::~WorkerPool() {
         t->wait();
 }
 
-QObject *WorkerPool::context(int i) const { return m_contexts.at(size_t(i)); }
+QObject *WorkerPool::context(int i) const {
+    return m_contexts.at(size_t(i));
+}
 
 void WorkerPool::post(int i, std::function<void()> fn) const {
     QMetaObject::invokeMethod(context(i), std::move(fn), Qt::QueuedConnection);

@@ -63,7 +63,8 @@ void TestTcpRelay::initTestCase() {
 }
 
 quint16 TestTcpRelay::relayTo(const QString &project, const BackendTarget &target, const Config &config,
-                              ProxyProtocol proxy, const QHostAddress &address, std::shared_ptr<RouteStats> *stats) {
+                              ProxyProtocol proxy, const QHostAddress &address,
+                              std::shared_ptr<RouteStats> *stats) {
     m_fx->setTarget(project, target);
     ListenerManager *manager = m_fx->manager(config);
     ListenerOptions o = RelayFixture::options(Protocol::Tcp, project, 0, address);
@@ -87,8 +88,9 @@ void TestTcpRelay::bulkChecksum() {
     const int backendListen = tcpListen(QHostAddress::LocalHost, &backendPort);
     QVERIFY(backendListen >= 0);
     std::shared_ptr<RouteStats> stats;
-    const quint16 port = relayTo(QStringLiteral("bulk"), tcpTarget(QStringLiteral("127.0.0.1"), backendPort),
-                                 Config(), ProxyProtocol::None, QHostAddress(QHostAddress::LocalHost), &stats);
+    const quint16 port =
+        relayTo(QStringLiteral("bulk"), tcpTarget(QStringLiteral("127.0.0.1"), backendPort), Config(),
+                ProxyProtocol::None, QHostAddress(QHostAddress::LocalHost), &stats);
     QVERIFY(port != 0);
 
     std::atomic<bool> backendDone{false};
@@ -191,8 +193,8 @@ void TestTcpRelay::halfClose() {
     const int backendListen = tcpListen(QHostAddress::LocalHost, &backendPort);
     Config config;
     config.relayBufferBytes = 64 * 1024;
-    const quint16 port =
-        relayTo(QStringLiteral("half%1").arg(++m_projects), tcpTarget(QStringLiteral("127.0.0.1"), backendPort), config);
+    const quint16 port = relayTo(QStringLiteral("half%1").arg(++m_projects),
+                                 tcpTarget(QStringLiteral("127.0.0.1"), backendPort), config);
     QVERIFY(port != 0);
     const int visitor = tcpConnect(QHostAddress::LocalHost, port);
     QVERIFY(visitor >= 0);
@@ -235,8 +237,9 @@ void TestTcpRelay::concurrentConnections() {
     EchoServer echo;
     QVERIFY(echo.port() != 0);
     std::shared_ptr<RouteStats> stats;
-    const quint16 port = relayTo(QStringLiteral("many"), tcpTarget(QStringLiteral("127.0.0.1"), echo.port()),
-                                 Config(), ProxyProtocol::None, QHostAddress(QHostAddress::LocalHost), &stats);
+    const quint16 port =
+        relayTo(QStringLiteral("many"), tcpTarget(QStringLiteral("127.0.0.1"), echo.port()), Config(),
+                ProxyProtocol::None, QHostAddress(QHostAddress::LocalHost), &stats);
     QVERIFY(port != 0);
 
     QObject scope;
@@ -246,7 +249,8 @@ void TestTcpRelay::concurrentConnections() {
     std::vector<QByteArray> received(count);
     for (int i = 0; i < count; ++i) {
         payloads[size_t(i)] = QByteArray::number(i).rightJustified(6, '0') + ':' +
-                              QCryptographicHash::hash(QByteArray::number(i), QCryptographicHash::Sha256).toHex()
+                              QCryptographicHash::hash(QByteArray::number(i), QCryptographicHash::Sha256)
+                                  .toHex()
                                   .repeated(1 + i % 40);
         auto *s = new QTcpSocket(&scope);
         connect(s, &QTcpSocket::connected, s, [s, &payloads, i] { s->write(payloads[size_t(i)]); });
@@ -285,7 +289,8 @@ void TestTcpRelay::concurrentConnections() {
 void TestTcpRelay::backpressure() {
     quint16 backendPort = 0;
     const int backendListen = tcpListen(QHostAddress::LocalHost, &backendPort);
-    const quint16 port = relayTo(QStringLiteral("pushback"), tcpTarget(QStringLiteral("127.0.0.1"), backendPort));
+    const quint16 port =
+        relayTo(QStringLiteral("pushback"), tcpTarget(QStringLiteral("127.0.0.1"), backendPort));
     const int visitor = tcpConnect(QHostAddress::LocalHost, port);
     const int backend = acceptWithin(backendListen, 5000);
     QVERIFY(visitor >= 0 && backend >= 0);
@@ -297,7 +302,8 @@ void TestTcpRelay::backpressure() {
         const QByteArray c = source.chunk(i, 64 * 1024);
         qsizetype off = 0;
         while (off < c.size()) {
-            const ssize_t n = ::send(visitor, c.constData() + off, size_t(c.size() - off), MSG_DONTWAIT | MSG_NOSIGNAL);
+            const ssize_t n =
+                ::send(visitor, c.constData() + off, size_t(c.size() - off), MSG_DONTWAIT | MSG_NOSIGNAL);
             if (n > 0) {
                 off += n;
                 continue;
@@ -375,8 +381,8 @@ void TestTcpRelay::connectTimeout() {
     Config config;
     config.tcpConnectTimeoutMs = 400;
     std::shared_ptr<RouteStats> stats;
-    const quint16 port = relayTo(QStringLiteral("slow"), tcpTarget(QStringLiteral("127.0.0.1"), backendPort), config,
-                                 ProxyProtocol::None, QHostAddress(QHostAddress::LocalHost), &stats);
+    const quint16 port = relayTo(QStringLiteral("slow"), tcpTarget(QStringLiteral("127.0.0.1"), backendPort),
+                                 config, ProxyProtocol::None, QHostAddress(QHostAddress::LocalHost), &stats);
     const int fd = tcpConnect(QHostAddress::LocalHost, port);
     QVERIFY(fd >= 0);
     const qint64 ms = waitClosed(fd, 5000);
@@ -393,7 +399,8 @@ void TestTcpRelay::idleTimeout() {
     EchoServer echo;
     Config config;
     config.tcpIdleTimeoutMs = 400;
-    const quint16 port = relayTo(QStringLiteral("idle"), tcpTarget(QStringLiteral("127.0.0.1"), echo.port()), config);
+    const quint16 port =
+        relayTo(QStringLiteral("idle"), tcpTarget(QStringLiteral("127.0.0.1"), echo.port()), config);
     const int fd = tcpConnect(QHostAddress::LocalHost, port);
     QVERIFY(fd >= 0);
     QElapsedTimer alive;
@@ -427,9 +434,9 @@ void TestTcpRelay::proxyProtocol() {
     const QHostAddress host(address);
     quint16 backendPort = 0;
     const int backendListen = tcpListen(QHostAddress::LocalHost, &backendPort);
-    const quint16 port = relayTo(QStringLiteral("pp%1").arg(++m_projects),
-                                 tcpTarget(QStringLiteral("127.0.0.1"), backendPort), Config(),
-                                 ProxyProtocol(version), host);
+    const quint16 port =
+        relayTo(QStringLiteral("pp%1").arg(++m_projects), tcpTarget(QStringLiteral("127.0.0.1"), backendPort),
+                Config(), ProxyProtocol(version), host);
     if (port == 0 && host.protocol() == QAbstractSocket::IPv6Protocol)
         QSKIP("no IPv6 loopback here");
     QVERIFY(port != 0);
@@ -439,8 +446,9 @@ void TestTcpRelay::proxyProtocol() {
     socklen_t len = sizeof local;
     ::getsockname(visitor, reinterpret_cast<sockaddr *>(&local), &len);
     const QHostAddress visitorAddress(reinterpret_cast<sockaddr *>(&local));
-    const quint16 visitorPort = local.ss_family == AF_INET6 ? ntohs(reinterpret_cast<sockaddr_in6 *>(&local)->sin6_port)
-                                                             : ntohs(reinterpret_cast<sockaddr_in *>(&local)->sin_port);
+    const quint16 visitorPort = local.ss_family == AF_INET6
+                                    ? ntohs(reinterpret_cast<sockaddr_in6 *>(&local)->sin6_port)
+                                    : ntohs(reinterpret_cast<sockaddr_in *>(&local)->sin_port);
     QVERIFY(sendAll(visitor, "hello after the header"));
 
     const int backend = acceptWithin(backendListen, 5000);

@@ -51,7 +51,8 @@ double transfer(quint16 connectPort, int backendListen, qint64 total) {
     ::setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
     const QByteArray block(1024 * 1024, 'x');
     for (qint64 sent = 0; sent < total;) {
-        const ssize_t n = ::send(fd, block.constData(), size_t(qMin<qint64>(block.size(), total - sent)), MSG_NOSIGNAL);
+        const ssize_t n =
+            ::send(fd, block.constData(), size_t(qMin<qint64>(block.size(), total - sent)), MSG_NOSIGNAL);
         if (n <= 0)
             break;
         sent += n;
@@ -89,7 +90,10 @@ void TestTcpRelayBench::throughput() {
         QString dispatcher;
         QMetaObject::invokeMethod(
             fx.workers()->context(0),
-            [&dispatcher] { dispatcher = QString::fromLatin1(QAbstractEventDispatcher::instance()->metaObject()->className()); },
+            [&dispatcher] {
+                dispatcher =
+                    QString::fromLatin1(QAbstractEventDispatcher::instance()->metaObject()->className());
+            },
             Qt::BlockingQueuedConnection);
         qInfo("worker event dispatcher: %s", qPrintable(dispatcher));
     }

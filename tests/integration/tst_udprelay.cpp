@@ -33,7 +33,9 @@ private:
     int m_projects = 0;
 };
 
-void TestUdpRelay::initTestCase() { m_fx = std::make_unique<RelayFixture>(); }
+void TestUdpRelay::initTestCase() {
+    m_fx = std::make_unique<RelayFixture>();
+}
 
 quint16 TestUdpRelay::relayTo(const QString &project, quint16 backendPort, const Config &config,
                               std::shared_ptr<RouteStats> *stats) {
@@ -113,8 +115,10 @@ void TestUdpRelay::concurrentClientsKeptApart() {
     // default receive buffer (about 200 KiB of skb memory) on loopback, and UDP may drop.
     for (int k = 0; k < perClient; ++k) {
         for (int c = 0; c < clients; ++c) {
-            const QByteArray payload = "client-" + QByteArray::number(c) + "-datagram-" + QByteArray::number(k);
-            QCOMPARE(sockets[size_t(c)]->writeDatagram(payload, QHostAddress::LocalHost, port), payload.size());
+            const QByteArray payload =
+                "client-" + QByteArray::number(c) + "-datagram-" + QByteArray::number(k);
+            QCOMPARE(sockets[size_t(c)]->writeDatagram(payload, QHostAddress::LocalHost, port),
+                     payload.size());
         }
         QTRY_COMPARE_WITH_TIMEOUT(total, clients * (k + 1), 10000);
     }

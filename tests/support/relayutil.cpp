@@ -117,7 +117,8 @@ bool sendAll(int fd, const QByteArray &data, int timeoutMs) {
     while (off < data.size()) {
         if (!waitFor(fd, POLLOUT, deadline))
             return false;
-        const ssize_t n = ::send(fd, data.constData() + off, size_t(data.size() - off), MSG_NOSIGNAL | MSG_DONTWAIT);
+        const ssize_t n =
+            ::send(fd, data.constData() + off, size_t(data.size() - off), MSG_NOSIGNAL | MSG_DONTWAIT);
         if (n < 0 && (errno == EAGAIN || errno == EINTR))
             continue;
         if (n <= 0)
@@ -219,7 +220,8 @@ std::optional<ProxyHeader> readProxyHeader(int fd, int timeoutMs, QString *error
         h.destination = QHostAddress(QString::fromLatin1(parts[3]));
         h.sourcePort = quint16(parts[4].toUInt());
         h.destinationPort = quint16(parts[5].toUInt());
-        const auto expected = parts[1] == "TCP4" ? QAbstractSocket::IPv4Protocol : QAbstractSocket::IPv6Protocol;
+        const auto expected =
+            parts[1] == "TCP4" ? QAbstractSocket::IPv4Protocol : QAbstractSocket::IPv6Protocol;
         if (h.source.protocol() != expected || h.destination.protocol() != expected)
             return fail(QStringLiteral("v1 addresses do not match the family"));
         return h;
@@ -360,7 +362,8 @@ void UdpEchoServer::run() {
         for (;;) {
             sockaddr_storage from{};
             socklen_t fromLen = sizeof from;
-            const ssize_t n = ::recvfrom(m_fd, buf, sizeof buf, 0, reinterpret_cast<sockaddr *>(&from), &fromLen);
+            const ssize_t n =
+                ::recvfrom(m_fd, buf, sizeof buf, 0, reinterpret_cast<sockaddr *>(&from), &fromLen);
             if (n < 0)
                 break;
             ++m_datagrams;

@@ -1,8 +1,8 @@
 #pragma once
 
 #include <QByteArray>
-#include <QHostAddress>
 #include <QHash>
+#include <QHostAddress>
 #include <QList>
 #include <QSet>
 
@@ -78,7 +78,8 @@ private:
 // addresses (the relay's per-session sockets) it heard from.
 class UdpEchoServer {
 public:
-    explicit UdpEchoServer(const QHostAddress &address = QHostAddress(QHostAddress::LocalHost), quint16 port = 0);
+    explicit UdpEchoServer(const QHostAddress &address = QHostAddress(QHostAddress::LocalHost),
+                           quint16 port = 0);
     ~UdpEchoServer();
     bool isValid() const { return m_fd >= 0; }
     quint16 port() const { return m_port; }

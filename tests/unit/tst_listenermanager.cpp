@@ -53,10 +53,12 @@ private:
     int m_projects = 0;
 };
 
-void TestListenerManager::initTestCase() { m_fx = std::make_unique<RelayFixture>(); }
+void TestListenerManager::initTestCase() {
+    m_fx = std::make_unique<RelayFixture>();
+}
 
-ListenerId TestListenerManager::openTcp(ListenerManager *m, const QString &project, quint16 backendPort, quint16 port,
-                                        QString *error, std::shared_ptr<RouteStats> *stats) {
+ListenerId TestListenerManager::openTcp(ListenerManager *m, const QString &project, quint16 backendPort,
+                                        quint16 port, QString *error, std::shared_ptr<RouteStats> *stats) {
     m_fx->setTarget(project, tcpTarget(QStringLiteral("127.0.0.1"), backendPort));
     ListenerOptions o = RelayFixture::options(Protocol::Tcp, project, port);
     if (stats)
@@ -151,7 +153,8 @@ void TestListenerManager::tcpAndUdpShareAPortNumber() {
     QVERIFY2(tcpId, qPrintable(error));
     const quint16 port = m->boundPort(tcpId);
     m_fx->setTarget(QStringLiteral("both-udp"), tcpTarget(QStringLiteral("127.0.0.1"), udpEcho.port()));
-    const ListenerId udpId = m->open(RelayFixture::options(Protocol::Udp, QStringLiteral("both-udp"), port), &error);
+    const ListenerId udpId =
+        m->open(RelayFixture::options(Protocol::Udp, QStringLiteral("both-udp"), port), &error);
     QVERIFY2(udpId, qPrintable(error));
     QCOMPARE(m->boundPort(udpId), port);
 
@@ -166,8 +169,8 @@ void TestListenerManager::tcpAndUdpShareAPortNumber() {
 }
 
 void TestListenerManager::probe_data() {
-    QTest::addColumn<QString>("held");   // "", "tcp", "udp"
-    QTest::addColumn<int>("probed");     // Transport
+    QTest::addColumn<QString>("held"); // "", "tcp", "udp"
+    QTest::addColumn<int>("probed");   // Transport
     QTest::addColumn<bool>("free");
     QTest::newRow("nothing held, tcp") << "" << int(Transport::Tcp) << true;
     QTest::newRow("nothing held, udp") << "" << int(Transport::Udp) << true;
@@ -231,7 +234,8 @@ void TestListenerManager::closeReleasesThePortAtOnce() {
     QVERIFY2(first, qPrintable(error));
     const quint16 port = m->boundPort(first);
     m->close(first);
-    QVERIFY2(ListenerManager::probe(QHostAddress::LocalHost, port, Transport::Tcp, &error), qPrintable(error));
+    QVERIFY2(ListenerManager::probe(QHostAddress::LocalHost, port, Transport::Tcp, &error),
+             qPrintable(error));
     const ListenerId second = openTcp(m, QStringLiteral("moving"), 9, port, &error);
     QVERIFY2(second, qPrintable(error));
     QCOMPARE(m->boundPort(second), port);
@@ -282,7 +286,8 @@ void TestListenerManager::drainLetsATransferFinish() {
     // new visitors while the old transfer is still open.
     EchoServer successorBackend;
     QString error;
-    const ListenerId successor = openTcp(m, QStringLiteral("successor"), successorBackend.port(), port, &error);
+    const ListenerId successor =
+        openTcp(m, QStringLiteral("successor"), successorBackend.port(), port, &error);
     QVERIFY2(successor, qPrintable(error));
     const int fresh = tcpConnect(QHostAddress::LocalHost, port);
     QVERIFY(echoes(fresh, "served by the successor"));

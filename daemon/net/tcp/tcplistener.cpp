@@ -24,10 +24,12 @@ private:
     TcpListener *m_owner;
 };
 
-TcpListener::TcpListener(std::shared_ptr<const HttpListenerContext> http, std::shared_ptr<const TcpRelayContext> relay,
-                         std::shared_ptr<std::atomic<int>> liveConnections, int maxConnections, QObject *parent)
-    : Listener(parent), m_http(std::move(http)), m_relay(std::move(relay)), m_live(std::move(liveConnections)),
-      m_max(maxConnections) {
+TcpListener::TcpListener(std::shared_ptr<const HttpListenerContext> http,
+                         std::shared_ptr<const TcpRelayContext> relay,
+                         std::shared_ptr<std::atomic<int>> liveConnections, int maxConnections,
+                         QObject *parent)
+    : Listener(parent), m_http(std::move(http)), m_relay(std::move(relay)),
+      m_live(std::move(liveConnections)), m_max(maxConnections) {
     m_acceptor = new Acceptor(this);
 }
 
@@ -55,7 +57,9 @@ bool TcpListener::start(int listeningFd, QString *error) {
     return true;
 }
 
-void TcpListener::stopAccepting() { m_acceptor->close(); }
+void TcpListener::stopAccepting() {
+    m_acceptor->close();
+}
 
 void TcpListener::onIncoming(qintptr fd) {
     if (m_closing || m_live->load(std::memory_order_relaxed) >= m_max) {

@@ -29,9 +29,9 @@ struct TcpRelay::Pipe {
     qsizetype cap = 0;
     qsizetype head = 0;
     qsizetype tail = 0;
-    bool eof = false;  // the source sent FIN
-    bool shut = false; // ... and it was passed on (shutdown(SHUT_WR) on the sink)
-    bool inbound = true; // visitor -> backend (counts as bytes in)
+    bool eof = false;                  // the source sent FIN
+    bool shut = false;                 // ... and it was passed on (shutdown(SHUT_WR) on the sink)
+    bool inbound = true;               // visitor -> backend (counts as bytes in)
     QSocketNotifier *reader = nullptr; // on from
     QSocketNotifier *writer = nullptr; // on to
     qsizetype pending() const { return tail - head; }
@@ -87,7 +87,8 @@ void TcpRelay::start() {
 
     const auto table = m_ctx->routes ? m_ctx->routes->current() : nullptr;
     const ProjectRoute *route = table ? table->project(m_ctx->project) : nullptr;
-    if (!route || (route->target.kind != BackendTarget::Kind::Tcp && route->target.kind != BackendTarget::Kind::Unix)) {
+    if (!route ||
+        (route->target.kind != BackendTarget::Kind::Tcp && route->target.kind != BackendTarget::Kind::Unix)) {
         finish("no backend", true);
         return;
     }
@@ -336,8 +337,9 @@ void TcpRelay::finish(const char *why, bool error) {
     m_finished = true;
     qCDebug(lcNet) << "tcp relay for" << m_ctx->project << "ends:" << why;
     // Notifiers are unregistered before their descriptors are closed.
-    for (QSocketNotifier *n : {m_connectNotifier, m_up ? m_up->reader : nullptr, m_up ? m_up->writer : nullptr,
-                               m_down ? m_down->reader : nullptr, m_down ? m_down->writer : nullptr}) {
+    for (QSocketNotifier *n :
+         {m_connectNotifier, m_up ? m_up->reader : nullptr, m_up ? m_up->writer : nullptr,
+          m_down ? m_down->reader : nullptr, m_down ? m_down->writer : nullptr}) {
         if (n)
             n->setEnabled(false);
     }

@@ -12,7 +12,7 @@ namespace portico {
 
 namespace {
 constexpr int kMaxDatagram = 65536;
-constexpr int kMaxQueued = 64;       // datagrams held per session while its backend socket connects
+constexpr int kMaxQueued = 64;        // datagrams held per session while its backend socket connects
 constexpr int kMaxReadsPerWake = 256; // then yield to the rest of the worker's event loop
 
 QByteArray sessionKey(const QHostAddress &address, quint16 port) {
@@ -29,8 +29,8 @@ struct UdpRelay::Session {
     QHostAddress address;
     quint16 port = 0;
     QUdpSocket *backend = nullptr; // child of the relay
-    qint64 lastActivity = 0; // ms, for the idle timeout
-    quint64 lastUse = 0;     // a sequence number: orders sessions for eviction, ties impossible
+    qint64 lastActivity = 0;       // ms, for the idle timeout
+    quint64 lastUse = 0;           // a sequence number: orders sessions for eviction, ties impossible
     QList<QByteArray> queue;
 };
 
