@@ -1,3 +1,4 @@
+#include "net/filelimit.h"
 #include "relayfixture.h"
 #include "relayutil.h"
 #include "testutil.h"
@@ -11,6 +12,7 @@
 #include <QUdpSocket>
 
 #include <netinet/in.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -44,6 +46,7 @@ private Q_SLOTS:
     void closingOneListenerLeavesOthersAlone();
     void httpListenerStartsHttpSessions();
     void connectionLimit();
+    void fileLimitRaisedToHard();
 
 private:
     ListenerId openTcp(ListenerManager *m, const QString &project, quint16 backendPort, quint16 port = 0,
@@ -434,6 +437,23 @@ void TestListenerManager::connectionLimit() {
     }
     QVERIFY(served);
     closeFd(v2);
+}
+
+void TestListenerManager::fileLimitRaisedToHard() {
+    rlimit before{};
+    QCOMPARE(::getrlimit(RLIMIT_NOFILE, &before), 0);
+    if (before.rlim_max > 256) { // start from a low soft limit so that raising is visible
+        rlimit low = before;
+        low.rlim_cur = 256;
+        QCOMPARE(::setrlimit(RLIMIT_NOFILE, &low), 0);
+    }
+    QString error;
+    const qint64 soft = raiseFileLimit(&error);
+    QVERIFY2(soft > 0, qPrintable(error));
+    rlimit after{};
+    QCOMPARE(::getrlimit(RLIMIT_NOFILE, &after), 0);
+    QCOMPARE(after.rlim_cur, before.rlim_max);
+    QCOMPARE(quint64(soft), quint64(after.rlim_cur));
 }
 
 QTEST_GUILESS_MAIN(TestListenerManager)
