@@ -10,6 +10,7 @@
 #include <QTest>
 
 #include <QFile>
+#include <QHostInfo>
 #include <QTemporaryDir>
 
 #include <arpa/inet.h>
@@ -45,6 +46,8 @@ private Q_SLOTS:
     void proxyProtocol_data();
     void proxyProtocol();
     void unixBackend();
+    void backendByName_data();
+    void backendByName();
 
 private:
     // A tcp listener for `project` (backend = target) on 127.0.0.1, port from the OS.
@@ -497,6 +500,35 @@ void TestTcpRelay::unixBackend() {
     closeFd(visitor);
     closeFd(backend);
     closeFd(listenFd);
+}
+
+void TestTcpRelay::backendByName_data() {
+    QTest::addColumn<QString>("listenOn");
+    QTest::newRow("backend on 127.0.0.1") << "127.0.0.1";
+    QTest::newRow("backend on ::1") << "::1";
+}
+
+// A backend given by name is resolved asynchronously, and every address is tried in turn.
+void TestTcpRelay::backendByName() {
+    QFETCH(QString, listenOn);
+    quint16 backendPort = 0;
+    const int backendListen = tcpListen(QHostAddress(listenOn), &backendPort);
+    if (backendListen < 0)
+        QSKIP("address not available here");
+    const QHostInfo info = QHostInfo::fromName(QStringLiteral("localhost"));
+    if (!info.addresses().contains(QHostAddress(listenOn)))
+        QSKIP("localhost does not resolve to this address here");
+    const quint16 port = relayTo(QStringLiteral("byname%1").arg(++m_projects),
+                                 tcpTarget(QStringLiteral("localhost"), backendPort));
+    const int visitor = tcpConnect(QHostAddress::LocalHost, port);
+    QVERIFY(visitor >= 0);
+    const int backend = acceptWithin(backendListen, 5000);
+    QVERIFY(backend >= 0);
+    QVERIFY(sendAll(visitor, "by name"));
+    QCOMPARE(recvExactly(backend, 7), QByteArray("by name"));
+    closeFd(visitor);
+    closeFd(backend);
+    closeFd(backendListen);
 }
 
 QTEST_GUILESS_MAIN(TestTcpRelay)

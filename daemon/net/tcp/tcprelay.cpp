@@ -120,7 +120,11 @@ void TcpRelay::connectBackend(const BackendTarget &target) {
             finish("backend name did not resolve", true);
             return;
         }
-        connectTcp(info.addresses().constFirst(), port);
+        // Tried in the resolver's order ("localhost" may give ::1 before 127.0.0.1 while
+        // the backend listens on one of them only).
+        m_candidates = info.addresses();
+        m_candidatePort = port;
+        connectTcp(m_candidates.takeFirst(), port);
     });
 }
 
@@ -154,11 +158,21 @@ void TcpRelay::connectTcp(const QHostAddress &address, quint16 port) {
         return;
     }
     if (errno != EINPROGRESS) {
-        finish("backend refused", true);
+        backendRefused();
         return;
     }
     m_connectNotifier = new QSocketNotifier(m_backendFd, QSocketNotifier::Write, this);
     connect(m_connectNotifier, &QSocketNotifier::activated, this, &TcpRelay::onConnectProgress);
+}
+
+void TcpRelay::backendRefused() {
+    if (m_candidates.isEmpty()) {
+        finish("backend refused", true);
+        return;
+    }
+    ::close(m_backendFd);
+    m_backendFd = -1;
+    connectTcp(m_candidates.takeFirst(), m_candidatePort);
 }
 
 void TcpRelay::connectUnix(const QString &path) {
@@ -200,7 +214,7 @@ void TcpRelay::onConnectProgress() {
     m_connectNotifier->deleteLater();
     m_connectNotifier = nullptr;
     if (err != 0) {
-        finish("backend refused", true);
+        backendRefused();
         return;
     }
     onConnected();

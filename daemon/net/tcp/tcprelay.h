@@ -4,6 +4,8 @@
 #include "routing/routetable.h"
 
 #include <QElapsedTimer>
+#include <QHostAddress>
+#include <QList>
 #include <QObject>
 
 #include <memory>
@@ -53,6 +55,7 @@ private:
     void connectTcp(const QHostAddress &address, quint16 port);
     void connectUnix(const QString &path);
     void onConnectProgress();
+    void backendRefused(); // tries the next resolved address, or gives up
     void onConnected();
     void onReadable(Pipe &p);
     void flush(Pipe &p);
@@ -71,6 +74,8 @@ private:
     QElapsedTimer m_clock;
     qint64 m_lastActivity = 0;
     int m_lookupId = -1;
+    QList<QHostAddress> m_candidates; // further addresses of a backend given by name
+    quint16 m_candidatePort = 0;
     bool m_opened = false;
     bool m_finished = false;
     bool m_destroying = false;
