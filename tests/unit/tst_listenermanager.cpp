@@ -32,6 +32,8 @@ private Q_SLOTS:
     void busyTcpPort_data();
     void busyTcpPort();
     void busyUdpPort();
+    void badOptions_data();
+    void badOptions();
     void permissionDenied();
     void tcpAndUdpShareAPortNumber();
     void probe_data();
@@ -132,6 +134,32 @@ void TestListenerManager::busyUdpPort() {
     QCOMPARE(m->open(RelayFixture::options(Protocol::Udp, QStringLiteral("dns"), holder.localPort()), &error),
              ListenerId(0));
     QCOMPARE(error, QStringLiteral("port %1/udp: address already in use").arg(holder.localPort()));
+}
+
+void TestListenerManager::badOptions_data() {
+    QTest::addColumn<QString>("address");
+    QTest::addColumn<int>("protocol");
+    QTest::addColumn<QString>("project");
+    QTest::addColumn<QString>("error");
+    QTest::newRow("no address") << "" << int(Protocol::Tcp) << "p" << "port 0/tcp: no listen address";
+    QTest::newRow("tcp without a project") << "127.0.0.1" << int(Protocol::Tcp) << ""
+                                           << "a tcp listener needs a project";
+    QTest::newRow("udp without a project") << "127.0.0.1" << int(Protocol::Udp) << ""
+                                           << "a udp listener needs a project";
+    QTest::newRow("address not on this host") << "192.0.2.1" << int(Protocol::Tcp) << "p"
+                                              << "port 0/tcp: address not available";
+}
+
+void TestListenerManager::badOptions() {
+    QFETCH(QString, address);
+    QFETCH(int, protocol);
+    QFETCH(QString, project);
+    QFETCH(QString, error);
+    ListenerManager *m = m_fx->manager();
+    ListenerOptions o = RelayFixture::options(Protocol(protocol), project, 0, QHostAddress(address));
+    QString got;
+    QCOMPARE(m->open(o, &got), ListenerId(0));
+    QCOMPARE(got, error);
 }
 
 void TestListenerManager::permissionDenied() {
