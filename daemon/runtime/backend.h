@@ -25,6 +25,13 @@ struct RuntimeContext {
     PortAllocator *ports = nullptr; // free loopback ports for process/deno backends
     QString logDir;                 // per-project log files: <logDir>/<project>.log
     QString resourcesDir;           // the deno bootstrap lives here
+
+    // Supervision of process/deno backends (defaults are the product's; tests shrink them).
+    int backoffBaseMs = 1'000;   // first restart delay after a crash; doubles each time
+    int backoffMaxMs = 60'000;   // ceiling of the restart delay
+    int stableResetMs = 60'000;  // running this long resets the delay to backoffBaseMs
+    int udpReadyMs = 300;        // udp-only backends are ready when still alive after this
+    int readyPollMs = 50;        // how often readiness connect attempts are made
 };
 
 // A project's backend: what runs behind its routes. Lives in the control thread.
