@@ -147,9 +147,9 @@ RangeResult parseRange(const QByteArray &header, qint64 size, ByteRange *out) {
     if (!digits(a) || (!b.isEmpty() && !digits(b)))
         return RangeResult::Ignore;
     const qint64 first = a.toLongLong();
-    qint64 last = b.isEmpty() ? size - 1 : b.toLongLong();
-    if (last < first)
-        return RangeResult::Ignore;
+    if (!b.isEmpty() && b.toLongLong() < first)
+        return RangeResult::Ignore; // syntactically invalid: ignored, not unsatisfiable
+    const qint64 last = b.isEmpty() ? size - 1 : b.toLongLong();
     if (first >= size)
         return RangeResult::Unsatisfiable;
     out->first = first;
