@@ -43,7 +43,7 @@ void DockerBackend::start() {
     m_stopRequested = false;
     setOwnState(BackendState::Starting, QStringLiteral("asking the Docker engine"));
     runHelper(Phase::Probe, {QStringLiteral("version"), QStringLiteral("--format"), QStringLiteral("{{.Server.Version}}")},
-              kProbeTimeoutMs);
+              qBound(100, m_context.config->readyTimeoutMs, kProbeTimeoutMs));
 }
 
 void DockerBackend::runHelper(Phase phase, const QStringList &args, int timeoutMs) {
