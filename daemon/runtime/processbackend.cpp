@@ -9,6 +9,8 @@
 
 #include <algorithm>
 #include <csignal>
+#include <cstdlib>
+#include <fcntl.h>
 #include <sys/prctl.h>
 #include <unistd.h>
 
@@ -70,6 +72,7 @@ ProcessBackend::~ProcessBackend() {
         delete m_process;
         m_process = nullptr;
     }
+    closePtyMaster();
     releasePort();
 }
 
@@ -198,13 +201,26 @@ void ProcessBackend::launch() {
     m_process->setProcessEnvironment(env);
     m_process->setStandardInputFile(QProcess::nullDevice());
 
+    // A pseudo-terminal whose master only the daemon holds becomes the controlling
+    // terminal of the child's session. When the session leader dies (PDEATHSIG below, or
+    // any crash) the kernel sends SIGHUP to the session's foreground group, so grandchildren
+    // die too even when nobody is left to signal them: PDEATHSIG alone only reaches the
+    // direct child. Without a pty (none available) the direct child still dies.
+    const QByteArray slave = openPtyMaster();
+
     // Runs in the child between fork and exec: only async-signal-safe calls. A new session
     // makes the child a process-group leader (stop() signals the whole group); the death
     // signal kills it when the daemon dies, even by SIGKILL; the getppid() check closes
     // the race where the daemon died before prctl() ran.
     const pid_t daemonPid = ::getpid();
-    m_process->setChildProcessModifier([daemonPid] {
+    m_process->setChildProcessModifier([daemonPid, slave] {
         ::setsid();
+        if (!slave.isEmpty()) {
+            // Opened by a session leader without a controlling terminal: becomes it.
+            const int fd = ::open(slave.constData(), O_RDWR);
+            if (fd >= 0)
+                ::close(fd);
+        }
         ::prctl(PR_SET_PDEATHSIG, SIGKILL);
         if (::getppid() != daemonPid)
             ::_exit(127);
@@ -251,6 +267,7 @@ void ProcessBackend::onStartError(QProcess::ProcessError error) {
     m_process->deleteLater();
     m_process = nullptr;
     m_pgid = 0;
+    closePtyMaster();
     afterExit(why);
 }
 
@@ -323,6 +340,7 @@ void ProcessBackend::onFinished(int exitCode, QProcess::ExitStatus status) {
     // Whatever the process left behind in its group goes with it.
     signalGroup(SIGKILL);
     m_pgid = 0;
+    closePtyMaster();
     m_process->disconnect(this);
     m_process->deleteLater();
     m_process = nullptr;
@@ -472,6 +490,26 @@ void ProcessBackend::signalGroup(int sig) {
     // Before the child's setsid() ran there is no group yet: signal the child itself.
     if (::kill(pid_t(-m_pgid), sig) != 0 && m_process)
         ::kill(pid_t(m_pgid), sig);
+}
+
+QByteArray ProcessBackend::openPtyMaster() {
+    closePtyMaster();
+    const int master = ::posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
+    if (master < 0)
+        return {};
+    char name[128];
+    if (::grantpt(master) != 0 || ::unlockpt(master) != 0 || ::ptsname_r(master, name, sizeof name) != 0) {
+        ::close(master);
+        return {};
+    }
+    m_ptyMaster = master;
+    return QByteArray(name);
+}
+
+void ProcessBackend::closePtyMaster() {
+    if (m_ptyMaster >= 0)
+        ::close(m_ptyMaster);
+    m_ptyMaster = -1;
 }
 
 void ProcessBackend::stopTimers() {

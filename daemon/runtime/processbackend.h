@@ -31,7 +31,8 @@ bool listensUdpOnly(const Manifest &manifest);
 // and the `docker run` of the dockerfile runtime). Everything is asynchronous: readiness is
 // polled with non-blocking connects, stop escalates from SIGTERM to SIGKILL on a timer.
 // The child runs in its own session/process group (signals reach its children too) and
-// dies with the daemon (PR_SET_PDEATHSIG).
+// dies with the daemon (PR_SET_PDEATHSIG), its own children with it (a controlling
+// terminal whose hangup reaches the whole group).
 class ProcessBackend final : public Backend {
     Q_OBJECT
     Q_DISABLE_COPY_MOVE(ProcessBackend)
@@ -73,11 +74,14 @@ private:
     bool acquirePort(QString *error);
     QString stderrTail() const;
     void failStart(const QString &reason);
+    QByteArray openPtyMaster(); // the slave's name, empty when no pty is available
+    void closePtyMaster();
 
     ProcessSpec m_spec;
     RuntimeContext m_context;
     QProcess *m_process = nullptr;
     qint64 m_pgid = 0;
+    int m_ptyMaster = -1; // controlling terminal of the child's session, see launch()
     quint16 m_port = 0;
     BackendState m_state = BackendState::Stopped;
     QString m_reason;

@@ -48,6 +48,16 @@ QByteArray httpGet(const BackendTarget &target, const QByteArray &path) {
     return response.mid(head + 4);
 }
 
+// Kills what a failed test left behind, so that one failure does not leak processes.
+struct PidReaper {
+    QList<qint64> pids;
+    ~PidReaper() {
+        for (qint64 p : pids)
+            if (processAlive(p))
+                ::kill(pid_t(p), SIGKILL);
+    }
+};
+
 struct StateLog {
     struct Entry {
         BackendState state;
@@ -413,24 +423,48 @@ private Q_SLOTS:
         stopAndWait(b.get());
     }
 
-    void childDiesWithTheDaemon() {
-        // The harness runs a process backend with portico_runtime, like porticod does.
+    void childrenDieWithTheDaemon_data() {
+        QTest::addColumn<QStringList>("args");
+        QTest::newRow("plain") << QStringList{QStringLiteral("spawn-child")};
+        // Survives the terminal hangup: only PR_SET_PDEATHSIG ends it.
+        QTest::newRow("ignores-sighup") << QStringList{QStringLiteral("spawn-child"), QStringLiteral("--ignore-hup")};
+        QTest::newRow("ignores-sigterm") << QStringList{QStringLiteral("spawn-child"), QStringLiteral("--ignore-term")};
+    }
+    void childrenDieWithTheDaemon() {
+        // The harness runs a process backend with portico_runtime, like porticod does; the
+        // backend has a child of its own.
+        QFETCH(QStringList, args);
         QProcess harness;
         harness.setProcessChannelMode(QProcess::ForwardedErrorChannel);
-        harness.start(QStringLiteral(RUNTIMEHARNESS_PATH), {QStringLiteral(TESTBACKEND_PATH), QStringLiteral("http")});
+        harness.start(QStringLiteral(RUNTIMEHARNESS_PATH), QStringList{QStringLiteral(TESTBACKEND_PATH)} + args);
         QVERIFY(harness.waitForStarted(5000));
         QDeadlineTimer deadline(10'000);
-        QByteArray line;
-        while (!line.endsWith('\n') && !deadline.hasExpired()) {
+        qint64 child = 0;
+        qint64 grandchild = 0;
+        QByteArray pending;
+        while ((child == 0 || grandchild == 0) && !deadline.hasExpired()) {
             harness.waitForReadyRead(100);
-            line += harness.readLine();
+            pending += harness.readAll();
+            qsizetype nl;
+            while ((nl = pending.indexOf('\n')) >= 0) {
+                const QByteArray line = pending.left(nl);
+                pending.remove(0, nl + 1);
+                if (line.startsWith("child "))
+                    child = line.split(' ').value(1).toLongLong();
+                else if (line.startsWith("log child "))
+                    grandchild = line.split(' ').value(2).toLongLong();
+                QVERIFY2(!line.startsWith("failed"), line.constData());
+            }
         }
-        QVERIFY2(line.startsWith("child "), line.constData());
-        const qint64 child = line.split(' ').value(1).toLongLong();
+        PidReaper reaper{{child, grandchild}};
+        QVERIFY(child > 0);
+        QVERIFY(grandchild > 0);
         QVERIFY(processAlive(child));
+        QVERIFY(processAlive(grandchild));
         QCOMPARE(::kill(pid_t(harness.processId()), SIGKILL), 0);
         QVERIFY(harness.waitForFinished(5000));
         QTRY_VERIFY_WITH_TIMEOUT(!processAlive(child), 5000);
+        QTRY_VERIFY_WITH_TIMEOUT(!processAlive(grandchild), 5000);
     }
 };
 

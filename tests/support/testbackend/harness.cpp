@@ -1,6 +1,7 @@
 // portico-runtimeharness: starts one process backend through portico_runtime, exactly as
 // the daemon does, and prints "child <pid> port <port>" on stdout once it is ready
-// ("failed <reason>" and exit code 1 otherwise). A test kills this harness with SIGKILL
+// ("failed <reason>" and exit code 1 otherwise), and every line of the backend's output as
+// "log <line>". A test kills this harness with SIGKILL
 // and checks that the child died with it (PR_SET_PDEATHSIG).
 //
 //   portico-runtimeharness PROGRAM [ARGS...]
@@ -43,6 +44,10 @@ int main(int argc, char **argv) {
     QObject::connect(backend.get(), &portico::Backend::ready, &app, [&backend] {
         std::fprintf(stdout, "child %lld port %d\n", static_cast<long long>(backend->pid()),
                      int(backend->target().port));
+        std::fflush(stdout);
+    });
+    QObject::connect(backend.get(), &portico::Backend::logLine, &app, [](const QString &line) {
+        std::fprintf(stdout, "log %s\n", qPrintable(line));
         std::fflush(stdout);
     });
     QObject::connect(backend.get(), &portico::Backend::failed, &app, [](const QString &reason) {

@@ -3,7 +3,7 @@
 // listen on $HOST:$PORT (HOST defaults to 127.0.0.1). Tests find it through the
 // TESTBACKEND_PATH compile definition of portico_testsupport.
 //
-//   portico-testbackend MODE [ARGS] [--name NAME] [--ignore-term]
+//   portico-testbackend MODE [ARGS] [--name NAME] [--ignore-term] [--ignore-hup]
 //
 // Modes
 //   http               HTTP/1.1 (keep-alive, Content-Length or chunked bodies):
@@ -24,6 +24,8 @@
 // Options
 //   --name NAME        the NAME in "hello from NAME" (default: $NAME, else "testbackend")
 //   --ignore-term      ignore SIGTERM (to test the SIGKILL after the stop grace period)
+//   --ignore-hup       ignore SIGHUP (a terminal hangup does not end it; spawn-child's
+//                      grandchild still gets the default dispositions)
 //
 // Every mode prints "testbackend MODE pid PID" on stderr at start, and
 // "listening on HOST:PORT" on stdout once it listens.
@@ -216,7 +218,7 @@ bool serveHttp(QTcpServer *server) {
 
 int usage() {
     err("usage: portico-testbackend http|tcp-echo|udp-echo|crash-after MS|exit-now CODE|no-listen|spawn-child "
-        "[--name NAME] [--ignore-term]");
+        "[--name NAME] [--ignore-term] [--ignore-hup]");
     return 64;
 }
 
@@ -232,6 +234,8 @@ int main(int argc, char **argv) {
     }
     if (args.removeAll(QStringLiteral("--ignore-term")) > 0)
         std::signal(SIGTERM, SIG_IGN);
+    if (args.removeAll(QStringLiteral("--ignore-hup")) > 0)
+        std::signal(SIGHUP, SIG_IGN);
     if (args.isEmpty())
         return usage();
     const QString mode = args.takeFirst();
@@ -290,6 +294,8 @@ int main(int argc, char **argv) {
     } else if (mode == QLatin1String("spawn-child")) {
         const pid_t child = ::fork();
         if (child == 0) {
+            std::signal(SIGTERM, SIG_DFL);
+            std::signal(SIGHUP, SIG_DFL);
             ::execlp("sleep", "sleep", "600", static_cast<char *>(nullptr));
             ::_exit(127);
         }
