@@ -412,6 +412,32 @@ private Q_SLOTS:
         QVERIFY(failed.wait(5000));
     }
 
+    void portsAreReleased() {
+        // A range of one port: a second backend gets none until the first gives it back.
+        const quint16 only = m_ports->acquire();
+        QVERIFY(only);
+        m_ports->release(only);
+        PortAllocator one(only, only);
+        m_context.ports = &one;
+        auto first = make({QStringLiteral("http")});
+        auto second = make({QStringLiteral("http")});
+        QSignalSpy ready(first.get(), &Backend::ready);
+        QSignalSpy secondFailed(second.get(), &Backend::failed);
+        QSignalSpy secondReady(second.get(), &Backend::ready);
+        first->start();
+        QVERIFY(ready.wait(10'000));
+        QCOMPARE(first->target().port, only);
+        second->start();
+        QVERIFY(secondFailed.count() == 1 || secondFailed.wait(5000));
+        QVERIFY2(secondFailed.at(0).at(0).toString().contains(QLatin1String("no free backend port")),
+                 qPrintable(secondFailed.at(0).at(0).toString()));
+        stopAndWait(first.get());
+        second->start();
+        QVERIFY(secondReady.wait(10'000));
+        QCOMPARE(second->target().port, only);
+        stopAndWait(second.get());
+    }
+
     void logRingIsBounded() {
         m_config.logRingLines = 3;
         auto b = make({QStringLiteral("http")});
