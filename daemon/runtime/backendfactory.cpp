@@ -81,7 +81,8 @@ std::unique_ptr<Backend> createBackend(const Manifest &manifest, const QString &
     case RuntimeKind::Upstream: {
         const auto target = BackendTarget::fromUpstream(manifest.upstream);
         if (!target) {
-            *error = QStringLiteral("upstream \"%1\" is not host:port, [v6]:port or unix:/path").arg(manifest.upstream);
+            *error = QStringLiteral("upstream \"%1\" is not host:port, [v6]:port or unix:/path")
+                         .arg(manifest.upstream);
             return nullptr;
         }
         return std::make_unique<UpstreamBackend>(*target, context);
@@ -105,9 +106,11 @@ std::unique_ptr<Backend> createBackend(const Manifest &manifest, const QString &
     case RuntimeKind::Deno: {
         const QString deno = findExecutable(context.config->denoPath, QStringLiteral("deno"));
         if (deno.isEmpty()) {
-            *error = QStringLiteral("the deno runtime needs deno: %1 is not an executable (set denoPath or put deno "
-                                    "on PATH; installer/deps.sh installs it)")
-                         .arg(context.config->denoPath.isEmpty() ? QStringLiteral("deno") : context.config->denoPath);
+            *error = QStringLiteral(
+                         "the deno runtime needs deno: %1 is not an executable (set denoPath or put deno "
+                         "on PATH; installer/deps.sh installs it)")
+                         .arg(context.config->denoPath.isEmpty() ? QStringLiteral("deno")
+                                                                 : context.config->denoPath);
             return nullptr;
         }
         const QString source = QFileInfo(sourceDir).absoluteFilePath();
@@ -136,7 +139,8 @@ std::unique_ptr<Backend> createBackend(const Manifest &manifest, const QString &
         QJsonObject env;
         for (auto it = manifest.env.cbegin(); it != manifest.env.cend(); ++it)
             env.insert(it.key(), it.value());
-        spec.env.insert(QStringLiteral("PORTICO_ENV"), QString::fromUtf8(QJsonDocument(env).toJson(QJsonDocument::Compact)));
+        spec.env.insert(QStringLiteral("PORTICO_ENV"),
+                        QString::fromUtf8(QJsonDocument(env).toJson(QJsonDocument::Compact)));
         spec.env.insert(QStringLiteral("PORTICO_PROJECT"), manifest.name);
         spec.env.insert(QStringLiteral("DENO_NO_UPDATE_CHECK"), QStringLiteral("1"));
         spec.env.insert(QStringLiteral("NO_COLOR"), QStringLiteral("1"));
@@ -155,8 +159,10 @@ std::unique_ptr<Backend> createBackend(const Manifest &manifest, const QString &
     case RuntimeKind::Dockerfile: {
         const QString docker = findExecutable(context.config->dockerPath, QStringLiteral("docker"));
         if (docker.isEmpty()) {
-            *error = DockerBackend::noEngineMessage() + QStringLiteral(" (the docker CLI %1 is not installed)")
-                         .arg(context.config->dockerPath.isEmpty() ? QStringLiteral("docker") : context.config->dockerPath);
+            *error = DockerBackend::noEngineMessage() +
+                     QStringLiteral(" (the docker CLI %1 is not installed)")
+                         .arg(context.config->dockerPath.isEmpty() ? QStringLiteral("docker")
+                                                                   : context.config->dockerPath);
             return nullptr;
         }
         const QString dockerfile = underSource(sourceDir, manifest.effectiveEntry());
@@ -164,7 +170,8 @@ std::unique_ptr<Backend> createBackend(const Manifest &manifest, const QString &
             *error = QStringLiteral("Dockerfile %1 does not exist").arg(dockerfile);
             return nullptr;
         }
-        return std::make_unique<DockerBackend>(manifest, QFileInfo(sourceDir).absoluteFilePath(), docker, context);
+        return std::make_unique<DockerBackend>(manifest, QFileInfo(sourceDir).absoluteFilePath(), docker,
+                                               context);
     }
     }
     *error = QStringLiteral("unknown runtime");

@@ -22,12 +22,14 @@ QString denoBootstrapPath(QString *error) {
     if (!dir || !dir->isValid())
         dir = std::make_unique<QTemporaryDir>();
     if (!dir->isValid()) {
-        *error = QStringLiteral("cannot create a directory for the deno bootstrap: %1").arg(dir->errorString());
+        *error =
+            QStringLiteral("cannot create a directory for the deno bootstrap: %1").arg(dir->errorString());
         return {};
     }
     QFile out(dir->filePath(QStringLiteral("bootstrap.ts")));
     if (!out.open(QIODevice::WriteOnly | QIODevice::Truncate) || out.write(content) != content.size()) {
-        *error = QStringLiteral("cannot write the deno bootstrap to %1: %2").arg(out.fileName(), out.errorString());
+        *error = QStringLiteral("cannot write the deno bootstrap to %1: %2")
+                     .arg(out.fileName(), out.errorString());
         return {};
     }
     path = out.fileName();

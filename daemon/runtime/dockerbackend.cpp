@@ -9,7 +9,9 @@ constexpr int kProbeTimeoutMs = 10'000;
 constexpr int kBuildTimeoutMs = 30 * 60'000;
 constexpr qsizetype kMaxHelperOutput = 64 * 1024;
 
-QString imageName(const QString &project) { return QStringLiteral("portico-") + project; }
+QString imageName(const QString &project) {
+    return QStringLiteral("portico-") + project;
+}
 } // namespace
 
 DockerBackend::DockerBackend(const Manifest &manifest, const QString &sourceDir, const QString &docker,
@@ -34,7 +36,8 @@ QString DockerBackend::engineAddress() {
 }
 
 QString DockerBackend::noEngineMessage() {
-    return QStringLiteral("the dockerfile runtime needs a Docker engine, none answers at %1").arg(engineAddress());
+    return QStringLiteral("the dockerfile runtime needs a Docker engine, none answers at %1")
+        .arg(engineAddress());
 }
 
 void DockerBackend::start() {
@@ -42,7 +45,8 @@ void DockerBackend::start() {
         return;
     m_stopRequested = false;
     setOwnState(BackendState::Starting, QStringLiteral("asking the Docker engine"));
-    runHelper(Phase::Probe, {QStringLiteral("version"), QStringLiteral("--format"), QStringLiteral("{{.Server.Version}}")},
+    runHelper(Phase::Probe,
+              {QStringLiteral("version"), QStringLiteral("--format"), QStringLiteral("{{.Server.Version}}")},
               qBound(100, m_context.config->readyTimeoutMs, kProbeTimeoutMs));
 }
 
@@ -88,12 +92,14 @@ void DockerBackend::helperDone(bool ok, const QString &detail) {
     }
     if (phase == Phase::Probe) {
         if (!ok)
-            return fail(noEngineMessage() + (detail.isEmpty() ? QString() : QStringLiteral(" (%1)").arg(detail.left(500))));
-        setOwnState(BackendState::Starting, QStringLiteral("building image %1").arg(imageName(m_manifest.name)));
+            return fail(noEngineMessage() +
+                        (detail.isEmpty() ? QString() : QStringLiteral(" (%1)").arg(detail.left(500))));
+        setOwnState(BackendState::Starting,
+                    QStringLiteral("building image %1").arg(imageName(m_manifest.name)));
         const QString dockerfile = QDir(m_sourceDir).absoluteFilePath(m_manifest.effectiveEntry());
         runHelper(Phase::Build,
-                  {QStringLiteral("build"), QStringLiteral("-t"), imageName(m_manifest.name), QStringLiteral("-f"),
-                   dockerfile, m_sourceDir},
+                  {QStringLiteral("build"), QStringLiteral("-t"), imageName(m_manifest.name),
+                   QStringLiteral("-f"), dockerfile, m_sourceDir},
                   kBuildTimeoutMs);
         return;
     }
@@ -107,10 +113,16 @@ void DockerBackend::helperDone(bool ok, const QString &detail) {
         spec.workdir = m_sourceDir;
         const bool udpOnly = listensUdpOnly(m_manifest);
         spec.udpOnly = udpOnly;
-        spec.arguments = {QStringLiteral("run"), QStringLiteral("--rm"), QStringLiteral("--name"),
-                          imageName(m_manifest.name), QStringLiteral("-p"),
-                          QStringLiteral("127.0.0.1:{PORT}:{PORT}") + (udpOnly ? QStringLiteral("/udp") : QString()),
-                          QStringLiteral("-e"), QStringLiteral("PORT={PORT}"), QStringLiteral("-e"),
+        spec.arguments = {QStringLiteral("run"),
+                          QStringLiteral("--rm"),
+                          QStringLiteral("--name"),
+                          imageName(m_manifest.name),
+                          QStringLiteral("-p"),
+                          QStringLiteral("127.0.0.1:{PORT}:{PORT}") +
+                              (udpOnly ? QStringLiteral("/udp") : QString()),
+                          QStringLiteral("-e"),
+                          QStringLiteral("PORT={PORT}"),
+                          QStringLiteral("-e"),
                           QStringLiteral("HOST=0.0.0.0")};
         for (auto it = m_manifest.env.cbegin(); it != m_manifest.env.cend(); ++it)
             spec.arguments << QStringLiteral("-e") << it.key() + QLatin1Char('=') + it.value();
@@ -127,7 +139,8 @@ void DockerBackend::helperDone(bool ok, const QString &detail) {
         connect(m_run.get(), &Backend::stopped, this, [this] {
             m_phase = Phase::Idle;
             // The CLI may have died before it could remove the container.
-            QProcess::startDetached(m_docker, {QStringLiteral("rm"), QStringLiteral("-f"), imageName(m_manifest.name)});
+            QProcess::startDetached(m_docker,
+                                    {QStringLiteral("rm"), QStringLiteral("-f"), imageName(m_manifest.name)});
             Q_EMIT stopped();
         });
         m_run->start();
@@ -162,11 +175,21 @@ void DockerBackend::restart() {
         start();
 }
 
-BackendTarget DockerBackend::target() const { return m_run && m_phase == Phase::Run ? m_run->target() : BackendTarget{}; }
-BackendState DockerBackend::state() const { return m_run && m_phase == Phase::Run ? m_run->state() : m_state; }
-QString DockerBackend::stateReason() const { return m_run && m_phase == Phase::Run ? m_run->stateReason() : m_reason; }
-QStringList DockerBackend::logTail(int lines) const { return m_run ? m_run->logTail(lines) : QStringList(); }
-qint64 DockerBackend::pid() const { return m_run ? m_run->pid() : 0; }
+BackendTarget DockerBackend::target() const {
+    return m_run && m_phase == Phase::Run ? m_run->target() : BackendTarget{};
+}
+BackendState DockerBackend::state() const {
+    return m_run && m_phase == Phase::Run ? m_run->state() : m_state;
+}
+QString DockerBackend::stateReason() const {
+    return m_run && m_phase == Phase::Run ? m_run->stateReason() : m_reason;
+}
+QStringList DockerBackend::logTail(int lines) const {
+    return m_run ? m_run->logTail(lines) : QStringList();
+}
+qint64 DockerBackend::pid() const {
+    return m_run ? m_run->pid() : 0;
+}
 
 void DockerBackend::setOwnState(BackendState state, const QString &reason) {
     m_state = state;

@@ -18,7 +18,7 @@ namespace portico {
 
 namespace {
 
-constexpr qsizetype kMaxLineBytes = 16 * 1024;   // longer output lines are cut into pieces
+constexpr qsizetype kMaxLineBytes = 16 * 1024; // longer output lines are cut into pieces
 constexpr int kStderrTailLines = 20;
 constexpr int kReasonTailLines = 10;
 constexpr qint64 kMaxLogFileBytes = 10 * 1024 * 1024; // then <project>.log -> <project>.log.1
@@ -132,7 +132,9 @@ BackendTarget ProcessBackend::target() const {
     return t;
 }
 
-qint64 ProcessBackend::pid() const { return m_process ? m_process->processId() : 0; }
+qint64 ProcessBackend::pid() const {
+    return m_process ? m_process->processId() : 0;
+}
 
 QStringList ProcessBackend::logTail(int lines) const {
     if (lines <= 0)
@@ -231,10 +233,12 @@ void ProcessBackend::launch() {
     connect(m_process, &QProcess::errorOccurred, this, &ProcessBackend::onStartError);
     connect(m_process, &QProcess::readyReadStandardOutput, this,
             [this] { readChannel(QProcess::StandardOutput); });
-    connect(m_process, &QProcess::readyReadStandardError, this, [this] { readChannel(QProcess::StandardError); });
+    connect(m_process, &QProcess::readyReadStandardError, this,
+            [this] { readChannel(QProcess::StandardError); });
 
-    setState(BackendState::Starting,
-             QStringLiteral("starting %1 on 127.0.0.1:%2").arg(QFileInfo(m_spec.program).fileName()).arg(m_port));
+    setState(
+        BackendState::Starting,
+        QStringLiteral("starting %1 on 127.0.0.1:%2").arg(QFileInfo(m_spec.program).fileName()).arg(m_port));
     if (before != target())
         Q_EMIT targetChanged();
     m_process->start();
@@ -369,9 +373,10 @@ void ProcessBackend::afterExit(const QString &why) {
         return;
     }
     if (!m_supervised) {
-        const QString reason = m_state == BackendState::Starting
-            ? QStringLiteral("%1 before it accepted connections on 127.0.0.1:%2").arg(why).arg(m_port)
-            : why;
+        const QString reason =
+            m_state == BackendState::Starting
+                ? QStringLiteral("%1 before it accepted connections on 127.0.0.1:%2").arg(why).arg(m_port)
+                : why;
         failStart(reason + stderrTail());
         return;
     }
@@ -478,7 +483,8 @@ void ProcessBackend::writeLogFile(const QString &line) {
 QString ProcessBackend::stderrTail() const {
     if (m_stderrTail.isEmpty())
         return QStringLiteral(" (no output on stderr)");
-    QString tail = m_stderrTail.mid(qMax<qsizetype>(0, m_stderrTail.size() - kReasonTailLines)).join(QLatin1Char('\n'));
+    QString tail =
+        m_stderrTail.mid(qMax<qsizetype>(0, m_stderrTail.size() - kReasonTailLines)).join(QLatin1Char('\n'));
     if (tail.size() > 2000)
         tail = QStringLiteral("...") + tail.right(2000);
     return QStringLiteral("; stderr:\n") + tail;

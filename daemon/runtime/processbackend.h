@@ -15,10 +15,10 @@ namespace portico {
 // What to run for a supervised backend. "{PORT}" in arguments is replaced by the port
 // picked at each launch (the docker runtime needs it in `-p`).
 struct ProcessSpec {
-    QString project;   // names the log file and the log lines
+    QString project; // names the log file and the log lines
     QString program;
     QStringList arguments;
-    QString workdir;   // absolute
+    QString workdir;            // absolute
     QMap<QString, QString> env; // on top of the daemon's environment; PORT and HOST are added last
     bool udpOnly = false;       // readiness = still running after RuntimeContext::udpReadyMs
 };
@@ -102,9 +102,9 @@ private:
     QTimer m_killTimer;
     QPointer<QTcpSocket> m_probe;
 
-    QStringList m_ring;        // stdout and stderr lines, at most Config::logRingLines
-    QStringList m_stderrTail;  // last stderr lines, for failure reasons
-    QByteArray m_partial[2];   // incomplete line per channel
+    QStringList m_ring;       // stdout and stderr lines, at most Config::logRingLines
+    QStringList m_stderrTail; // last stderr lines, for failure reasons
+    QByteArray m_partial[2];  // incomplete line per channel
     QFile m_logFile;
 };
 

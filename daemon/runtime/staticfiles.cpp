@@ -18,7 +18,9 @@ namespace {
 constexpr int kMaxPathBytes = 8 * 1024;
 constexpr int kMaxSegments = 128;
 
-QPair<QByteArray, QByteArray> header(const QByteArray &name, const QByteArray &value) { return {name, value}; }
+QPair<QByteArray, QByteArray> header(const QByteArray &name, const QByteArray &value) {
+    return {name, value};
+}
 
 StaticReply errorReply(int status, const QString &message) {
     StaticReply r;
@@ -68,15 +70,13 @@ Decode decodeSegment(const QByteArray &in, QByteArray *out) {
 }
 
 bool isInside(const QString &canonicalRoot, const QString &canonicalPath) {
-    return canonicalPath == canonicalRoot
-        || canonicalPath.startsWith(canonicalRoot.endsWith(QLatin1Char('/')) ? canonicalRoot
-                                                                              : canonicalRoot + QLatin1Char('/'));
+    return canonicalPath == canonicalRoot || canonicalPath.startsWith(canonicalRoot.endsWith(QLatin1Char('/'))
+                                                                          ? canonicalRoot
+                                                                          : canonicalRoot + QLatin1Char('/'));
 }
 
 QByteArray httpDate(const QDateTime &t) {
-    return QLocale::c()
-        .toString(t.toUTC(), QStringLiteral("ddd, dd MMM yyyy HH:mm:ss 'GMT'"))
-        .toLatin1();
+    return QLocale::c().toString(t.toUTC(), QStringLiteral("ddd, dd MMM yyyy HH:mm:ss 'GMT'")).toLatin1();
 }
 
 std::optional<QDateTime> parseHttpDate(const QByteArray &value) {
@@ -161,8 +161,8 @@ QByteArray contentType(const QString &path) {
     static const QMimeDatabase db;
     const QMimeType mime = db.mimeTypeForFile(path, QMimeDatabase::MatchExtension);
     QByteArray name = mime.isValid() ? mime.name().toLatin1() : QByteArray("application/octet-stream");
-    if (name.startsWith("text/") || name == "application/javascript" || name == "application/json"
-        || name == "image/svg+xml" || name == "application/xml")
+    if (name.startsWith("text/") || name == "application/javascript" || name == "application/json" ||
+        name == "image/svg+xml" || name == "application/xml")
         name += "; charset=utf-8";
     return name;
 }
@@ -171,7 +171,8 @@ QByteArray contentType(const QString &path) {
 
 StaticReply resolveStatic(const QString &root, const StaticRequest &request) {
     if (request.method != "GET" && request.method != "HEAD") {
-        StaticReply r = errorReply(405, QStringLiteral("method not allowed: static files answer GET and HEAD"));
+        StaticReply r =
+            errorReply(405, QStringLiteral("method not allowed: static files answer GET and HEAD"));
         r.headers.append(header("Allow", "GET, HEAD"));
         return r;
     }
@@ -196,9 +197,12 @@ StaticReply resolveStatic(const QString &root, const StaticRequest &request) {
     QByteArray decoded;
     for (const QByteArray &raw : rawSegments) {
         switch (decodeSegment(raw, &decoded)) {
-        case Decode::Malformed: return errorReply(400, QStringLiteral("malformed percent-encoding in path"));
-        case Decode::Forbidden: return errorReply(403, QStringLiteral("encoded slash or NUL in path"));
-        case Decode::Ok: break;
+        case Decode::Malformed:
+            return errorReply(400, QStringLiteral("malformed percent-encoding in path"));
+        case Decode::Forbidden:
+            return errorReply(403, QStringLiteral("encoded slash or NUL in path"));
+        case Decode::Ok:
+            break;
         }
         if (decoded.isEmpty() || decoded == ".")
             continue;
@@ -249,8 +253,8 @@ StaticReply resolveStatic(const QString &root, const StaticRequest &request) {
 
     const qint64 size = fi.size();
     const QDateTime mtime = fi.lastModified().toUTC();
-    const QByteArray etag = '"' + QByteArray::number(size, 16) + '-' + QByteArray::number(mtime.toMSecsSinceEpoch(), 16)
-        + '"';
+    const QByteArray etag =
+        '"' + QByteArray::number(size, 16) + '-' + QByteArray::number(mtime.toMSecsSinceEpoch(), 16) + '"';
     const QByteArray lastModified = httpDate(mtime);
 
     StaticReply r;
@@ -298,8 +302,9 @@ StaticReply resolveStatic(const QString &root, const StaticRequest &request) {
         r.status = 206;
         r.offset = range.first;
         r.length = range.last - range.first + 1;
-        r.headers.append(header("Content-Range", "bytes " + QByteArray::number(range.first) + '-'
-                                               + QByteArray::number(range.last) + '/' + QByteArray::number(size)));
+        r.headers.append(header("Content-Range", "bytes " + QByteArray::number(range.first) + '-' +
+                                                     QByteArray::number(range.last) + '/' +
+                                                     QByteArray::number(size)));
     } else {
         r.status = 200;
         r.offset = 0;

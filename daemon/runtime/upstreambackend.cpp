@@ -44,7 +44,8 @@ void UpstreamBackend::restart() {
 void UpstreamBackend::check() {
     if (m_check)
         return; // the previous check is still waiting for its answer or its timeout
-    m_checkTimeout.start(qBound(10, m_context.config->backendConnectTimeoutMs, qMax(10, m_interval.interval())));
+    m_checkTimeout.start(
+        qBound(10, m_context.config->backendConnectTimeoutMs, qMax(10, m_interval.interval())));
     if (m_target.kind == BackendTarget::Kind::Unix) {
         auto *socket = new QLocalSocket(this);
         m_check = socket;
@@ -57,7 +58,8 @@ void UpstreamBackend::check() {
     auto *socket = new QTcpSocket(this);
     m_check = socket;
     connect(socket, &QTcpSocket::connected, this, [this] { finishCheck(true, {}); });
-    connect(socket, &QTcpSocket::errorOccurred, this, [this, socket] { finishCheck(false, socket->errorString()); });
+    connect(socket, &QTcpSocket::errorOccurred, this,
+            [this, socket] { finishCheck(false, socket->errorString()); });
     // A host name is looked up asynchronously by QTcpSocket (QHostInfo), never blocking here.
     socket->connectToHost(m_target.host, m_target.port);
 }
@@ -76,10 +78,12 @@ void UpstreamBackend::finishCheck(bool ok, const QString &error) {
     if (!m_interval.isActive())
         return; // stopped meanwhile
     if (ok)
-        setState(BackendState::Running, QStringLiteral("upstream %1 accepts connections").arg(m_target.describe()));
+        setState(BackendState::Running,
+                 QStringLiteral("upstream %1 accepts connections").arg(m_target.describe()));
     else
-        setState(BackendState::Unhealthy,
-                 QStringLiteral("upstream %1 does not accept connections: %2").arg(m_target.describe(), error));
+        setState(
+            BackendState::Unhealthy,
+            QStringLiteral("upstream %1 does not accept connections: %2").arg(m_target.describe(), error));
 }
 
 void UpstreamBackend::setState(BackendState state, const QString &reason) {

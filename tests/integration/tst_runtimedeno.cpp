@@ -104,10 +104,12 @@ Deno.serve({ port: Number(Deno.env.get("PORT")), hostname: Deno.env.get("HOST") 
     void bothStylesAnswer_data() {
         QTest::addColumn<QString>("entry");
         QTest::addColumn<QByteArray>("expected");
-        QTest::newRow("export-default-handler") << QStringLiteral("handler.ts")
-                                                << QByteArray("handler /x hello deno no-port-in-ctx");
-        QTest::newRow("export-default-fetch-object") << QStringLiteral("fetcher.ts") << QByteArray("fetch /x hello deno");
-        QTest::newRow("own-deno-serve-default-entry") << QString() << QByteArray("self /x hello deno readable");
+        QTest::newRow("export-default-handler")
+            << QStringLiteral("handler.ts") << QByteArray("handler /x hello deno no-port-in-ctx");
+        QTest::newRow("export-default-fetch-object")
+            << QStringLiteral("fetcher.ts") << QByteArray("fetch /x hello deno");
+        QTest::newRow("own-deno-serve-default-entry")
+            << QString() << QByteArray("self /x hello deno readable");
     }
     void bothStylesAnswer() {
         QFETCH(QString, entry);
@@ -125,8 +127,8 @@ Deno.serve({ port: Number(Deno.env.get("PORT")), hostname: Deno.env.get("HOST") 
         const qint64 pid = b->pid();
         b->stop();
         QVERIFY(stopped.wait(10'000));
-        QTRY_VERIFY(!QFile::exists(QStringLiteral("/proc/%1/cmdline").arg(pid))
-                    || QFile(QStringLiteral("/proc/%1/cmdline").arg(pid)).size() == 0);
+        QTRY_VERIFY(!QFile::exists(QStringLiteral("/proc/%1/cmdline").arg(pid)) ||
+                    QFile(QStringLiteral("/proc/%1/cmdline").arg(pid)).size() == 0);
     }
 
     void brokenEntriesFail_data() {
@@ -144,14 +146,16 @@ Deno.serve({ port: Number(Deno.env.get("PORT")), hostname: Deno.env.get("HOST") 
         QSignalSpy failed(b.get(), &Backend::failed);
         b->start();
         QVERIFY(failed.wait(40'000));
-        QVERIFY2(failed.at(0).at(0).toString().contains(reasonContains), qPrintable(failed.at(0).at(0).toString()));
+        QVERIFY2(failed.at(0).at(0).toString().contains(reasonContains),
+                 qPrintable(failed.at(0).at(0).toString()));
     }
 
     void refused_data() {
         QTest::addColumn<QString>("entry");
         QTest::addColumn<QString>("denoPath");
         QTest::addColumn<QString>("errorContains");
-        QTest::newRow("missing-entry") << QStringLiteral("nope.ts") << QString() << QStringLiteral("does not exist");
+        QTest::newRow("missing-entry")
+            << QStringLiteral("nope.ts") << QString() << QStringLiteral("does not exist");
         QTest::newRow("no-deno") << QStringLiteral("handler.ts") << QStringLiteral("/nonexistent/deno")
                                  << QStringLiteral("needs deno");
     }

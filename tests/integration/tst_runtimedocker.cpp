@@ -38,8 +38,8 @@ private:
         return m;
     }
     static QString expectedPrefix() {
-        return QStringLiteral("the dockerfile runtime needs a Docker engine, none answers at ")
-            + qEnvironmentVariable("DOCKER_HOST", QStringLiteral("unix:///var/run/docker.sock"));
+        return QStringLiteral("the dockerfile runtime needs a Docker engine, none answers at ") +
+               qEnvironmentVariable("DOCKER_HOST", QStringLiteral("unix:///var/run/docker.sock"));
     }
 
 private Q_SLOTS:
@@ -70,9 +70,11 @@ private Q_SLOTS:
         QTest::addColumn<QString>("docker"); // a script body, or "real" for the docker CLI on PATH
         QTest::addColumn<QString>("detail");
         QTest::newRow("engine-refuses")
-            << QStringLiteral("echo 'Cannot connect to the Docker daemon. Is the docker daemon running?' >&2; exit 1")
+            << QStringLiteral(
+                   "echo 'Cannot connect to the Docker daemon. Is the docker daemon running?' >&2; exit 1")
             << QStringLiteral("Cannot connect to the Docker daemon");
-        QTest::newRow("engine-hangs") << QStringLiteral("exec sleep 30") << QStringLiteral("no answer within the timeout");
+        QTest::newRow("engine-hangs")
+            << QStringLiteral("exec sleep 30") << QStringLiteral("no answer within the timeout");
         QTest::newRow("real-cli") << QStringLiteral("real") << QString();
     }
     void noEngineFailsStart() {
@@ -83,13 +85,15 @@ private Q_SLOTS:
             if (real.isEmpty())
                 QSKIP("no docker CLI on PATH");
             QProcess probe;
-            probe.start(real, {QStringLiteral("version"), QStringLiteral("--format"), QStringLiteral("{{.Server.Version}}")});
+            probe.start(real, {QStringLiteral("version"), QStringLiteral("--format"),
+                               QStringLiteral("{{.Server.Version}}")});
             if (probe.waitForFinished(10'000) && probe.exitCode() == 0)
                 QSKIP("a Docker engine answers here; the refusal cannot be tested");
             m_config.dockerPath = real;
             m_config.readyTimeoutMs = 10'000;
         } else {
-            m_config.dockerPath = script(QStringLiteral("docker-%1").arg(QTest::currentDataTag()), docker.toUtf8());
+            m_config.dockerPath =
+                script(QStringLiteral("docker-%1").arg(QTest::currentDataTag()), docker.toUtf8());
         }
         QString error;
         auto b = createBackend(manifest(), m_tmp.path(), m_context, &error);

@@ -30,7 +30,8 @@ QByteArray exchange(const BackendTarget &t, const QByteArray &request, const QBy
     s.write(request);
     QByteArray got;
     QDeadlineTimer deadline(5000);
-    while (!deadline.hasExpired() && !got.contains(expected) && s.state() == QAbstractSocket::ConnectedState) {
+    while (!deadline.hasExpired() && !got.contains(expected) &&
+           s.state() == QAbstractSocket::ConnectedState) {
         s.waitForReadyRead(100);
         got += s.readAll();
     }
@@ -67,13 +68,13 @@ private Q_SLOTS:
         QTest::addColumn<QByteArray>("expected");
         const QByteArray get = "GET / HTTP/1.1\r\nHost: example\r\nConnection: close\r\n\r\n";
         QTest::newRow("hello-process") << QStringLiteral("hello-process") << QStringLiteral("process")
-                                       << QStringList{QStringLiteral("python3"), QStringLiteral("app.py")} << get
-                                       << QByteArray("hello from a process");
+                                       << QStringList{QStringLiteral("python3"), QStringLiteral("app.py")}
+                                       << get << QByteArray("hello from a process");
         QTest::newRow("tcp-echo") << QStringLiteral("tcp-echo") << QStringLiteral("process")
                                   << QStringList{QStringLiteral("python3"), QStringLiteral("echo.py")}
                                   << QByteArray("ping over tcp\n") << QByteArray("ping over tcp\n");
-        QTest::newRow("hello-deno") << QStringLiteral("hello-deno") << QStringLiteral("deno") << QStringList{} << get
-                                    << QByteArray("hello from deno");
+        QTest::newRow("hello-deno") << QStringLiteral("hello-deno") << QStringLiteral("deno") << QStringList{}
+                                    << get << QByteArray("hello from deno");
     }
     void examplesAnswer() {
         QFETCH(QString, dir);
@@ -83,7 +84,8 @@ private Q_SLOTS:
         QFETCH(QByteArray, expected);
         if (runtime == QLatin1String("deno") && m_config.denoPath.isEmpty())
             QSKIP("no deno on PATH nor in .tools/deno (run installer/deps.sh)");
-        if (runtime == QLatin1String("process") && QStandardPaths::findExecutable(QStringLiteral("python3")).isEmpty())
+        if (runtime == QLatin1String("process") &&
+            QStandardPaths::findExecutable(QStringLiteral("python3")).isEmpty())
             QSKIP("no python3");
         Manifest m;
         m.name = dir;

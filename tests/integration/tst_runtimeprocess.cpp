@@ -73,7 +73,8 @@ struct StateLog {
         });
     }
     int count(BackendState s) const {
-        return int(std::count_if(entries.cbegin(), entries.cend(), [s](const Entry &e) { return e.state == s; }));
+        return int(
+            std::count_if(entries.cbegin(), entries.cend(), [s](const Entry &e) { return e.state == s; }));
     }
 };
 
@@ -172,7 +173,8 @@ private Q_SLOTS:
                  QFileInfo(m_source.filePath(QStringLiteral("app/data"))).canonicalFilePath().toUtf8());
 
         // Output reaches the ring, logLine and <logDir>/<project>.log.
-        QTRY_VERIFY(b->logTail(100).join(QLatin1Char('\n')).contains(QLatin1String("listening on 127.0.0.1")));
+        QTRY_VERIFY(
+            b->logTail(100).join(QLatin1Char('\n')).contains(QLatin1String("listening on 127.0.0.1")));
         QTRY_VERIFY(b->logTail(100).join(QLatin1Char('\n')).contains(QLatin1String("testbackend http pid")));
         QFile log(m_logs.filePath(QStringLiteral("alpha.log")));
         QVERIFY(log.open(QIODevice::ReadOnly));
@@ -239,8 +241,11 @@ private Q_SLOTS:
             delays.append(delay);
             for (int j = i + 1; j < states.entries.size(); ++j) {
                 if (states.entries.at(j).state == BackendState::Starting) {
-                    QVERIFY2(states.entries.at(j).atMs - e.atMs >= delay - delay / 20 - 5, // coarse timers may fire 5% early
-                             qPrintable(QStringLiteral("restart after %1 ms, delay %2").arg(states.entries.at(j).atMs - e.atMs).arg(delay)));
+                    QVERIFY2(states.entries.at(j).atMs - e.atMs >=
+                                 delay - delay / 20 - 5, // coarse timers may fire 5% early
+                             qPrintable(QStringLiteral("restart after %1 ms, delay %2")
+                                            .arg(states.entries.at(j).atMs - e.atMs)
+                                            .arg(delay)));
                     break;
                 }
             }
@@ -319,7 +324,8 @@ private Q_SLOTS:
             << QStringList{QStringLiteral("exit-now"), QStringLiteral("0")} << 5000
             << QStringList{QStringLiteral("exited with code 0")};
         QTest::newRow("bad-usage") << QStringList{QStringLiteral("bogus-mode")} << 5000
-                                   << QStringList{QStringLiteral("exited with code 64"), QStringLiteral("usage:")};
+                                   << QStringList{QStringLiteral("exited with code 64"),
+                                                  QStringLiteral("usage:")};
     }
     void failsBeforeReady() {
         QFETCH(QStringList, args);
@@ -453,8 +459,10 @@ private Q_SLOTS:
         QTest::addColumn<QStringList>("args");
         QTest::newRow("plain") << QStringList{QStringLiteral("spawn-child")};
         // Survives the terminal hangup: only PR_SET_PDEATHSIG ends it.
-        QTest::newRow("ignores-sighup") << QStringList{QStringLiteral("spawn-child"), QStringLiteral("--ignore-hup")};
-        QTest::newRow("ignores-sigterm") << QStringList{QStringLiteral("spawn-child"), QStringLiteral("--ignore-term")};
+        QTest::newRow("ignores-sighup")
+            << QStringList{QStringLiteral("spawn-child"), QStringLiteral("--ignore-hup")};
+        QTest::newRow("ignores-sigterm")
+            << QStringList{QStringLiteral("spawn-child"), QStringLiteral("--ignore-term")};
     }
     void childrenDieWithTheDaemon() {
         // The harness runs a process backend with portico_runtime, like porticod does; the
@@ -462,7 +470,8 @@ private Q_SLOTS:
         QFETCH(QStringList, args);
         QProcess harness;
         harness.setProcessChannelMode(QProcess::ForwardedErrorChannel);
-        harness.start(QStringLiteral(RUNTIMEHARNESS_PATH), QStringList{QStringLiteral(TESTBACKEND_PATH)} + args);
+        harness.start(QStringLiteral(RUNTIMEHARNESS_PATH),
+                      QStringList{QStringLiteral(TESTBACKEND_PATH)} + args);
         QVERIFY(harness.waitForStarted(5000));
         QDeadlineTimer deadline(10'000);
         qint64 child = 0;

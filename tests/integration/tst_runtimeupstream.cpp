@@ -43,7 +43,8 @@ private Q_SLOTS:
         auto listen = [&]() -> bool {
             if (kind == QLatin1String("unix"))
                 return local.listen(socketPath);
-            const QHostAddress host(kind == QLatin1String("ipv6") ? QHostAddress::LocalHostIPv6 : QHostAddress::LocalHost);
+            const QHostAddress host(kind == QLatin1String("ipv6") ? QHostAddress::LocalHostIPv6
+                                                                  : QHostAddress::LocalHost);
             return tcp.listen(host, port);
         };
         if (!listen()) {
@@ -72,7 +73,8 @@ private Q_SLOTS:
             QCOMPARE(t.unixPath, socketPath);
         } else {
             QCOMPARE(t.kind, BackendTarget::Kind::Tcp);
-            QCOMPARE(t.host, kind == QLatin1String("ipv6") ? QStringLiteral("::1") : QStringLiteral("127.0.0.1"));
+            QCOMPARE(t.host,
+                     kind == QLatin1String("ipv6") ? QStringLiteral("::1") : QStringLiteral("127.0.0.1"));
             QCOMPARE(t.port, port);
         }
 
@@ -87,7 +89,8 @@ private Q_SLOTS:
         else
             tcp.close();
         QTRY_COMPARE_WITH_TIMEOUT(b->state(), BackendState::Unhealthy, 5000);
-        QVERIFY2(b->stateReason().contains(QLatin1String("does not accept connections")), qPrintable(b->stateReason()));
+        QVERIFY2(b->stateReason().contains(QLatin1String("does not accept connections")),
+                 qPrintable(b->stateReason()));
         QCOMPARE(b->target(), t); // the address stays; only the state says it is down
 
         // Back on the same address.
@@ -120,7 +123,7 @@ private Q_SLOTS:
         int changes = 0;
         connect(b.get(), &Backend::stateChanged, this, [&changes] { ++changes; });
         b->start();
-        QTest::qWait(300); // about six checks, all healthy
+        QTest::qWait(300);    // about six checks, all healthy
         QCOMPARE(changes, 1); // stopped -> running, then nothing new
         b->stop();
     }

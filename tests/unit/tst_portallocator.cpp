@@ -21,7 +21,8 @@ private:
                 continue;
             QTcpServer t;
             QUdpSocket u;
-            if (t.listen(QHostAddress::LocalHost, quint16(p + 1)) && u.bind(QHostAddress::LocalHost, quint16(p + 1)))
+            if (t.listen(QHostAddress::LocalHost, quint16(p + 1)) &&
+                u.bind(QHostAddress::LocalHost, quint16(p + 1)))
                 return p;
         }
         return 0;

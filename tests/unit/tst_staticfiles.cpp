@@ -60,8 +60,10 @@ private Q_SLOTS:
         write(QStringLiteral("outside/secret.txt"), "secret");
         QVERIFY(QFile::link(m_tmp.filePath(QStringLiteral("outside/secret.txt")),
                             m_tmp.filePath(QStringLiteral("root/link-out"))));
-        QVERIFY(QFile::link(m_tmp.filePath(QStringLiteral("outside")), m_tmp.filePath(QStringLiteral("root/dirlink-out"))));
-        QVERIFY(QFile::link(m_tmp.filePath(QStringLiteral("root/a.txt")), m_tmp.filePath(QStringLiteral("root/link-in"))));
+        QVERIFY(QFile::link(m_tmp.filePath(QStringLiteral("outside")),
+                            m_tmp.filePath(QStringLiteral("root/dirlink-out"))));
+        QVERIFY(QFile::link(m_tmp.filePath(QStringLiteral("root/a.txt")),
+                            m_tmp.filePath(QStringLiteral("root/link-in"))));
         // A directory whose index.html leads out of the root.
         QVERIFY(QDir().mkpath(m_tmp.filePath(QStringLiteral("root/badindex"))));
         QVERIFY(QFile::link(m_tmp.filePath(QStringLiteral("outside/secret.txt")),
@@ -172,20 +174,32 @@ private Q_SLOTS:
         QTest::addColumn<int>("status");
         QTest::addColumn<QByteArray>("contentRange");
         QTest::addColumn<QByteArray>("bytes");
-        QTest::newRow("first-four") << QByteArray("bytes=0-3") << 206 << QByteArray("bytes 0-3/10") << QByteArray("0123");
-        QTest::newRow("open-end") << QByteArray("bytes=5-") << 206 << QByteArray("bytes 5-9/10") << QByteArray("56789");
-        QTest::newRow("suffix") << QByteArray("bytes=-3") << 206 << QByteArray("bytes 7-9/10") << QByteArray("789");
-        QTest::newRow("suffix-larger") << QByteArray("bytes=-50") << 206 << QByteArray("bytes 0-9/10")
-                                       << QByteArray("0123456789");
-        QTest::newRow("end-clamped") << QByteArray("bytes=8-100") << 206 << QByteArray("bytes 8-9/10") << QByteArray("89");
-        QTest::newRow("single-byte") << QByteArray("bytes=9-9") << 206 << QByteArray("bytes 9-9/10") << QByteArray("9");
-        QTest::newRow("start-at-size") << QByteArray("bytes=10-") << 416 << QByteArray("bytes */10") << QByteArray();
-        QTest::newRow("beyond") << QByteArray("bytes=20-30") << 416 << QByteArray("bytes */10") << QByteArray();
-        QTest::newRow("zero-suffix") << QByteArray("bytes=-0") << 416 << QByteArray("bytes */10") << QByteArray();
-        QTest::newRow("multi-ignored") << QByteArray("bytes=0-1,3-4") << 200 << QByteArray() << QByteArray("0123456789");
-        QTest::newRow("other-unit-ignored") << QByteArray("items=0-1") << 200 << QByteArray() << QByteArray("0123456789");
-        QTest::newRow("reversed-ignored") << QByteArray("bytes=5-2") << 200 << QByteArray() << QByteArray("0123456789");
-        QTest::newRow("garbage-ignored") << QByteArray("bytes=a-b") << 200 << QByteArray() << QByteArray("0123456789");
+        QTest::newRow("first-four") << QByteArray("bytes=0-3") << 206 << QByteArray("bytes 0-3/10")
+                                    << QByteArray("0123");
+        QTest::newRow("open-end") << QByteArray("bytes=5-") << 206 << QByteArray("bytes 5-9/10")
+                                  << QByteArray("56789");
+        QTest::newRow("suffix") << QByteArray("bytes=-3") << 206 << QByteArray("bytes 7-9/10")
+                                << QByteArray("789");
+        QTest::newRow("suffix-larger")
+            << QByteArray("bytes=-50") << 206 << QByteArray("bytes 0-9/10") << QByteArray("0123456789");
+        QTest::newRow("end-clamped") << QByteArray("bytes=8-100") << 206 << QByteArray("bytes 8-9/10")
+                                     << QByteArray("89");
+        QTest::newRow("single-byte") << QByteArray("bytes=9-9") << 206 << QByteArray("bytes 9-9/10")
+                                     << QByteArray("9");
+        QTest::newRow("start-at-size")
+            << QByteArray("bytes=10-") << 416 << QByteArray("bytes */10") << QByteArray();
+        QTest::newRow("beyond") << QByteArray("bytes=20-30") << 416 << QByteArray("bytes */10")
+                                << QByteArray();
+        QTest::newRow("zero-suffix") << QByteArray("bytes=-0") << 416 << QByteArray("bytes */10")
+                                     << QByteArray();
+        QTest::newRow("multi-ignored")
+            << QByteArray("bytes=0-1,3-4") << 200 << QByteArray() << QByteArray("0123456789");
+        QTest::newRow("other-unit-ignored")
+            << QByteArray("items=0-1") << 200 << QByteArray() << QByteArray("0123456789");
+        QTest::newRow("reversed-ignored")
+            << QByteArray("bytes=5-2") << 200 << QByteArray() << QByteArray("0123456789");
+        QTest::newRow("garbage-ignored")
+            << QByteArray("bytes=a-b") << 200 << QByteArray() << QByteArray("0123456789");
     }
     void ranges() {
         QFETCH(QByteArray, range);

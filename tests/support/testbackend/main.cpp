@@ -134,7 +134,8 @@ private:
                 if (lineEnd < 0)
                     return false;
                 bool ok = false;
-                const qint64 size = m_buffer.mid(pos, lineEnd - pos).split(';').value(0).trimmed().toLongLong(&ok, 16);
+                const qint64 size =
+                    m_buffer.mid(pos, lineEnd - pos).split(';').value(0).trimmed().toLongLong(&ok, 16);
                 if (!ok || size < 0 || body.size() + size > kMaxBody) {
                     respond(400, "bad chunk\n", false);
                     return false;
@@ -162,8 +163,8 @@ private:
         return !close;
     }
 
-    void answer(const QByteArray &method, const QByteArray &target, const QByteArray &head, const QByteArray &body,
-                bool close) {
+    void answer(const QByteArray &method, const QByteArray &target, const QByteArray &head,
+                const QByteArray &body, bool close) {
         if (method == "POST" || method == "PUT")
             return respond(200, body, close);
         if (method != "GET" && method != "HEAD")
@@ -217,7 +218,8 @@ bool serveHttp(QTcpServer *server) {
 }
 
 int usage() {
-    err("usage: portico-testbackend http|tcp-echo|udp-echo|crash-after MS|exit-now CODE|no-listen|spawn-child "
+    err("usage: portico-testbackend http|tcp-echo|udp-echo|crash-after MS|exit-now "
+        "CODE|no-listen|spawn-child "
         "[--name NAME] [--ignore-term] [--ignore-hup]");
     return 64;
 }
@@ -270,7 +272,8 @@ int main(int argc, char **argv) {
                     udp.writeDatagram(d.left(n), from, port);
             }
         });
-        out("listening on udp " + listenHost().toString().toUtf8() + ':' + QByteArray::number(udp.localPort()));
+        out("listening on udp " + listenHost().toString().toUtf8() + ':' +
+            QByteArray::number(udp.localPort()));
     } else if (mode == QLatin1String("crash-after")) {
         bool ok = false;
         const int ms = args.value(0).toInt(&ok);
