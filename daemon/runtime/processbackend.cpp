@@ -73,7 +73,9 @@ ProcessBackend::~ProcessBackend() {
         m_process = nullptr;
     }
     closePtyMaster();
-    releasePort();
+    // No targetChanged() from a destructor: receivers would see a half-destroyed object.
+    if (m_port != 0 && m_context.ports)
+        m_context.ports->release(m_port);
 }
 
 void ProcessBackend::start() {

@@ -258,6 +258,25 @@ private Q_SLOTS:
         QCOMPARE(b->state(), BackendState::Stopped);
     }
 
+    void stableRunResetsBackoff() {
+        // Each run lasts longer than stableResetMs, so every crash starts over at the base delay.
+        m_context.stableResetMs = 250;
+        m_context.readyPollMs = 10;
+        auto b = make({QStringLiteral("crash-after"), QStringLiteral("600")});
+        QVERIFY(b);
+        auto *pb = qobject_cast<ProcessBackend *>(b.get());
+        QVERIFY(pb);
+        QList<int> delays;
+        connect(b.get(), &Backend::stateChanged, this, [&delays, pb](BackendState s) {
+            if (s == BackendState::Backoff)
+                delays.append(pb->currentBackoffMs());
+        });
+        b->start();
+        QTRY_VERIFY_WITH_TIMEOUT(delays.size() >= 2, 10'000);
+        QCOMPARE(delays.mid(0, 2), (QList<int>{100, 100}));
+        stopAndWait(b.get());
+    }
+
     void stopLeavesNoChild() {
         auto b = make({QStringLiteral("spawn-child")});
         QVERIFY(b);
