@@ -131,6 +131,8 @@ void DockerBackend::helperDone(bool ok, const QString &detail) {
         connect(m_run.get(), &Backend::ready, this, &Backend::ready);
         connect(m_run.get(), &Backend::failed, this, [this](const QString &reason) {
             m_phase = Phase::Idle;
+            m_state = m_run->state(); // already announced through the forwarded stateChanged()
+            m_reason = reason;
             Q_EMIT failed(reason);
         });
         connect(m_run.get(), &Backend::stateChanged, this, &Backend::stateChanged);
