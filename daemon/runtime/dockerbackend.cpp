@@ -140,6 +140,8 @@ void DockerBackend::helperDone(bool ok, const QString &detail) {
         connect(m_run.get(), &Backend::logLine, this, &Backend::logLine);
         connect(m_run.get(), &Backend::stopped, this, [this] {
             m_phase = Phase::Idle;
+            m_state = BackendState::Stopped; // announced by the forwarded stateChanged()
+            m_reason = m_run->stateReason();
             // The CLI may have died before it could remove the container.
             QProcess::startDetached(m_docker,
                                     {QStringLiteral("rm"), QStringLiteral("-f"), imageName(m_manifest.name)});

@@ -1,6 +1,7 @@
 // The dockerfile runtime without a Docker engine (none exists on the build machine): the
-// deploy is refused with a clear message, never a silent 503. The build/run path needs an
-// engine and is not tested here.
+// deploy is refused with a clear message, never a silent 503. The build/run orchestration
+// is tested against a fake docker CLI (a script that runs portico-testbackend for `run`);
+// a real engine is not exercised.
 #include "runtime/backend.h"
 #include "runtime/portallocator.h"
 
@@ -8,6 +9,7 @@
 #include <QProcess>
 #include <QSignalSpy>
 #include <QStandardPaths>
+#include <QTcpSocket>
 #include <QTemporaryDir>
 #include <QtTest>
 
@@ -124,6 +126,84 @@ private Q_SLOTS:
         QVERIFY(stopped.count() == 1 || stopped.wait(5000));
         QCOMPARE(failed.count(), 0);
         QCOMPARE(b->state(), BackendState::Stopped);
+    }
+
+    void buildAndRunWithAFakeCli() {
+        const QString dir = m_tmp.path();
+        const QString fake =
+            script(QStringLiteral("docker-fake"),
+                   QStringLiteral(
+                       "\n"
+                       "case \"$1\" in\n"
+                       "version) echo 24.0.0 ;;\n"
+                       "build) echo \"$*\" > \"%1/build-args\"; echo \"Successfully built\" ;;\n"
+                       "run) echo \"$*\" > \"%1/run-args\"\n"
+                       "     for a in \"$@\"; do case \"$a\" in PORT=*) port=\"${a#PORT=}\" ;; esac; done\n"
+                       "     PORT=\"$port\" HOST=127.0.0.1 exec \"%2\" http --name container ;;\n"
+                       "rm) echo \"$*\" > \"%1/rm-args\" ;;\n"
+                       "*) exit 1 ;;\n"
+                       "esac\n")
+                       .arg(dir, QStringLiteral(TESTBACKEND_PATH))
+                       .toUtf8());
+        m_config.dockerPath = fake;
+        m_config.readyTimeoutMs = 10'000;
+        Manifest m = manifest();
+        m.env = {{QStringLiteral("GREETING"), QStringLiteral("hi")}};
+        QString error;
+        auto b = createBackend(m, dir, m_context, &error);
+        QVERIFY2(b, qPrintable(error));
+        QSignalSpy ready(b.get(), &Backend::ready);
+        QSignalSpy failed(b.get(), &Backend::failed);
+        b->start();
+        QVERIFY2(ready.wait(15'000), failed.isEmpty() ? "" : qPrintable(failed.at(0).at(0).toString()));
+        const BackendTarget t = b->target();
+        QCOMPARE(t.kind, BackendTarget::Kind::Tcp);
+        QCOMPARE(t.host, QStringLiteral("127.0.0.1"));
+
+        auto read = [&dir](const char *name) {
+            QFile f(dir + QLatin1Char('/') + QLatin1String(name));
+            return f.open(QIODevice::ReadOnly) ? f.readAll().trimmed() : QByteArray();
+        };
+        QCOMPARE(read("build-args"), ("build -t portico-boxed -f " + dir + "/Dockerfile " + dir).toUtf8());
+        const QByteArray p = QByteArray::number(t.port);
+        QCOMPARE(read("run-args"), "run --rm --name portico-boxed -p 127.0.0.1:" + p + ':' + p +
+                                       " -e PORT=" + p + " -e HOST=0.0.0.0 -e GREETING=hi portico-boxed");
+
+        QTcpSocket s;
+        s.connectToHost(t.host, t.port);
+        QVERIFY(s.waitForConnected(3000));
+        s.write("GET /hello HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+        QByteArray response;
+        while (s.waitForReadyRead(3000))
+            response += s.readAll();
+        QVERIFY2(response.endsWith("hello from container"), response.constData());
+
+        QSignalSpy stopped(b.get(), &Backend::stopped);
+        b->stop();
+        QVERIFY(stopped.wait(10'000));
+        QCOMPARE(b->state(), BackendState::Stopped);
+        QTRY_COMPARE(read("rm-args"), QByteArray("rm -f portico-boxed")); // the container goes too
+    }
+
+    void buildFails() {
+        m_config.dockerPath = script(
+            QStringLiteral("docker-badbuild"),
+            "\n"
+            "case \"$1\" in\n"
+            "version) echo 24.0.0 ;;\n"
+            "build) echo \"Step 1/1 : FROM nothing-here\" ; echo \"pull access denied\" >&2; exit 1 ;;\n"
+            "*) exit 1 ;;\n"
+            "esac\n");
+        m_config.readyTimeoutMs = 10'000;
+        QString error;
+        auto b = createBackend(manifest(), m_tmp.path(), m_context, &error);
+        QVERIFY(b);
+        QSignalSpy failed(b.get(), &Backend::failed);
+        b->start();
+        QVERIFY(failed.wait(10'000));
+        const QString reason = failed.at(0).at(0).toString();
+        QVERIFY2(reason.startsWith(QLatin1String("docker build failed")), qPrintable(reason));
+        QVERIFY2(reason.contains(QLatin1String("pull access denied")), qPrintable(reason));
     }
 
     void missingDockerfileRefused() {
