@@ -38,6 +38,14 @@ struct RuntimeContext {
 // Lifecycle: start() -> ready() or failed(reason); stop() -> stopped(). A backend that
 // crashes after ready() is supervised (restarted with backoff) and reports every change
 // through stateChanged(); its target may change on restart (targetChanged()).
+// Details the owner relies on:
+// - Connect before start(): upstream and static backends emit ready() inside start().
+// - ready() comes again after each supervised restart and after restart(); failed() only
+//   for a start()/restart() that never became ready (the deploy should unwind).
+// - target() is None unless state() is Running (upstream: always its address; static:
+//   always its root). targetChanged() whenever that value may have changed.
+// - Destroy a backend after stopped(), and never synchronously inside one of its signals
+//   (use deleteLater()); a destroyed process backend SIGKILLs its process group.
 class Backend : public QObject {
     Q_OBJECT
 public:
