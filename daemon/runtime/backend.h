@@ -24,7 +24,7 @@ struct RuntimeContext {
     const Config *config = nullptr;
     PortAllocator *ports = nullptr; // free loopback ports for process/deno backends
     QString logDir;                 // per-project log files: <logDir>/<project>.log
-    QString resourcesDir;           // the deno bootstrap lives here
+    QString resourcesDir;           // not needed by the runtimes: the deno bootstrap is embedded
 
     // Supervision of process/deno backends (defaults are the product's; tests shrink them).
     int backoffBaseMs = 1'000;   // first restart delay after a crash; doubles each time
