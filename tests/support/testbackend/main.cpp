@@ -12,8 +12,14 @@
 //                        GET  /pid        -> the process id
 //                        GET  /cwd        -> the working directory
 //                        GET  /headers    -> the request head as received
+//                        GET  /bytes/N    -> N bytes of "0123456789abcdef" repeated, streamed
+//                                            with backpressure (N <= 4 GiB)
+//                        GET  /sleep/MS   -> "slept MS" after MS milliseconds (<= 60000)
+//                        GET  /status/N   -> status N with a short body
+//                        HEAD             -> the same heads, no body
 //                        POST|PUT any     -> echoes the body
 //                        anything else    -> 404
+//                      Requests on one connection are answered in order (pipelining works).
 //   tcp-echo           echoes every byte on each TCP connection
 //   udp-echo           echoes every datagram to its sender
 //   crash-after MS     like http, then exits with code 3 after MS milliseconds
@@ -77,14 +83,42 @@ class HttpConnection : public QObject {
 public:
     explicit HttpConnection(QTcpSocket *socket) : QObject(socket), m_socket(socket) {
         QObject::connect(socket, &QTcpSocket::readyRead, this, [this] { onReadyRead(); });
+        QObject::connect(socket, &QTcpSocket::bytesWritten, this, [this] {
+            if (m_toStream > 0)
+                pump();
+        });
         QObject::connect(socket, &QTcpSocket::disconnected, socket, &QObject::deleteLater);
     }
 
 private:
     void onReadyRead() {
         m_buffer += m_socket->readAll();
-        while (parseOne()) {
+        drain();
+    }
+
+    void drain() {
+        while (!m_busy && parseOne()) {
         }
+    }
+
+    // A slow or streamed answer is over: go on with what was pipelined behind it.
+    void finish() {
+        m_busy = false;
+        if (m_closeAfter)
+            m_socket->disconnectFromHost();
+        else
+            drain();
+    }
+
+    void pump() {
+        static const QByteArray chunk = QByteArray("0123456789abcdef").repeated(4096); // 64 KiB
+        while (m_toStream > 0 && m_socket->bytesToWrite() < 256 * 1024) {
+            const qint64 n = qMin<qint64>(m_toStream, chunk.size());
+            m_socket->write(chunk.constData(), n);
+            m_toStream -= n;
+        }
+        if (m_toStream == 0 && m_busy)
+            finish();
     }
 
     // Returns true when a whole request was answered and more may follow.
@@ -159,6 +193,7 @@ private:
             consumed += contentLength;
         }
         m_buffer.remove(0, consumed);
+        m_head = method == "HEAD";
         answer(method, target, head, body, close);
         return !close;
     }
@@ -177,6 +212,42 @@ private:
             return respond(200, QDir::currentPath().toUtf8(), close);
         if (target == "/headers")
             return respond(200, head, close);
+        if (target.startsWith("/bytes/")) {
+            bool ok = false;
+            const qint64 n = target.mid(7).toLongLong(&ok);
+            if (!ok || n < 0 || n > (qint64(4) << 30))
+                return respond(400, "bad size\n", close);
+            m_socket->write(statusHead(200, n, close));
+            if (m_head || n == 0)
+                return close ? m_socket->disconnectFromHost() : void();
+            m_busy = true;
+            m_closeAfter = close;
+            m_toStream = n;
+            return pump();
+        }
+        if (target.startsWith("/sleep/")) {
+            bool ok = false;
+            const int ms = target.mid(7).toInt(&ok);
+            if (!ok || ms < 0 || ms > 60'000)
+                return respond(400, "bad delay\n", close);
+            m_busy = true;
+            m_closeAfter = close;
+            QTimer::singleShot(ms, this, [this, ms] {
+                const bool c = m_closeAfter;
+                m_closeAfter = false; // respond() below closes if asked
+                respond(200, "slept " + QByteArray::number(ms), c);
+                m_closeAfter = c;
+                finish();
+            });
+            return;
+        }
+        if (target.startsWith("/status/")) {
+            bool ok = false;
+            const int code = target.mid(8).toInt(&ok);
+            if (!ok || code < 100 || code > 999)
+                return respond(400, "bad status\n", close);
+            return respond(code, "status " + QByteArray::number(code) + '\n', close);
+        }
         if (target.startsWith("/env/")) {
             const QByteArray name = target.mid(5);
             if (!qEnvironmentVariableIsSet(name.constData()))
@@ -186,11 +257,17 @@ private:
         respond(404, "not found\n", close);
     }
 
-    void respond(int status, const QByteArray &body, bool close) {
-        QByteArray r = "HTTP/1.1 " + QByteArray::number(status) + (status < 300 ? " OK" : " Error") + "\r\n";
-        r += "Content-Type: text/plain\r\nContent-Length: " + QByteArray::number(body.size()) + "\r\n";
+    static QByteArray statusHead(int status, qint64 length, bool close) {
+        QByteArray r = "HTTP/1.1 " + QByteArray::number(status) + (status < 400 ? " OK" : " Error") + "\r\n";
+        r += "Content-Type: text/plain\r\nContent-Length: " + QByteArray::number(length) + "\r\n";
         r += close ? "Connection: close\r\n\r\n" : "Connection: keep-alive\r\n\r\n";
-        r += body;
+        return r;
+    }
+
+    void respond(int status, const QByteArray &body, bool close) {
+        QByteArray r = statusHead(status, body.size(), close);
+        if (!m_head)
+            r += body;
         m_socket->write(r);
         if (close)
             m_socket->disconnectFromHost();
@@ -198,6 +275,10 @@ private:
 
     QTcpSocket *m_socket;
     QByteArray m_buffer;
+    bool m_head = false;       // the request being answered is HEAD
+    bool m_busy = false;       // a slow or streamed answer is in progress
+    bool m_closeAfter = false; // close once it is done
+    qint64 m_toStream = 0;
 };
 
 bool listenTcp(QTcpServer *server) {
