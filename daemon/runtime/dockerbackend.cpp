@@ -106,6 +106,12 @@ void DockerBackend::helperDone(bool ok, const QString &detail) {
     if (phase == Phase::Build) {
         if (!ok)
             return fail(QStringLiteral("docker build failed: %1").arg(detail.right(2000)));
+        // Failure is fine here: usually there is no such container.
+        runHelper(Phase::Clean, {QStringLiteral("rm"), QStringLiteral("-f"), imageName(m_manifest.name)},
+                  kProbeTimeoutMs);
+        return;
+    }
+    if (phase == Phase::Clean) {
         m_phase = Phase::Run;
         ProcessSpec spec;
         spec.project = m_manifest.name;

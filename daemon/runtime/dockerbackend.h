@@ -12,7 +12,8 @@ namespace portico {
 
 // The dockerfile runtime: asks the engine whether it answers (`docker version`, async with
 // a timeout), builds the image (`docker build`), then runs it in the foreground
-// (`docker run --rm -p 127.0.0.1:PORT:PORT`) as a supervised ProcessBackend.
+// (`docker run --rm -p 127.0.0.1:PORT:PORT`) as a supervised ProcessBackend. A container
+// of the same name left over (the daemon killed before `--rm` could act) is removed first.
 class DockerBackend final : public Backend {
     Q_OBJECT
     Q_DISABLE_COPY_MOVE(DockerBackend)
@@ -35,7 +36,7 @@ public:
     static QString noEngineMessage();
 
 private:
-    enum class Phase { Idle, Probe, Build, Run };
+    enum class Phase { Idle, Probe, Build, Clean, Run };
     void runHelper(Phase phase, const QStringList &args, int timeoutMs);
     void helperDone(bool ok, const QString &detail);
     void fail(const QString &reason);

@@ -140,7 +140,7 @@ private Q_SLOTS:
                        "run) echo \"$*\" > \"%1/run-args\"\n"
                        "     for a in \"$@\"; do case \"$a\" in PORT=*) port=\"${a#PORT=}\" ;; esac; done\n"
                        "     PORT=\"$port\" HOST=127.0.0.1 exec \"%2\" http --name container ;;\n"
-                       "rm) echo \"$*\" > \"%1/rm-args\" ;;\n"
+                       "rm) echo \"$*\" >> \"%1/rm-args\" ;;\n"
                        "*) exit 1 ;;\n"
                        "esac\n")
                        .arg(dir, QStringLiteral(TESTBACKEND_PATH))
@@ -182,7 +182,8 @@ private Q_SLOTS:
         b->stop();
         QVERIFY(stopped.wait(10'000));
         QCOMPARE(b->state(), BackendState::Stopped);
-        QTRY_COMPARE(read("rm-args"), QByteArray("rm -f portico-boxed")); // the container goes too
+        // A leftover container is removed before the run, and the container goes with stop().
+        QTRY_COMPARE(read("rm-args"), QByteArray("rm -f portico-boxed\nrm -f portico-boxed"));
     }
 
     void buildFails() {
