@@ -24,13 +24,28 @@ struct RuntimeContext {
     const Config *config = nullptr;
     PortAllocator *ports = nullptr; // free loopback ports for process/deno backends
     QString logDir;                 // per-project log files: <logDir>/<project>.log
-    QString resourcesDir;           // the deno bootstrap lives here
+    QString resourcesDir;           // not needed by the runtimes: the deno bootstrap is embedded
+
+    // Supervision of process/deno backends (defaults are the product's; tests shrink them).
+    int backoffBaseMs = 1'000;   // first restart delay after a crash; doubles each time
+    int backoffMaxMs = 60'000;   // ceiling of the restart delay
+    int stableResetMs = 60'000;  // running this long resets the delay to backoffBaseMs
+    int udpReadyMs = 300;        // udp-only backends are ready when still alive after this
+    int readyPollMs = 50;        // how often readiness connect attempts are made
 };
 
 // A project's backend: what runs behind its routes. Lives in the control thread.
 // Lifecycle: start() -> ready() or failed(reason); stop() -> stopped(). A backend that
 // crashes after ready() is supervised (restarted with backoff) and reports every change
 // through stateChanged(); its target may change on restart (targetChanged()).
+// Details the owner relies on:
+// - Connect before start(): upstream and static backends emit ready() inside start().
+// - ready() comes again after each supervised restart and after restart(); failed() only
+//   for a start()/restart() that never became ready (the deploy should unwind).
+// - target() is None unless state() is Running (upstream: always its address; static:
+//   always its root). targetChanged() whenever that value may have changed.
+// - Destroy a backend after stopped(), and never synchronously inside one of its signals
+//   (use deleteLater()); a destroyed process backend SIGKILLs its process group.
 class Backend : public QObject {
     Q_OBJECT
 public:
