@@ -2,6 +2,7 @@
 #include "config/config.h"
 #include "core/daemon.h"
 #include "manifest.h"
+#include "net/filelimit.h"
 #include "core/signalwatcher.h"
 
 #include <QCommandLineParser>
@@ -99,6 +100,10 @@ int main(int argc, char **argv) {
         QTextStream(stdout) << QJsonDocument(config.toJson()).toJson(QJsonDocument::Indented);
         return 0;
     }
+
+    QString limitError;
+    if (raiseFileLimit(&limitError) < 0)
+        err << "porticod: warning: " << limitError << "\n";
 
     Daemon daemon(config);
     QString error;

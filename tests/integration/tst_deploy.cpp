@@ -30,6 +30,10 @@ QString listenJson(quint16 port, const char *protocol) {
     return QStringLiteral(R"({"port":%1,"protocol":"%2"})").arg(port).arg(QLatin1String(protocol));
 }
 
+QJsonArray routesList(const DaemonFixture &d) {
+    return d.call(QStringLiteral("routes.list")).value(QStringLiteral("result")).toObject().value(QStringLiteral("routes")).toArray();
+}
+
 // Everything a refused deploy must leave untouched.
 struct Snapshot {
     QJsonArray routes;
@@ -39,7 +43,7 @@ struct Snapshot {
 
 Snapshot snapshot(const DaemonFixture &d) {
     Snapshot s;
-    QJsonArray rows = d.call(QStringLiteral("routes.list")).value(QStringLiteral("result")).toArray();
+    QJsonArray rows = routesList(d);
     // Counters move with traffic; the table itself must not.
     for (auto v : rows) {
         QJsonObject o = v.toObject();
@@ -128,7 +132,7 @@ void TestDeploy::pathRoutedProjectIsServedAndListed() {
     QVERIFY(row.value(QStringLiteral("counters")).toObject().value(QStringLiteral("requests")).toInt() >= 1);
 
     // The admin protocol renders the same rows.
-    const QJsonArray viaAdmin = d.call(QStringLiteral("routes.list")).value(QStringLiteral("result")).toArray();
+    const QJsonArray viaAdmin = routesList(d);
     QCOMPARE(viaAdmin.size(), rows.size());
 
     // Undeploy: 404 afterwards, the manifest file is gone.
@@ -156,7 +160,7 @@ void TestDeploy::dedicatedPortsBindLiveAndUndeployCloses() {
     const QByteArray raw = echoOnce(tcpPort, "GET /raw HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
     QVERIFY2(raw.contains("hello from up GET /raw"), raw);
 
-    const QJsonArray rows = d.call(QStringLiteral("routes.list")).value(QStringLiteral("result")).toArray();
+    const QJsonArray rows = routesList(d);
     QCOMPARE(findRoute(rows, httpPort, QStringLiteral("http")).value(QStringLiteral("project")).toString(), QStringLiteral("multi"));
     QCOMPARE(findRoute(rows, tcpPort, QStringLiteral("tcp")).value(QStringLiteral("state")).toString(), QStringLiteral("active"));
     // Not reachable by path: a project with listen has only its own ports.
@@ -222,7 +226,7 @@ void TestDeploy::conflictMatrix() {
     const QJsonObject r = d.deploy(upstreamManifest(QStringLiteral("newcomer"), m_echo->port(), listenJson(port, protocol)));
     if (!refused) {
         QVERIFY2(r.contains(QStringLiteral("result")), QJsonDocument(r).toJson());
-        const QJsonArray rows = d.call(QStringLiteral("routes.list")).value(QStringLiteral("result")).toArray();
+        const QJsonArray rows = routesList(d);
         QCOMPARE(findRoute(rows, port, QStringLiteral("udp")).value(QStringLiteral("project")).toString(),
                  QStringLiteral("newcomer"));
         QCOMPARE(findRoute(rows, port, QStringLiteral("tcp")).value(QStringLiteral("project")).toString(),
@@ -332,7 +336,7 @@ void TestDeploy::busyPortAtStartShowsConflictThenRecovers() {
     QVERIFY2(d.start(&why), qPrintable(why)); // the daemon starts anyway
     QJsonObject row;
     QTRY_VERIFY_WITH_TIMEOUT(
-        (row = findRoute(d.call(QStringLiteral("routes.list")).value(QStringLiteral("result")).toArray(), port,
+        (row = findRoute(routesList(d), port,
                          QStringLiteral("tcp")),
          row.value(QStringLiteral("state")).toString() == QLatin1String("conflict")),
         10000);
@@ -340,7 +344,7 @@ void TestDeploy::busyPortAtStartShowsConflictThenRecovers() {
              qPrintable(row.value(QStringLiteral("reason")).toString()));
 
     squatter.reset(); // the port comes free: the daemon takes it on its next retry
-    QTRY_COMPARE_WITH_TIMEOUT(findRoute(d.call(QStringLiteral("routes.list")).value(QStringLiteral("result")).toArray(),
+    QTRY_COMPARE_WITH_TIMEOUT(findRoute(routesList(d),
                                         port, QStringLiteral("tcp"))
                                   .value(QStringLiteral("state"))
                                   .toString(),

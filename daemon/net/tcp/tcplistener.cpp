@@ -59,6 +59,10 @@ bool TcpListener::start(int listeningFd, QString *error) {
 
 void TcpListener::stopAccepting() {
     m_acceptor->close();
+    // Idle keep-alive connections close now and busy ones after their current answer, so
+    // a drain ends when the work does rather than at the timeout.
+    if (m_http)
+        drainHttpSessions(this);
 }
 
 void TcpListener::onIncoming(qintptr fd) {
