@@ -9,7 +9,8 @@ struct AdminServer::Impl {
     QString path;
 };
 
-AdminServer::AdminServer(const Config &config, AdminApi *, QObject *parent) : QObject(parent), d(std::make_unique<Impl>()) {
+AdminServer::AdminServer(const Config &config, AdminApi *, QObject *parent)
+    : QObject(parent), d(std::make_unique<Impl>()) {
     d->path = config.adminSocket;
 }
 AdminServer::~AdminServer() = default;
@@ -17,8 +18,12 @@ bool AdminServer::listen(QString *error) {
     *error = QStringLiteral("the admin socket is not built yet");
     return false;
 }
-QString AdminServer::socketPath() const { return d->path; }
-int AdminServer::clientCount() const { return 0; }
+QString AdminServer::socketPath() const {
+    return d->path;
+}
+int AdminServer::clientCount() const {
+    return 0;
+}
 void AdminServer::close() {}
 
 } // namespace portico

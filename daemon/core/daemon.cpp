@@ -69,12 +69,18 @@ QString routeState(const Project &p, QString *reason) {
         return QStringLiteral("stopped");
     *reason = p.backend->stateReason();
     switch (p.backend->state()) {
-    case BackendState::Running: return QStringLiteral("active");
-    case BackendState::Unhealthy: return QStringLiteral("unhealthy");
-    case BackendState::Starting: return QStringLiteral("starting");
-    case BackendState::Backoff: return QStringLiteral("backoff");
-    case BackendState::Crashed: return QStringLiteral("crashed");
-    case BackendState::Stopped: return QStringLiteral("stopped");
+    case BackendState::Running:
+        return QStringLiteral("active");
+    case BackendState::Unhealthy:
+        return QStringLiteral("unhealthy");
+    case BackendState::Starting:
+        return QStringLiteral("starting");
+    case BackendState::Backoff:
+        return QStringLiteral("backoff");
+    case BackendState::Crashed:
+        return QStringLiteral("crashed");
+    case BackendState::Stopped:
+        return QStringLiteral("stopped");
     }
     return {};
 }
@@ -181,8 +187,9 @@ struct Daemon::Impl {
             pr->state = routeState(p, &pr->reason);
             pr->target = serving(p) ? p.backend->target() : BackendTarget{};
             pr->ingressStats = p.ingressStats;
-            const QString backend = p.backend && p.backend->target().isValid() ? p.backend->target().describe()
-                                                                                : runtimeName(p.stored.manifest.runtime);
+            const QString backend = p.backend && p.backend->target().isValid()
+                                        ? p.backend->target().describe()
+                                        : runtimeName(p.stored.manifest.runtime);
             if (pr->pathRouted) {
                 RouteInfo r;
                 r.hostPort = ingressPort;
@@ -224,7 +231,8 @@ struct Daemon::Impl {
             dedicated.append({r, dr.stats});
         }
         std::stable_sort(dedicated.begin(), dedicated.end(), [](const auto &a, const auto &b) {
-            return std::tie(a.first.hostPort, a.first.protocol) < std::tie(b.first.hostPort, b.first.protocol);
+            return std::tie(a.first.hostPort, a.first.protocol) <
+                   std::tie(b.first.hostPort, b.first.protocol);
         });
         for (const auto &[r, s] : dedicated) {
             table->rows.append(r);
@@ -237,8 +245,8 @@ struct Daemon::Impl {
 
     // ---- listeners ----------------------------------------------------------------
 
-    ListenerId openListener(const QString &project, const ListenSpec &spec, const std::shared_ptr<RouteStats> &stats,
-                            QString *error) {
+    ListenerId openListener(const QString &project, const ListenSpec &spec,
+                            const std::shared_ptr<RouteStats> &stats, QString *error) {
         ListenerOptions o;
         o.address = config.bind;
         o.port = spec.port;
@@ -273,17 +281,18 @@ struct Daemon::Impl {
     }
 
     void watchBackend(const QString &name, Backend *backend) {
-        QObject::connect(backend, &Backend::stateChanged, q, [this, name, backend](BackendState s, const QString &reason) {
-            auto it = projects.find(name);
-            if (it == projects.end() || it->second.backend.get() != backend)
-                return;
-            it->second.failure.clear();
-            publish();
-            Q_EMIT q->event(QString::fromLatin1(protocol::event::ProjectState),
-                            {{QStringLiteral("project"), name},
-                             {QStringLiteral("state"), backendStateName(s)},
-                             {QStringLiteral("reason"), reason}});
-        });
+        QObject::connect(backend, &Backend::stateChanged, q,
+                         [this, name, backend](BackendState s, const QString &reason) {
+                             auto it = projects.find(name);
+                             if (it == projects.end() || it->second.backend.get() != backend)
+                                 return;
+                             it->second.failure.clear();
+                             publish();
+                             Q_EMIT q->event(QString::fromLatin1(protocol::event::ProjectState),
+                                             {{QStringLiteral("project"), name},
+                                              {QStringLiteral("state"), backendStateName(s)},
+                                              {QStringLiteral("reason"), reason}});
+                         });
         QObject::connect(backend, &Backend::targetChanged, q, [this, name, backend] {
             auto it = projects.find(name);
             if (it != projects.end() && it->second.backend.get() == backend)
@@ -309,16 +318,18 @@ struct Daemon::Impl {
                                     (m.runtime != RuntimeKind::Process || !m.workdir.isEmpty() ||
                                      QDir::isRelativePath(m.command.value(0)));
             if (needsFiles && m.runtime != RuntimeKind::Process)
-                return ApiResult::failure(protocol::error::InvalidParams,
-                                          QStringLiteral("source_dir is needed: the %1 runtime reads files relative to "
-                                                         "the manifest's folder")
-                                              .arg(runtimeName(m.runtime)));
+                return ApiResult::failure(
+                    protocol::error::InvalidParams,
+                    QStringLiteral("source_dir is needed: the %1 runtime reads files relative to "
+                                   "the manifest's folder")
+                        .arg(runtimeName(m.runtime)));
             return std::nullopt;
         }
         const QFileInfo fi(*sourceDir);
         if (!fi.isAbsolute())
-            return ApiResult::failure(protocol::error::InvalidParams,
-                                      QStringLiteral("source_dir: '%1' is not an absolute path").arg(*sourceDir));
+            return ApiResult::failure(
+                protocol::error::InvalidParams,
+                QStringLiteral("source_dir: '%1' is not an absolute path").arg(*sourceDir));
         if (!fi.isDir())
             return ApiResult::failure(protocol::error::InvalidParams,
                                       QStringLiteral("source_dir: '%1' is not a directory").arg(*sourceDir));
@@ -332,20 +343,21 @@ struct Daemon::Impl {
         const Manifest *previous = it == projects.end() ? nullptr : &it->second.stored.manifest;
         Plan plan = planDeploy(claims(), m, previous, limits());
         for (const auto &spec : plan.diff.added) {
-            const bool alreadyRefused = std::any_of(plan.conflicts.begin(), plan.conflicts.end(), [&](const Conflict &c) {
-                return c.port == spec.port && c.transport == spec.transport();
-            });
+            const bool alreadyRefused =
+                std::any_of(plan.conflicts.begin(), plan.conflicts.end(), [&](const Conflict &c) {
+                    return c.port == spec.port && c.transport == spec.transport();
+                });
             if (alreadyRefused)
                 continue;
             // The same port in the same transport, held by this project's current version with
             // another protocol, is released at the swap; the OS would refuse the test bind.
             QString error;
             if (!ListenerManager::probe(config.bind, spec.port, spec.transport(), &error)) {
-                const bool ownOld = previous && std::any_of(previous->listen.begin(), previous->listen.end(),
-                                                            [&](const ListenSpec &o) {
-                                                                return o.port == spec.port &&
-                                                                       o.transport() == spec.transport();
-                                                            });
+                const bool ownOld =
+                    previous &&
+                    std::any_of(previous->listen.begin(), previous->listen.end(), [&](const ListenSpec &o) {
+                        return o.port == spec.port && o.transport() == spec.transport();
+                    });
                 if (!ownOld)
                     plan.conflicts.append(hostConflict(spec, error));
             }
@@ -404,9 +416,10 @@ struct Daemon::Impl {
             Binding b;
             b.spec = spec;
             b.stats = std::make_shared<RouteStats>();
-            const auto conflict = std::find_if(plan.conflicts.begin(), plan.conflicts.end(), [&](const Conflict &c) {
-                return c.port == spec.port && c.transport == spec.transport();
-            });
+            const auto conflict =
+                std::find_if(plan.conflicts.begin(), plan.conflicts.end(), [&](const Conflict &c) {
+                    return c.port == spec.port && c.transport == spec.transport();
+                });
             if (conflict != plan.conflicts.end()) {
                 b.conflict = *conflict; // only at startup
                 opened.append(b);
@@ -445,7 +458,8 @@ struct Daemon::Impl {
                 registerFailed(req, plan, reason);
             finish(ApiResult::failure(protocol::error::BackendFailed,
                                       QStringLiteral("project '%1' did not start: %2").arg(name, reason),
-                                      {{QStringLiteral("project"), name}, {QStringLiteral("log"), QJsonArray::fromStringList(tail)}}));
+                                      {{QStringLiteral("project"), name},
+                                       {QStringLiteral("log"), QJsonArray::fromStringList(tail)}}));
         };
 
         QObject::connect(raw, &Backend::ready, q, [=, this] {
@@ -480,9 +494,10 @@ struct Daemon::Impl {
             Binding b;
             b.spec = spec;
             b.stats = std::make_shared<RouteStats>();
-            const auto conflict = std::find_if(plan.conflicts.begin(), plan.conflicts.end(), [&](const Conflict &c) {
-                return c.port == spec.port && c.transport == spec.transport();
-            });
+            const auto conflict =
+                std::find_if(plan.conflicts.begin(), plan.conflicts.end(), [&](const Conflict &c) {
+                    return c.port == spec.port && c.transport == spec.transport();
+                });
             if (conflict != plan.conflicts.end()) {
                 b.conflict = *conflict;
             } else {
@@ -498,8 +513,8 @@ struct Daemon::Impl {
     }
 
     template <typename Finish, typename Unwind>
-    void commitDeploy(const DeployRequest &req, const Plan &plan, BackendPtr backend, const QList<Binding> &opened,
-                      const Finish &finish, const Unwind &unwind) {
+    void commitDeploy(const DeployRequest &req, const Plan &plan, BackendPtr backend,
+                      const QList<Binding> &opened, const Finish &finish, const Unwind &unwind) {
         const QString name = req.manifest.name;
         const StoredProject stored{req.manifest, req.sourceDir};
         auto it = projects.find(name);
@@ -524,7 +539,8 @@ struct Daemon::Impl {
             Project &prev = it->second;
             next.ingressStats = prev.ingressStats; // counters carry over a redeploy
             oldBackend = std::move(prev.backend);
-            oldBackendText = oldBackend && oldBackend->target().isValid() ? oldBackend->target().describe() : QString();
+            oldBackendText =
+                oldBackend && oldBackend->target().isValid() ? oldBackend->target().describe() : QString();
             for (const auto &b : prev.bindings) {
                 const bool kept = plan.diff.kept.contains(b.spec);
                 if (kept) {
@@ -593,7 +609,8 @@ struct Daemon::Impl {
     void runUndeploy(const QString &name, const ApiReply &reply, const Done &done) {
         auto it = projects.find(name);
         if (it == projects.end()) {
-            reply(ApiResult::failure(protocol::error::NotFound, QStringLiteral("no project named '%1'").arg(name),
+            reply(ApiResult::failure(protocol::error::NotFound,
+                                     QStringLiteral("no project named '%1'").arg(name),
                                      {{QStringLiteral("project"), name}}));
             done();
             return;
@@ -606,7 +623,8 @@ struct Daemon::Impl {
         }
         Project p = std::move(it->second);
         projects.erase(it);
-        const QString backendText = p.backend && p.backend->target().isValid() ? p.backend->target().describe() : QString();
+        const QString backendText =
+            p.backend && p.backend->target().isValid() ? p.backend->target().describe() : QString();
         bool hasListeners = false;
         for (const auto &b : p.bindings) {
             if (b.id) {
@@ -618,8 +636,10 @@ struct Daemon::Impl {
         // In-flight requests on the ingress and draining listeners may still use the backend.
         const int stopDelay = hasListeners || p.stored.manifest.isPathRouted() ? config.drainTimeoutMs : 0;
         stopBackendLater(std::move(p.backend), stopDelay);
-        Q_EMIT q->event(QString::fromLatin1(protocol::event::ProjectUndeployed), {{QStringLiteral("project"), name}});
-        reply(ApiResult::success(QJsonObject{{QStringLiteral("project"), name}, {QStringLiteral("undeployed"), true}}));
+        Q_EMIT q->event(QString::fromLatin1(protocol::event::ProjectUndeployed),
+                        {{QStringLiteral("project"), name}});
+        reply(ApiResult::success(
+            QJsonObject{{QStringLiteral("project"), name}, {QStringLiteral("undeployed"), true}}));
         done();
     }
 
@@ -635,7 +655,8 @@ struct Daemon::Impl {
                 QString error;
                 b.id = openListener(name, b.spec, b.stats, &error);
                 if (b.id) {
-                    qCInfo(lcDaemon).noquote() << QStringLiteral("project '%1' now holds port %2").arg(name, b.spec.portLabel());
+                    qCInfo(lcDaemon).noquote()
+                        << QStringLiteral("project '%1' now holds port %2").arg(name, b.spec.portLabel());
                     b.conflict = {};
                     changed = true;
                 }
@@ -654,14 +675,16 @@ struct Daemon::Impl {
         for (const auto &r : rows) {
             const QString key = QStringLiteral("%1/%2/%3").arg(r.hostPort).arg(r.protocol, r.project);
             const auto prev = lastSample.constFind(key);
-            QJsonObject rate{{QStringLiteral("bytes_in_per_s"), 0}, {QStringLiteral("bytes_out_per_s"), 0},
+            QJsonObject rate{{QStringLiteral("bytes_in_per_s"), 0},
+                             {QStringLiteral("bytes_out_per_s"), 0},
                              {QStringLiteral("requests_per_s"), 0}};
             if (prev != lastSample.cend() && now > prev->atMs) {
                 const double secs = double(now - prev->atMs) / 1000.0;
                 const auto delta = [&](quint64 a, quint64 b) { return a >= b ? double(a - b) / secs : 0.0; };
-                rate = {{QStringLiteral("bytes_in_per_s"), delta(r.counters.bytesIn, prev->counters.bytesIn)},
-                        {QStringLiteral("bytes_out_per_s"), delta(r.counters.bytesOut, prev->counters.bytesOut)},
-                        {QStringLiteral("requests_per_s"), delta(r.counters.requests, prev->counters.requests)}};
+                rate = {
+                    {QStringLiteral("bytes_in_per_s"), delta(r.counters.bytesIn, prev->counters.bytesIn)},
+                    {QStringLiteral("bytes_out_per_s"), delta(r.counters.bytesOut, prev->counters.bytesOut)},
+                    {QStringLiteral("requests_per_s"), delta(r.counters.requests, prev->counters.requests)}};
             }
             next.insert(key, rate);
             samples.insert(key, {r.counters, now});
@@ -671,7 +694,8 @@ struct Daemon::Impl {
     }
 };
 
-Daemon::Daemon(const Config &config, QObject *parent) : AdminApi(parent), d(std::make_unique<Impl>(this, config)) {}
+Daemon::Daemon(const Config &config, QObject *parent)
+    : AdminApi(parent), d(std::make_unique<Impl>(this, config)) {}
 
 Daemon::~Daemon() {
     // Workers go first: their connections use the access log, the route table and the
@@ -694,7 +718,8 @@ bool Daemon::start(QString *error) {
     QDir().mkpath(d->config.stateDir + QStringLiteral("/logs"));
     d->workers = std::make_unique<WorkerPool>(d->config.workers);
     d->accessLog = std::make_unique<AccessLog>(d->config.accessLog);
-    d->listeners = std::make_unique<ListenerManager>(d->config, &d->routes, d->workers.get(), d->accessLog.get());
+    d->listeners =
+        std::make_unique<ListenerManager>(d->config, &d->routes, d->workers.get(), d->accessLog.get());
     d->ports = std::make_unique<PortAllocator>(d->config.backendPortMin, d->config.backendPortMax);
     d->runtime.config = &d->config;
     d->runtime.ports = d->ports.get();
@@ -737,10 +762,14 @@ bool Daemon::start(QString *error) {
     for (const auto &sp : stored) {
         Impl::DeployRequest req{sp.manifest, sp.sourceDir, true};
         d->enqueue([this, req](Impl::Done done) {
-            d->runDeploy(req, [name = req.manifest.name](const ApiResult &r) {
-                if (!r.ok())
-                    qCWarning(lcDaemon).noquote() << QStringLiteral("project '%1': %2").arg(name, r.errorMessage);
-            }, done);
+            d->runDeploy(
+                req,
+                [name = req.manifest.name](const ApiResult &r) {
+                    if (!r.ok())
+                        qCWarning(lcDaemon).noquote()
+                            << QStringLiteral("project '%1': %2").arg(name, r.errorMessage);
+                },
+                done);
         });
     }
 
@@ -751,11 +780,12 @@ bool Daemon::start(QString *error) {
     connect(&d->statsTimer, &QTimer::timeout, this, [this] { d->sampleRates(); });
     d->statsTimer.start();
 
-    qCInfo(lcDaemon).noquote() << QStringLiteral("porticod %1: ingress on %2:%3, admin socket %4, state in %5, %6 project(s)")
-                                      .arg(QStringLiteral(PORTICO_VERSION), d->config.bind.toString())
-                                      .arg(d->ingressPort)
-                                      .arg(d->admin->socketPath(), d->config.stateDir)
-                                      .arg(stored.size());
+    qCInfo(lcDaemon).noquote()
+        << QStringLiteral("porticod %1: ingress on %2:%3, admin socket %4, state in %5, %6 project(s)")
+               .arg(QStringLiteral(PORTICO_VERSION), d->config.bind.toString())
+               .arg(d->ingressPort)
+               .arg(d->admin->socketPath(), d->config.stateDir)
+               .arg(stored.size());
     return true;
 }
 
@@ -793,9 +823,15 @@ void Daemon::shutdown(const std::function<void()> &done) {
     QTimer::singleShot(d->config.stopGraceMs + 2000, this, finish);
 }
 
-const Config &Daemon::config() const { return d->config; }
-quint16 Daemon::ingressPort() const { return d->ingressPort; }
-QString Daemon::adminSocketPath() const { return d->admin ? d->admin->socketPath() : d->config.adminSocket; }
+const Config &Daemon::config() const {
+    return d->config;
+}
+quint16 Daemon::ingressPort() const {
+    return d->ingressPort;
+}
+QString Daemon::adminSocketPath() const {
+    return d->admin ? d->admin->socketPath() : d->config.adminSocket;
+}
 
 QJsonObject Daemon::info() const {
     return {{QStringLiteral("version"), QStringLiteral(PORTICO_VERSION)},
@@ -811,7 +847,9 @@ QJsonObject Daemon::info() const {
             {QStringLiteral("listeners"), routesToJson(d->routes.current()->rows)}};
 }
 
-QList<RouteInfo> Daemon::routes() const { return d->routes.current()->rowsWithCounters(); }
+QList<RouteInfo> Daemon::routes() const {
+    return d->routes.current()->rowsWithCounters();
+}
 
 QJsonArray Daemon::projects() const {
     QJsonArray a;
@@ -830,9 +868,10 @@ std::optional<QJsonObject> Daemon::project(const QString &name) const {
 void Daemon::validate(const QJsonValue &manifest, const QString &sourceDir, const ApiReply &reply) {
     const auto parsed = Manifest::parse(manifest);
     if (!parsed.ok()) {
-        reply(ApiResult::failure(protocol::error::ValidationFailed,
-                                 QStringLiteral("the manifest is invalid: %1").arg(parsed.errors.first().toString()),
-                                 {{QStringLiteral("errors"), parsed.errorsJson()}}));
+        reply(ApiResult::failure(
+            protocol::error::ValidationFailed,
+            QStringLiteral("the manifest is invalid: %1").arg(parsed.errors.first().toString()),
+            {{QStringLiteral("errors"), parsed.errorsJson()}}));
         return;
     }
     QString dir = sourceDir;
@@ -850,12 +889,14 @@ void Daemon::validate(const QJsonValue &manifest, const QString &sourceDir, cons
                                          {QStringLiteral("diff"), plan.diff.toJson()}}));
 }
 
-void Daemon::deploy(const QJsonValue &manifest, const QString &sourceDir, const PeerInfo &, const ApiReply &reply) {
+void Daemon::deploy(const QJsonValue &manifest, const QString &sourceDir, const PeerInfo &,
+                    const ApiReply &reply) {
     const auto parsed = Manifest::parse(manifest);
     if (!parsed.ok()) {
-        const ApiResult r = ApiResult::failure(protocol::error::ValidationFailed,
-                                               QStringLiteral("the manifest is invalid: %1").arg(parsed.errors.first().toString()),
-                                               {{QStringLiteral("errors"), parsed.errorsJson()}});
+        const ApiResult r = ApiResult::failure(
+            protocol::error::ValidationFailed,
+            QStringLiteral("the manifest is invalid: %1").arg(parsed.errors.first().toString()),
+            {{QStringLiteral("errors"), parsed.errorsJson()}});
         d->refused(manifest.toObject().value(QStringLiteral("name")).toString(), r);
         reply(r);
         return;
@@ -877,7 +918,8 @@ void Daemon::restart(const QString &name, const PeerInfo &, const ApiReply &repl
     d->enqueue([this, name, reply](Impl::Done done) {
         auto it = d->projects.find(name);
         if (it == d->projects.end()) {
-            reply(ApiResult::failure(protocol::error::NotFound, QStringLiteral("no project named '%1'").arg(name),
+            reply(ApiResult::failure(protocol::error::NotFound,
+                                     QStringLiteral("no project named '%1'").arg(name),
                                      {{QStringLiteral("project"), name}}));
             done();
             return;
@@ -895,7 +937,8 @@ void Daemon::restart(const QString &name, const PeerInfo &, const ApiReply &repl
             return;
         }
         p.backend->restart();
-        reply(ApiResult::success(QJsonObject{{QStringLiteral("project"), name}, {QStringLiteral("restarting"), true}}));
+        reply(ApiResult::success(
+            QJsonObject{{QStringLiteral("project"), name}, {QStringLiteral("restarting"), true}}));
         done();
     });
 }
@@ -903,7 +946,8 @@ void Daemon::restart(const QString &name, const PeerInfo &, const ApiReply &repl
 ApiResult Daemon::logs(const QString &name, int lines) const {
     auto it = d->projects.find(name);
     if (it == d->projects.end())
-        return ApiResult::failure(protocol::error::NotFound, QStringLiteral("no project named '%1'").arg(name),
+        return ApiResult::failure(protocol::error::NotFound,
+                                  QStringLiteral("no project named '%1'").arg(name),
                                   {{QStringLiteral("project"), name}});
     const QStringList tail = it->second.backend ? it->second.backend->logTail(lines) : QStringList();
     return ApiResult::success(QJsonObject{{QStringLiteral("project"), name},
@@ -938,7 +982,10 @@ void Daemon::reload(const PeerInfo &, const ApiReply &reply) {
                 continue;
             ++changed;
             const Impl::DeployRequest req{sp.manifest, sp.sourceDir, true};
-            d->queue.push_back([this, req](Impl::Done next) { d->runDeploy(req, [](const ApiResult &) {}, next); });
+            d->queue.push_back([this, req](Impl::Done next) {
+                d->runDeploy(
+                    req, [](const ApiResult &) {}, next);
+            });
         }
         QStringList gone;
         for (const auto &[name, p] : d->projects)
@@ -946,10 +993,14 @@ void Daemon::reload(const PeerInfo &, const ApiReply &reply) {
                 gone << name;
         for (const auto &name : gone) {
             ++changed;
-            d->queue.push_back([this, name](Impl::Done next) { d->runUndeploy(name, [](const ApiResult &) {}, next); });
+            d->queue.push_back([this, name](Impl::Done next) {
+                d->runUndeploy(
+                    name, [](const ApiResult &) {}, next);
+            });
         }
-        reply(ApiResult::success(QJsonObject{{QStringLiteral("changed"), changed},
-                                             {QStringLiteral("problems"), QJsonArray::fromStringList(problems)}}));
+        reply(ApiResult::success(
+            QJsonObject{{QStringLiteral("changed"), changed},
+                        {QStringLiteral("problems"), QJsonArray::fromStringList(problems)}}));
         done();
     });
 }

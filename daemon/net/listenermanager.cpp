@@ -266,7 +266,8 @@ ListenerId ListenerManager::open(const ListenerOptions &options, QString *error)
     if (!d->workers || d->workers->size() < 1)
         return fail(QStringLiteral("no worker threads"));
     if (options.address.isNull())
-        return fail(QStringLiteral("port %1/%2: no listen address").arg(options.port).arg(transportName(transport)));
+        return fail(
+            QStringLiteral("port %1/%2: no listen address").arg(options.port).arg(transportName(transport)));
     if (options.protocol != Protocol::Http && options.project.isEmpty())
         return fail(QStringLiteral("a %1 listener needs a project").arg(protocolName(options.protocol)));
 

@@ -20,9 +20,9 @@ class AccessLog;
 // What one listener serves.
 struct ListenerOptions {
     QHostAddress address;
-    quint16 port = 0;               // 0: the OS picks (tests); boundPort() tells
+    quint16 port = 0; // 0: the OS picks (tests); boundPort() tells
     Protocol protocol = Protocol::Http;
-    QString project;                // empty: the ingress (path-prefix routing)
+    QString project; // empty: the ingress (path-prefix routing)
     ProxyProtocol proxyProtocol = ProxyProtocol::None;
     std::shared_ptr<RouteStats> stats; // counters of this listener's row
 };

@@ -41,7 +41,8 @@ QString Plan::conflictText() const {
 
 Conflict hostConflict(const ListenSpec &spec, const QString &osError) {
     return {spec.port, spec.transport(), QStringLiteral("host"),
-            QStringLiteral("port %1 is in use on this host by another program (%2)").arg(spec.portLabel(), osError)};
+            QStringLiteral("port %1 is in use on this host by another program (%2)")
+                .arg(spec.portLabel(), osError)};
 }
 
 Plan planDeploy(const QList<PortClaim> &claims, const Manifest &manifest, const Manifest *previous,
@@ -57,7 +58,8 @@ Plan planDeploy(const QList<PortClaim> &claims, const Manifest &manifest, const 
     };
     const QList<ListenSpec> before = previous ? previous->listen : QList<ListenSpec>();
     for (const auto &spec : manifest.listen) {
-        const auto it = std::find_if(before.begin(), before.end(), [&](const ListenSpec &b) { return sameSlot(b, spec); });
+        const auto it = std::find_if(before.begin(), before.end(),
+                                     [&](const ListenSpec &b) { return sameSlot(b, spec); });
         // A listener is reused only when it serves the same way; a protocol change
         // (http -> tcp on one port) rebinds it.
         if (it != before.end() && *it == spec)
@@ -66,7 +68,8 @@ Plan planDeploy(const QList<PortClaim> &claims, const Manifest &manifest, const 
             diff.added.append(spec);
     }
     for (const auto &b : before) {
-        const bool stays = std::any_of(diff.kept.begin(), diff.kept.end(), [&](const ListenSpec &k) { return k == b; });
+        const bool stays =
+            std::any_of(diff.kept.begin(), diff.kept.end(), [&](const ListenSpec &k) { return k == b; });
         if (!stays)
             diff.removed.append(b);
     }
@@ -88,14 +91,16 @@ Plan planDeploy(const QList<PortClaim> &claims, const Manifest &manifest, const 
             continue;
         }
         if (limits.reservedPorts.contains(spec.port)) {
-            plan.conflicts.append({spec.port, t, QStringLiteral("reserved"),
-                                   QStringLiteral("port %1 is reserved by the daemon's configuration").arg(label)});
+            plan.conflicts.append(
+                {spec.port, t, QStringLiteral("reserved"),
+                 QStringLiteral("port %1 is reserved by the daemon's configuration").arg(label)});
             continue;
         }
         for (const auto &claim : claims) {
             if (claim.port == spec.port && claim.transport == t && claim.holder != manifest.name) {
-                plan.conflicts.append({spec.port, t, claim.holder,
-                                       QStringLiteral("port %1 is already bound by project '%2'").arg(label, claim.holder)});
+                plan.conflicts.append(
+                    {spec.port, t, claim.holder,
+                     QStringLiteral("port %1 is already bound by project '%2'").arg(label, claim.holder)});
                 break;
             }
         }

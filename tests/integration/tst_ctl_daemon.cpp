@@ -23,7 +23,8 @@ Run ctl(const DaemonFixture &d, const QStringList &args) {
     p.start(QStringLiteral(PORTICOCTL_PATH), QStringList{QStringLiteral("--socket"), d.socketPath()} + args);
     if (!p.waitForFinished(60000))
         p.kill();
-    return {p.exitCode(), QString::fromUtf8(p.readAllStandardOutput()), QString::fromUtf8(p.readAllStandardError())};
+    return {p.exitCode(), QString::fromUtf8(p.readAllStandardOutput()),
+            QString::fromUtf8(p.readAllStandardError())};
 }
 QString writeManifest(const QTemporaryDir &dir, const QString &name, const QByteArray &json) {
     QFile f(dir.filePath(name));
@@ -46,7 +47,8 @@ void TestCtlDaemon::deployRoutesConflict() {
     QVERIFY2(d.start(&why), qPrintable(why));
 
     // The shipped example, deployed by file: path-routed static site.
-    const Run deployed = ctl(d, {QStringLiteral("deploy"), QStringLiteral(PORTICO_SOURCE_DIR "/resources/examples/site/portico.json")});
+    const Run deployed = ctl(d, {QStringLiteral("deploy"),
+                                 QStringLiteral(PORTICO_SOURCE_DIR "/resources/examples/site/portico.json")});
     QVERIFY2(deployed.code == 0, qPrintable(deployed.out + deployed.err));
     const Run routes = ctl(d, {QStringLiteral("routes")});
     QCOMPARE(routes.code, 0);
@@ -57,12 +59,16 @@ void TestCtlDaemon::deployRoutesConflict() {
     // Two projects that want the same port: the second is refused, exit 1, conflict named.
     QTemporaryDir dir;
     const quint16 port = freePort();
-    const QByteArray first = QStringLiteral(R"({"name":"my-api","runtime":"upstream","upstream":"127.0.0.1:9","listen":{"port":%1}})")
-                                 .arg(port)
-                                 .toUtf8();
-    const QByteArray second = QStringLiteral(R"({"name":"other","runtime":"upstream","upstream":"127.0.0.1:9","listen":{"port":%1,"protocol":"tcp"}})")
-                                  .arg(port)
-                                  .toUtf8();
+    const QByteArray first =
+        QStringLiteral(
+            R"({"name":"my-api","runtime":"upstream","upstream":"127.0.0.1:9","listen":{"port":%1}})")
+            .arg(port)
+            .toUtf8();
+    const QByteArray second =
+        QStringLiteral(
+            R"({"name":"other","runtime":"upstream","upstream":"127.0.0.1:9","listen":{"port":%1,"protocol":"tcp"}})")
+            .arg(port)
+            .toUtf8();
     QCOMPARE(ctl(d, {QStringLiteral("deploy"), writeManifest(dir, QStringLiteral("a.json"), first)}).code, 0);
     const QString secondPath = writeManifest(dir, QStringLiteral("b.json"), second);
     const Run dry = ctl(d, {QStringLiteral("deploy"), secondPath, QStringLiteral("--dry-run")});
@@ -77,8 +83,10 @@ void TestCtlDaemon::deployRoutesConflict() {
     const Run json = ctl(d, {QStringLiteral("routes"), QStringLiteral("--json")});
     QCOMPARE(json.code, 0);
     const QJsonDocument doc = QJsonDocument::fromJson(json.out.toUtf8());
-    const QJsonArray rows = doc.isArray() ? doc.array() : doc.object().value(QStringLiteral("routes")).toArray();
-    const QJsonArray viaHttp = QJsonDocument::fromJson(DaemonFixture::httpGet(d.ingressPort(), "/_api/routes").body).array();
+    const QJsonArray rows =
+        doc.isArray() ? doc.array() : doc.object().value(QStringLiteral("routes")).toArray();
+    const QJsonArray viaHttp =
+        QJsonDocument::fromJson(DaemonFixture::httpGet(d.ingressPort(), "/_api/routes").body).array();
     QCOMPARE(rows.size(), viaHttp.size());
     QCOMPARE(rows.size(), 3); // ingress, /site/, my-api's port
 }
@@ -86,12 +94,14 @@ void TestCtlDaemon::deployRoutesConflict() {
 void TestCtlDaemon::noDaemonExitsTwo() {
     QTemporaryDir dir;
     QProcess p;
-    p.start(QStringLiteral(PORTICOCTL_PATH),
-            {QStringLiteral("--socket"), dir.filePath(QStringLiteral("none.sock")), QStringLiteral("routes")});
+    p.start(
+        QStringLiteral(PORTICOCTL_PATH),
+        {QStringLiteral("--socket"), dir.filePath(QStringLiteral("none.sock")), QStringLiteral("routes")});
     QVERIFY(p.waitForFinished(30000));
     QCOMPARE(p.exitCode(), 2);
     const QString err = QString::fromUtf8(p.readAllStandardError());
-    QVERIFY2(!err.trimmed().isEmpty() && !err.trimmed().contains(QLatin1Char('\n')), qPrintable(err)); // one line
+    QVERIFY2(!err.trimmed().isEmpty() && !err.trimmed().contains(QLatin1Char('\n')),
+             qPrintable(err)); // one line
 }
 
 QTEST_GUILESS_MAIN(TestCtlDaemon)

@@ -20,7 +20,9 @@ using namespace portico::test;
 namespace {
 
 QByteArray upstreamManifest(const QString &name, quint16 upstreamPort, const QString &listen = {}) {
-    QString json = QStringLiteral(R"({"name":"%1","runtime":"upstream","upstream":"127.0.0.1:%2")").arg(name).arg(upstreamPort);
+    QString json = QStringLiteral(R"({"name":"%1","runtime":"upstream","upstream":"127.0.0.1:%2")")
+                       .arg(name)
+                       .arg(upstreamPort);
     if (!listen.isEmpty())
         json += QStringLiteral(R"(,"listen":%1)").arg(listen);
     return (json + QLatin1Char('}')).toUtf8();
@@ -31,7 +33,11 @@ QString listenJson(quint16 port, const char *protocol) {
 }
 
 QJsonArray routesList(const DaemonFixture &d) {
-    return d.call(QStringLiteral("routes.list")).value(QStringLiteral("result")).toObject().value(QStringLiteral("routes")).toArray();
+    return d.call(QStringLiteral("routes.list"))
+        .value(QStringLiteral("result"))
+        .toObject()
+        .value(QStringLiteral("routes"))
+        .toArray();
 }
 
 // Everything a refused deploy must leave untouched.
@@ -62,7 +68,8 @@ Snapshot snapshot(const DaemonFixture &d) {
 QJsonObject findRoute(const QJsonArray &rows, int port, const QString &protocol) {
     for (const auto &v : rows) {
         const QJsonObject o = v.toObject();
-        if (o.value(QStringLiteral("host_port")).toInt() == port && o.value(QStringLiteral("protocol")).toString() == protocol)
+        if (o.value(QStringLiteral("host_port")).toInt() == port &&
+            o.value(QStringLiteral("protocol")).toString() == protocol)
             return o;
     }
     return {};
@@ -122,13 +129,15 @@ void TestDeploy::pathRoutedProjectIsServedAndListed() {
     QCOMPARE(api.status, 200);
     const QJsonArray rows = QJsonDocument::fromJson(api.body).array();
     QCOMPARE(rows.size(), 2);
-    QCOMPARE(rows.at(0).toObject().value(QStringLiteral("backend")).toString(), QStringLiteral("path-based routing"));
+    QCOMPARE(rows.at(0).toObject().value(QStringLiteral("backend")).toString(),
+             QStringLiteral("path-based routing"));
     QCOMPARE(rows.at(0).toObject().value(QStringLiteral("host_port")).toInt(), int(d.ingressPort()));
     const QJsonObject row = rows.at(1).toObject();
     QCOMPARE(row.value(QStringLiteral("project")).toString(), QStringLiteral("hello"));
     QCOMPARE(row.value(QStringLiteral("path")).toString(), QStringLiteral("/hello/"));
     QCOMPARE(row.value(QStringLiteral("state")).toString(), QStringLiteral("active"));
-    QCOMPARE(row.value(QStringLiteral("backend")).toString(), QStringLiteral("127.0.0.1:%1").arg(m_http->port()));
+    QCOMPARE(row.value(QStringLiteral("backend")).toString(),
+             QStringLiteral("127.0.0.1:%1").arg(m_http->port()));
     QVERIFY(row.value(QStringLiteral("counters")).toObject().value(QStringLiteral("requests")).toInt() >= 1);
 
     // The admin protocol renders the same rows.
@@ -148,7 +157,8 @@ void TestDeploy::dedicatedPortsBindLiveAndUndeployCloses() {
     QVERIFY2(d.start(&why), qPrintable(why));
     const quint16 httpPort = freePort();
     const quint16 tcpPort = freePort();
-    const QString listen = QStringLiteral("[%1,%2]").arg(listenJson(httpPort, "http"), listenJson(tcpPort, "tcp"));
+    const QString listen =
+        QStringLiteral("[%1,%2]").arg(listenJson(httpPort, "http"), listenJson(tcpPort, "tcp"));
     // Both listen entries relay to the one upstream: the http one speaks HTTP to it.
     const QJsonObject r = d.deploy(upstreamManifest(QStringLiteral("multi"), m_http->port(), listen));
     QVERIFY2(r.contains(QStringLiteral("result")), QJsonDocument(r).toJson());
@@ -161,8 +171,10 @@ void TestDeploy::dedicatedPortsBindLiveAndUndeployCloses() {
     QVERIFY2(raw.contains("hello from up GET /raw"), raw);
 
     const QJsonArray rows = routesList(d);
-    QCOMPARE(findRoute(rows, httpPort, QStringLiteral("http")).value(QStringLiteral("project")).toString(), QStringLiteral("multi"));
-    QCOMPARE(findRoute(rows, tcpPort, QStringLiteral("tcp")).value(QStringLiteral("state")).toString(), QStringLiteral("active"));
+    QCOMPARE(findRoute(rows, httpPort, QStringLiteral("http")).value(QStringLiteral("project")).toString(),
+             QStringLiteral("multi"));
+    QCOMPARE(findRoute(rows, tcpPort, QStringLiteral("tcp")).value(QStringLiteral("state")).toString(),
+             QStringLiteral("active"));
     // Not reachable by path: a project with listen has only its own ports.
     QCOMPARE(DaemonFixture::httpGet(d.ingressPort(), "/multi/").status, 404);
 
@@ -181,13 +193,17 @@ void TestDeploy::conflictMatrix_data() {
     QTest::addColumn<QString>("kind");
     QTest::addColumn<bool>("refused");
     QTest::addColumn<QString>("message");
-    QTest::newRow("same port and transport") << "same" << true << "port %1/tcp is already bound by project 'holder'";
-    QTest::newRow("http onto a tcp port") << "http-on-tcp" << true << "port %1/tcp is already bound by project 'holder'";
+    QTest::newRow("same port and transport")
+        << "same" << true << "port %1/tcp is already bound by project 'holder'";
+    QTest::newRow("http onto a tcp port")
+        << "http-on-tcp" << true << "port %1/tcp is already bound by project 'holder'";
     QTest::newRow("udp beside tcp coexists") << "udp-beside" << false << "";
     QTest::newRow("ingress port") << "ingress" << true << "port %1/tcp is the HTTP ingress port";
-    QTest::newRow("reserved port") << "reserved" << true << "port %1/tcp is reserved by the daemon's configuration";
+    QTest::newRow("reserved port") << "reserved" << true
+                                   << "port %1/tcp is reserved by the daemon's configuration";
     QTest::newRow("out of range") << "range" << true << "port %1/tcp is outside the allowed range 1024-60000";
-    QTest::newRow("busy on host") << "host" << true << "port %1/tcp is in use on this host by another program";
+    QTest::newRow("busy on host") << "host" << true
+                                  << "port %1/tcp is in use on this host by another program";
 }
 
 void TestDeploy::conflictMatrix() {
@@ -223,7 +239,8 @@ void TestDeploy::conflictMatrix() {
     }
 
     const Snapshot before = snapshot(d);
-    const QJsonObject r = d.deploy(upstreamManifest(QStringLiteral("newcomer"), m_echo->port(), listenJson(port, protocol)));
+    const QJsonObject r =
+        d.deploy(upstreamManifest(QStringLiteral("newcomer"), m_echo->port(), listenJson(port, protocol)));
     if (!refused) {
         QVERIFY2(r.contains(QStringLiteral("result")), QJsonDocument(r).toJson());
         const QJsonArray rows = routesList(d);
@@ -238,7 +255,8 @@ void TestDeploy::conflictMatrix() {
     const QString expected = message.arg(port);
     QVERIFY2(error.value(QStringLiteral("message")).toString().startsWith(expected),
              qPrintable(error.value(QStringLiteral("message")).toString()));
-    const QJsonArray conflicts = error.value(QStringLiteral("data")).toObject().value(QStringLiteral("conflicts")).toArray();
+    const QJsonArray conflicts =
+        error.value(QStringLiteral("data")).toObject().value(QStringLiteral("conflicts")).toArray();
     QCOMPARE(conflicts.size(), 1);
     QCOMPARE(conflicts.at(0).toObject().value(QStringLiteral("port")).toInt(), int(port));
     QCOMPARE(conflicts.at(0).toObject().value(QStringLiteral("transport")).toString(), QStringLiteral("tcp"));
@@ -248,9 +266,12 @@ void TestDeploy::conflictMatrix() {
     QCOMPARE(snapshot(d), before);
     QCOMPARE(echoOnce(held, "still here"), QByteArray("still here"));
     // The dry run says the same without deploying.
-    const QJsonObject dry = d.call(QStringLiteral("projects.validate"),
-                                   {{QStringLiteral("manifest"), QJsonDocument::fromJson(upstreamManifest(
-                                        QStringLiteral("newcomer"), m_echo->port(), listenJson(port, protocol))).object()}});
+    const QJsonObject dry =
+        d.call(QStringLiteral("projects.validate"),
+               {{QStringLiteral("manifest"),
+                 QJsonDocument::fromJson(
+                     upstreamManifest(QStringLiteral("newcomer"), m_echo->port(), listenJson(port, protocol)))
+                     .object()}});
     QCOMPARE(dry.value(QStringLiteral("error")).toObject().value(QStringLiteral("code")).toInt(), 1002);
     QCOMPARE(snapshot(d), before);
 }
@@ -260,10 +281,12 @@ void TestDeploy::invalidManifestChangesNothing() {
     QString why;
     QVERIFY2(d.start(&why), qPrintable(why));
     const Snapshot before = snapshot(d);
-    const QJsonObject r = d.deploy(R"({"name":"Bad","runtime":"upstream","listen":{"port":70000},"extra":true})");
+    const QJsonObject r =
+        d.deploy(R"({"name":"Bad","runtime":"upstream","listen":{"port":70000},"extra":true})");
     const QJsonObject error = r.value(QStringLiteral("error")).toObject();
     QCOMPARE(error.value(QStringLiteral("code")).toInt(), 1001);
-    const QJsonArray errors = error.value(QStringLiteral("data")).toObject().value(QStringLiteral("errors")).toArray();
+    const QJsonArray errors =
+        error.value(QStringLiteral("data")).toObject().value(QStringLiteral("errors")).toArray();
     QStringList paths;
     for (const auto &e : errors)
         paths << e.toObject().value(QStringLiteral("path")).toString();
@@ -302,7 +325,8 @@ void TestDeploy::redeployMovesPortWhileAnotherTransferRuns() {
 
     // Move "mover" to another port in the middle of the transfer.
     const quint16 second = freePort();
-    const QJsonObject moved = d.deploy(upstreamManifest(QStringLiteral("mover"), m_echo->port(), listenJson(second, "tcp")));
+    const QJsonObject moved =
+        d.deploy(upstreamManifest(QStringLiteral("mover"), m_echo->port(), listenJson(second, "tcp")));
     QVERIFY2(moved.contains(QStringLiteral("result")), QJsonDocument(moved).toJson());
     QCOMPARE(echoOnce(second, "after"), QByteArray("after"));
     QTRY_VERIFY_WITH_TIMEOUT(echoOnce(first, "gone").isEmpty(), 15000);
@@ -335,20 +359,16 @@ void TestDeploy::busyPortAtStartShowsConflictThenRecovers() {
     QVERIFY(squatter->listen(QHostAddress::LocalHost, port));
     QVERIFY2(d.start(&why), qPrintable(why)); // the daemon starts anyway
     QJsonObject row;
-    QTRY_VERIFY_WITH_TIMEOUT(
-        (row = findRoute(routesList(d), port,
-                         QStringLiteral("tcp")),
-         row.value(QStringLiteral("state")).toString() == QLatin1String("conflict")),
-        10000);
+    QTRY_VERIFY_WITH_TIMEOUT((row = findRoute(routesList(d), port, QStringLiteral("tcp")),
+                              row.value(QStringLiteral("state")).toString() == QLatin1String("conflict")),
+                             10000);
     QVERIFY2(row.value(QStringLiteral("reason")).toString().contains(QStringLiteral("in use on this host")),
              qPrintable(row.value(QStringLiteral("reason")).toString()));
 
     squatter.reset(); // the port comes free: the daemon takes it on its next retry
-    QTRY_COMPARE_WITH_TIMEOUT(findRoute(routesList(d),
-                                        port, QStringLiteral("tcp"))
-                                  .value(QStringLiteral("state"))
-                                  .toString(),
-                              QStringLiteral("active"), 10000);
+    QTRY_COMPARE_WITH_TIMEOUT(
+        findRoute(routesList(d), port, QStringLiteral("tcp")).value(QStringLiteral("state")).toString(),
+        QStringLiteral("active"), 10000);
     QCOMPARE(echoOnce(port, "back"), QByteArray("back"));
 }
 
@@ -356,7 +376,8 @@ void TestDeploy::corruptStoreFileDoesNotStopTheDaemon() {
     DaemonFixture d;
     QString why;
     QVERIFY2(d.start(&why), qPrintable(why));
-    QVERIFY(d.deploy(upstreamManifest(QStringLiteral("good"), m_http->port())).contains(QStringLiteral("result")));
+    QVERIFY(d.deploy(upstreamManifest(QStringLiteral("good"), m_http->port()))
+                .contains(QStringLiteral("result")));
     d.stop();
     QFile bad(d.stateDir() + QStringLiteral("/projects/broken.json"));
     QVERIFY(bad.open(QIODevice::WriteOnly));

@@ -15,7 +15,9 @@ using namespace portico::test;
 
 namespace {
 
-QString examplesDir() { return QStringLiteral(PORTICO_SOURCE_DIR "/resources/examples"); }
+QString examplesDir() {
+    return QStringLiteral(PORTICO_SOURCE_DIR "/resources/examples");
+}
 
 QJsonObject readManifest(const QString &example) {
     QFile f(examplesDir() + QLatin1Char('/') + example + QStringLiteral("/portico.json"));
@@ -73,14 +75,17 @@ void TestExamples::staticSite() {
     QVERIFY2(r.contains(QStringLiteral("result")), QJsonDocument(r).toJson());
     const auto reply = DaemonFixture::httpGet(m_daemon.ingressPort(), "/site/");
     QCOMPARE(reply.status, 200);
-    QVERIFY2(reply.body.contains("<html") || reply.body.contains("<!DOCTYPE") || reply.body.contains("<!doctype"), reply.body);
+    QVERIFY2(reply.body.contains("<html") || reply.body.contains("<!DOCTYPE") ||
+                 reply.body.contains("<!doctype"),
+             reply.body);
     QVERIFY(reply.headers.toLower().contains("content-type: text/html"));
 }
 
 void TestExamples::denoHello() {
     if (!haveDeno())
         QSKIP("deno is not installed (installer/deps.sh installs it from npm)");
-    const QJsonObject r = deploy(m_daemon, QStringLiteral("hello-deno"), readManifest(QStringLiteral("hello-deno")));
+    const QJsonObject r =
+        deploy(m_daemon, QStringLiteral("hello-deno"), readManifest(QStringLiteral("hello-deno")));
     QVERIFY2(r.contains(QStringLiteral("result")), QJsonDocument(r).toJson());
     const auto reply = DaemonFixture::httpGet(m_daemon.ingressPort(), "/hello/");
     QCOMPARE(reply.status, 200);
@@ -89,7 +94,8 @@ void TestExamples::denoHello() {
 
 void TestExamples::pythonProcessOnItsOwnPort() {
     const quint16 port = freePort();
-    const QJsonObject r = deploy(m_daemon, QStringLiteral("hello-process"), onPort(readManifest(QStringLiteral("hello-process")), port));
+    const QJsonObject r = deploy(m_daemon, QStringLiteral("hello-process"),
+                                 onPort(readManifest(QStringLiteral("hello-process")), port));
     QVERIFY2(r.contains(QStringLiteral("result")), QJsonDocument(r).toJson());
     const auto reply = DaemonFixture::httpGet(port, "/");
     QCOMPARE(reply.status, 200);
@@ -98,7 +104,8 @@ void TestExamples::pythonProcessOnItsOwnPort() {
 
 void TestExamples::tcpEcho() {
     const quint16 port = freePort();
-    const QJsonObject r = deploy(m_daemon, QStringLiteral("tcp-echo"), onPort(readManifest(QStringLiteral("tcp-echo")), port));
+    const QJsonObject r =
+        deploy(m_daemon, QStringLiteral("tcp-echo"), onPort(readManifest(QStringLiteral("tcp-echo")), port));
     QVERIFY2(r.contains(QStringLiteral("result")), QJsonDocument(r).toJson());
     QTcpSocket s;
     s.connectToHost(QHostAddress::LocalHost, port);
@@ -112,7 +119,8 @@ void TestExamples::tcpEcho() {
 
 void TestExamples::udpEcho() {
     const quint16 port = freePort(true);
-    const QJsonObject r = deploy(m_daemon, QStringLiteral("udp-echo"), onPort(readManifest(QStringLiteral("udp-echo")), port));
+    const QJsonObject r =
+        deploy(m_daemon, QStringLiteral("udp-echo"), onPort(readManifest(QStringLiteral("udp-echo")), port));
     QVERIFY2(r.contains(QStringLiteral("result")), QJsonDocument(r).toJson());
     QUdpSocket u;
     QVERIFY(u.bind(QHostAddress::LocalHost, 0));

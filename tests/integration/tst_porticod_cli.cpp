@@ -4,9 +4,9 @@
 #include <QProcess>
 #include <QTcpServer>
 
-#include <csignal>
 #include <QTemporaryDir>
 #include <QTest>
+#include <csignal>
 
 using namespace portico::test;
 
@@ -20,7 +20,8 @@ Run runDaemon(const QStringList &args) {
     QProcess p;
     p.start(QStringLiteral(PORTICOD_PATH), args);
     p.waitForFinished(20000);
-    return {p.exitCode(), QString::fromUtf8(p.readAllStandardOutput()), QString::fromUtf8(p.readAllStandardError())};
+    return {p.exitCode(), QString::fromUtf8(p.readAllStandardOutput()),
+            QString::fromUtf8(p.readAllStandardError())};
 }
 QString writeFile(const QTemporaryDir &dir, const QString &name, const QByteArray &data) {
     QFile f(dir.filePath(name));
@@ -67,9 +68,11 @@ void TestPorticodCli::checkManifest() {
     for (const QString &e : expected) {
         QVERIFY2(all.contains(e), qPrintable(all));
         if (exitCode != 0)
-            QVERIFY2(all.contains(path + QStringLiteral(": ") + e.left(10)), qPrintable(all)); // names the file
+            QVERIFY2(all.contains(path + QStringLiteral(": ") + e.left(10)),
+                     qPrintable(all)); // names the file
     }
-    const Run missing = runDaemon({QStringLiteral("--check-manifest"), dir.filePath(QStringLiteral("nope.json"))});
+    const Run missing =
+        runDaemon({QStringLiteral("--check-manifest"), dir.filePath(QStringLiteral("nope.json"))});
     QCOMPARE(missing.code, 1);
     QVERIFY(missing.err.contains(QStringLiteral("cannot read")));
 }
@@ -82,11 +85,13 @@ void TestPorticodCli::version() {
 
 void TestPorticodCli::badConfigNamesFileAndKey() {
     QTemporaryDir dir;
-    const QString path = writeFile(dir, QStringLiteral("c.json"), R"({"ingress_prot": 1, "udp_idle_timeout_ms": "x"})");
+    const QString path =
+        writeFile(dir, QStringLiteral("c.json"), R"({"ingress_prot": 1, "udp_idle_timeout_ms": "x"})");
     const Run r = runDaemon({QStringLiteral("--config"), path});
     QCOMPARE(r.code, 1);
     QVERIFY2(r.err.contains(path + QStringLiteral(": ingress_prot: unknown setting")), qPrintable(r.err));
-    QVERIFY2(r.err.contains(QStringLiteral("udp_idle_timeout_ms: must be a whole number")), qPrintable(r.err));
+    QVERIFY2(r.err.contains(QStringLiteral("udp_idle_timeout_ms: must be a whole number")),
+             qPrintable(r.err));
 }
 
 void TestPorticodCli::busyIngressPortIsAClearError() {
@@ -97,8 +102,10 @@ void TestPorticodCli::busyIngressPortIsAClearError() {
                              QStringLiteral("--state-dir"), dir.filePath(QStringLiteral("state")),
                              QStringLiteral("--admin-socket"), dir.filePath(QStringLiteral("admin.sock"))});
     QCOMPARE(r.code, 1);
-    QVERIFY2(r.err.contains(QStringLiteral("cannot listen on 127.0.0.1:%1 for the HTTP ingress").arg(squatter.serverPort())),
-             qPrintable(r.err));
+    QVERIFY2(
+        r.err.contains(
+            QStringLiteral("cannot listen on 127.0.0.1:%1 for the HTTP ingress").arg(squatter.serverPort())),
+        qPrintable(r.err));
 }
 
 void TestPorticodCli::sigtermStopsCleanly() {

@@ -17,10 +17,14 @@ using namespace portico::test;
 namespace {
 
 QByteArray processManifest(const QString &name) {
-    return QStringLiteral(R"({"name":"%1","runtime":"process","command":["python3","app.py"]})").arg(name).toUtf8();
+    return QStringLiteral(R"({"name":"%1","runtime":"process","command":["python3","app.py"]})")
+        .arg(name)
+        .toUtf8();
 }
 
-QString exampleDir() { return QStringLiteral(PORTICO_SOURCE_DIR "/resources/examples/hello-process"); }
+QString exampleDir() {
+    return QStringLiteral(PORTICO_SOURCE_DIR "/resources/examples/hello-process");
+}
 
 qint64 backendPid(const DaemonFixture &d, const QString &name) {
     return qint64(d.call(QStringLiteral("projects.get"), {{QStringLiteral("name"), name}})
@@ -64,11 +68,13 @@ void TestSupervisionE2e::killedBackendComesBack() {
 
     ::kill(pid_t(pid), SIGKILL);
     // It comes back under a new pid and serves again.
-    QTRY_VERIFY_WITH_TIMEOUT(backendPid(d, QStringLiteral("proc")) != pid && backendPid(d, QStringLiteral("proc")) > 0, 20000);
+    QTRY_VERIFY_WITH_TIMEOUT(
+        backendPid(d, QStringLiteral("proc")) != pid && backendPid(d, QStringLiteral("proc")) > 0, 20000);
     QTRY_COMPARE_WITH_TIMEOUT(DaemonFixture::httpGet(d.ingressPort(), "/proc/").status, 200, 20000);
-    const QJsonObject project = d.call(QStringLiteral("projects.get"), {{QStringLiteral("name"), QStringLiteral("proc")}})
-                                    .value(QStringLiteral("result"))
-                                    .toObject();
+    const QJsonObject project =
+        d.call(QStringLiteral("projects.get"), {{QStringLiteral("name"), QStringLiteral("proc")}})
+            .value(QStringLiteral("result"))
+            .toObject();
     QCOMPARE(project.value(QStringLiteral("state")).toString(), QStringLiteral("active"));
 }
 
@@ -77,7 +83,8 @@ void TestSupervisionE2e::undeployLeavesNoChild() {
     d.config.insert(QStringLiteral("drain_timeout_ms"), 200);
     QString why;
     QVERIFY2(d.start(&why), qPrintable(why));
-    QVERIFY(d.deploy(processManifest(QStringLiteral("short")), exampleDir()).contains(QStringLiteral("result")));
+    QVERIFY(
+        d.deploy(processManifest(QStringLiteral("short")), exampleDir()).contains(QStringLiteral("result")));
     const qint64 pid = backendPid(d, QStringLiteral("short"));
     QVERIFY(alive(pid));
     QVERIFY(d.call(QStringLiteral("projects.undeploy"), {{QStringLiteral("name"), QStringLiteral("short")}})
@@ -89,7 +96,8 @@ void TestSupervisionE2e::sigkillOfDaemonLeavesNoChild() {
     DaemonFixture d;
     QString why;
     QVERIFY2(d.start(&why), qPrintable(why));
-    QVERIFY(d.deploy(processManifest(QStringLiteral("orphan")), exampleDir()).contains(QStringLiteral("result")));
+    QVERIFY(
+        d.deploy(processManifest(QStringLiteral("orphan")), exampleDir()).contains(QStringLiteral("result")));
     const qint64 pid = backendPid(d, QStringLiteral("orphan"));
     QVERIFY(alive(pid));
     d.kill();

@@ -13,7 +13,9 @@ namespace portico::test {
 
 DaemonFixture::DaemonFixture() = default;
 
-DaemonFixture::~DaemonFixture() { stop(); }
+DaemonFixture::~DaemonFixture() {
+    stop();
+}
 
 bool DaemonFixture::start(QString *why) {
     m_ingressPort = freePort();
@@ -35,7 +37,8 @@ bool DaemonFixture::start(QString *why) {
 
     m_process = std::make_unique<QProcess>();
     m_process->setProcessChannelMode(QProcess::MergedChannels);
-    m_process->start(QStringLiteral(PORTICOD_PATH), QStringList{QStringLiteral("--config"), cfgPath} + extraArgs);
+    m_process->start(QStringLiteral(PORTICOD_PATH),
+                     QStringList{QStringLiteral("--config"), cfgPath} + extraArgs);
     if (!m_process->waitForStarted(10000)) {
         if (why)
             *why = QStringLiteral("porticod did not start: ") + m_process->errorString();
@@ -59,7 +62,9 @@ QByteArray DaemonFixture::output() const {
     return m_process ? m_process->readAll() : QByteArray();
 }
 
-bool DaemonFixture::isRunning() const { return m_process && m_process->state() == QProcess::Running; }
+bool DaemonFixture::isRunning() const {
+    return m_process && m_process->state() == QProcess::Running;
+}
 
 void DaemonFixture::stop() {
     if (!m_process || m_process->state() == QProcess::NotRunning)
@@ -104,7 +109,8 @@ QJsonObject DaemonFixture::call(const QString &method, const QJsonObject &params
                 return msg;
         }
     }
-    return {{QStringLiteral("transport_error"), QStringLiteral("no answer to %1 within %2 ms").arg(method).arg(timeoutMs)}};
+    return {{QStringLiteral("transport_error"),
+             QStringLiteral("no answer to %1 within %2 ms").arg(method).arg(timeoutMs)}};
 }
 
 QJsonObject DaemonFixture::deploy(const QByteArray &manifestJson, const QString &sourceDir) const {

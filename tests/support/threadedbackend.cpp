@@ -50,8 +50,8 @@ void serveHttp(QTcpSocket *s, const QByteArray &name) {
                     close = true;
             }
             const QByteArray body = "hello from " + name + " " + first.value(0) + " " + first.value(1);
-            s->write("HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: " + QByteArray::number(body.size()) +
-                     "\r\n\r\n" + body);
+            s->write("HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: " +
+                     QByteArray::number(body.size()) + "\r\n\r\n" + body);
             if (close)
                 s->disconnectFromHost();
         }
@@ -105,12 +105,17 @@ ThreadedBackend::ThreadedBackend(Mode mode, const QByteArray &name, qint64 sourc
                 ++m_connections;
                 QObject::connect(s, &QTcpSocket::disconnected, s, &QObject::deleteLater);
                 switch (mode) {
-                case Mode::Http: serveHttp(s, name); break;
+                case Mode::Http:
+                    serveHttp(s, name);
+                    break;
                 case Mode::Echo:
                     QObject::connect(s, &QTcpSocket::readyRead, s, [s] { s->write(s->readAll()); });
                     break;
-                case Mode::Source: serveSource(s, sourceBytes); break;
-                case Mode::UdpEcho: break;
+                case Mode::Source:
+                    serveSource(s, sourceBytes);
+                    break;
+                case Mode::UdpEcho:
+                    break;
                 }
             }
         });

@@ -34,8 +34,11 @@ void TestConfig::defaults() {
 void TestConfig::applies() {
     Config c;
     QStringList errors;
-    QVERIFY(c.apply(QJsonDocument::fromJson(R"({"ingress_port": 9080, "bind": "::1", "reserved_ports": [9000, 9001],
-        "max_body_bytes": 1048576, "access_log": false, "udp_max_sessions": 10})").object(), &errors));
+    QVERIFY(c.apply(
+        QJsonDocument::fromJson(R"({"ingress_port": 9080, "bind": "::1", "reserved_ports": [9000, 9001],
+        "max_body_bytes": 1048576, "access_log": false, "udp_max_sessions": 10})")
+            .object(),
+        &errors));
     QCOMPARE(c.ingressPort, quint16(9080));
     QCOMPARE(c.bind, QHostAddress(QHostAddress::LocalHostIPv6));
     QCOMPARE(c.reservedPorts, (QList<quint16>{9000, 9001}));
@@ -48,12 +51,16 @@ void TestConfig::errors_data() {
     QTest::addColumn<QByteArray>("json");
     QTest::addColumn<QString>("message");
     QTest::newRow("unknown key") << QByteArray(R"({"ingres_port": 1})") << "ingres_port: unknown setting";
-    QTest::newRow("port range") << QByteArray(R"({"ingress_port": 70000})") << "ingress_port: 70000 is not a port";
+    QTest::newRow("port range") << QByteArray(R"({"ingress_port": 70000})")
+                                << "ingress_port: 70000 is not a port";
     QTest::newRow("bad bind") << QByteArray(R"({"bind": "localhost:80"})") << "bind: must be an IP address";
-    QTest::newRow("negative timeout") << QByteArray(R"({"header_timeout_ms": -5})") << "header_timeout_ms: must be a whole number";
+    QTest::newRow("negative timeout")
+        << QByteArray(R"({"header_timeout_ms": -5})") << "header_timeout_ms: must be a whole number";
     QTest::newRow("string number") << QByteArray(R"({"workers": "2"})") << "workers: must be a whole number";
-    QTest::newRow("bool type") << QByteArray(R"({"access_log": "yes"})") << "access_log: must be true or false";
-    QTest::newRow("reserved item") << QByteArray(R"({"reserved_ports": [80, 0]})") << "reserved_ports[1]: not a port";
+    QTest::newRow("bool type") << QByteArray(R"({"access_log": "yes"})")
+                               << "access_log: must be true or false";
+    QTest::newRow("reserved item") << QByteArray(R"({"reserved_ports": [80, 0]})")
+                                   << "reserved_ports[1]: not a port";
     QTest::newRow("range inverted") << QByteArray(R"({"allowed_port_min": 5000, "allowed_port_max": 4000})")
                                     << "allowed_port_min: 5000 is above allowed_port_max 4000";
 }

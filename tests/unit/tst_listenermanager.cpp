@@ -142,7 +142,8 @@ void TestListenerManager::badOptions_data() {
     QTest::addColumn<int>("protocol");
     QTest::addColumn<QString>("project");
     QTest::addColumn<QString>("error");
-    QTest::newRow("no address") << "" << int(Protocol::Tcp) << "p" << "port 0/tcp: no listen address";
+    QTest::newRow("no address") << "" << int(Protocol::Tcp) << "p"
+                                << "port 0/tcp: no listen address";
     QTest::newRow("tcp without a project") << "127.0.0.1" << int(Protocol::Tcp) << ""
                                            << "a tcp listener needs a project";
     QTest::newRow("udp without a project") << "127.0.0.1" << int(Protocol::Udp) << ""

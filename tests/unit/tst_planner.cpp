@@ -54,8 +54,8 @@ void TestPlanner::conflicts_data() {
     QTest::newRow("tcp beside udp") << dns << 5353 << int(Protocol::Tcp) << QString() << QString();
     QTest::newRow("ingress port") << QList<PortClaim>() << 8080 << int(Protocol::Http) << "ingress"
                                   << "port 8080/tcp is the HTTP ingress port";
-    QTest::newRow("udp on ingress port is fine") << QList<PortClaim>() << 8080 << int(Protocol::Udp) << QString()
-                                                 << QString();
+    QTest::newRow("udp on ingress port is fine")
+        << QList<PortClaim>() << 8080 << int(Protocol::Udp) << QString() << QString();
     QTest::newRow("reserved") << QList<PortClaim>() << 9090 << int(Protocol::Tcp) << "reserved"
                               << "port 9090/tcp is reserved by the daemon's configuration";
     QTest::newRow("below range") << QList<PortClaim>() << 80 << int(Protocol::Http) << "range"
@@ -71,8 +71,9 @@ void TestPlanner::conflicts() {
     QFETCH(QString, holder);
     QFETCH(QString, message);
     const PlannerLimits limits{8080, {9090}, 1024, 60000};
-    const Plan plan = planDeploy(claims, manifestWith(QStringLiteral("new-app"), {spec(quint16(port), Protocol(protocol))}),
-                                 nullptr, limits);
+    const Plan plan =
+        planDeploy(claims, manifestWith(QStringLiteral("new-app"), {spec(quint16(port), Protocol(protocol))}),
+                   nullptr, limits);
     if (holder.isEmpty()) {
         QVERIFY2(plan.ok(), qPrintable(plan.conflictText()));
         QCOMPARE(plan.diff.added.size(), 1);
@@ -87,7 +88,8 @@ void TestPlanner::conflicts() {
 void TestPlanner::diffOfRedeploy() {
     const Manifest before = manifestWith(QStringLiteral("app"), {spec(3000), spec(5000, Protocol::Tcp)});
     const Manifest after = manifestWith(QStringLiteral("app"), {spec(3000), spec(5001, Protocol::Tcp)});
-    const QList<PortClaim> own{{3000, Transport::Tcp, QStringLiteral("app")}, {5000, Transport::Tcp, QStringLiteral("app")}};
+    const QList<PortClaim> own{{3000, Transport::Tcp, QStringLiteral("app")},
+                               {5000, Transport::Tcp, QStringLiteral("app")}};
     const Plan plan = planDeploy(own, after, &before, {});
     QVERIFY(plan.ok());
     QVERIFY(!plan.diff.newProject);
@@ -96,7 +98,8 @@ void TestPlanner::diffOfRedeploy() {
     QCOMPARE(plan.diff.removed, QList<ListenSpec>{spec(5000, Protocol::Tcp)});
 
     // A protocol change on the same port rebinds it.
-    const Manifest asTcp = manifestWith(QStringLiteral("app"), {spec(3000, Protocol::Tcp), spec(5000, Protocol::Tcp)});
+    const Manifest asTcp =
+        manifestWith(QStringLiteral("app"), {spec(3000, Protocol::Tcp), spec(5000, Protocol::Tcp)});
     const Plan p2 = planDeploy(own, asTcp, &before, {});
     QCOMPARE(p2.diff.added, QList<ListenSpec>{spec(3000, Protocol::Tcp)});
     QCOMPARE(p2.diff.removed, QList<ListenSpec>{spec(3000)});
@@ -120,7 +123,9 @@ void TestPlanner::ownPortsAreNoConflict() {
 void TestPlanner::hostConflictSentence() {
     const Conflict c = hostConflict(spec(3000), QStringLiteral("address already in use"));
     QCOMPARE(c.holder, QStringLiteral("host"));
-    QCOMPARE(c.message, QStringLiteral("port 3000/tcp is in use on this host by another program (address already in use)"));
+    QCOMPARE(
+        c.message,
+        QStringLiteral("port 3000/tcp is in use on this host by another program (address already in use)"));
     QCOMPARE(c.toJson().value(QStringLiteral("transport")).toString(), QStringLiteral("tcp"));
 }
 

@@ -11,11 +11,14 @@ using namespace portico;
 
 namespace {
 StoredProject project(const QString &name, quint16 port = 0) {
-    const QByteArray json = port ? QStringLiteral(R"({"name":"%1","runtime":"upstream","upstream":"127.0.0.1:9000","listen":{"port":%2,"protocol":"tcp"}})")
-                                       .arg(name)
-                                       .arg(port)
-                                       .toUtf8()
-                                 : QStringLiteral(R"({"name":"%1","runtime":"static","entry":"public"})").arg(name).toUtf8();
+    const QByteArray json =
+        port
+            ? QStringLiteral(
+                  R"({"name":"%1","runtime":"upstream","upstream":"127.0.0.1:9000","listen":{"port":%2,"protocol":"tcp"}})")
+                  .arg(name)
+                  .arg(port)
+                  .toUtf8()
+            : QStringLiteral(R"({"name":"%1","runtime":"static","entry":"public"})").arg(name).toUtf8();
     const auto r = Manifest::parse(json);
     Q_ASSERT(r.ok());
     return {*r.manifest, QStringLiteral("/srv/%1").arg(name)};
@@ -74,7 +77,8 @@ void TestProjectStore::atomicReplace() {
         QVERIFY(error.contains(QStringLiteral("app.json")));
         QCOMPARE(store.rawFile(QStringLiteral("app")), second);
     }
-    QFile::setPermissions(store.directory(), QFileDevice::ReadOwner | QFileDevice::WriteOwner | QFileDevice::ExeOwner);
+    QFile::setPermissions(store.directory(),
+                          QFileDevice::ReadOwner | QFileDevice::WriteOwner | QFileDevice::ExeOwner);
 }
 
 void TestProjectStore::remove() {
@@ -93,15 +97,17 @@ void TestProjectStore::corruptFiles_data() {
     QTest::addColumn<QString>("fileName");
     QTest::addColumn<QByteArray>("content");
     QTest::addColumn<QString>("reason");
-    QTest::newRow("truncated") << "broken.json" << QByteArray(R"({"manifest": {"name": "bro)") << "not valid JSON";
+    QTest::newRow("truncated") << "broken.json" << QByteArray(R"({"manifest": {"name": "bro)")
+                               << "not valid JSON";
     QTest::newRow("empty") << "empty.json" << QByteArray() << "not valid JSON";
     QTest::newRow("no manifest") << "odd.json" << QByteArray(R"({"hello": 1})") << "no \"manifest\" object";
-    QTest::newRow("invalid manifest") << "bad.json"
-                                      << QByteArray(R"({"manifest": {"name": "bad", "runtime": "static", "listen": {"port": 70000}}})")
-                                      << "listen.port: 70000 is not a port";
-    QTest::newRow("wrong file name") << "other.json"
-                                     << QByteArray(R"({"manifest": {"name": "real", "runtime": "static", "entry": "x"}})")
-                                     << "is not named real.json";
+    QTest::newRow("invalid manifest")
+        << "bad.json"
+        << QByteArray(R"({"manifest": {"name": "bad", "runtime": "static", "listen": {"port": 70000}}})")
+        << "listen.port: 70000 is not a port";
+    QTest::newRow("wrong file name")
+        << "other.json" << QByteArray(R"({"manifest": {"name": "real", "runtime": "static", "entry": "x"}})")
+        << "is not named real.json";
 }
 
 void TestProjectStore::corruptFiles() {
