@@ -70,6 +70,7 @@ QString routeState(const Project &p, QString *reason) {
     *reason = p.backend->stateReason();
     switch (p.backend->state()) {
     case BackendState::Running:
+        reason->clear(); // "pid 123 serving on …" is in projects.get; an active route needs no reason
         return QStringLiteral("active");
     case BackendState::Unhealthy:
         return QStringLiteral("unhealthy");
