@@ -79,3 +79,6 @@ private:
 };
 
 } // namespace portico::jsonrpc
+
+#include <QMetaType>
+Q_DECLARE_METATYPE(portico::jsonrpc::Message)
