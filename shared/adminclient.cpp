@@ -165,7 +165,25 @@ void AdminClient::Impl::onError(QLocalSocket::LocalSocketError e) {
         return; // disconnected() follows
     if (socket->state() == QLocalSocket::ConnectedState)
         return;
-    const QString reason = QStringLiteral("cannot connect to %1: %2").arg(path, socket->errorString());
+    QString why;
+    switch (e) {
+    case QLocalSocket::ServerNotFoundError:
+        why = QStringLiteral("no socket there (is porticod running?)");
+        break;
+    case QLocalSocket::ConnectionRefusedError:
+        why = QStringLiteral("connection refused (is porticod running?)");
+        break;
+    case QLocalSocket::SocketAccessError:
+        why = QStringLiteral("permission denied");
+        break;
+    case QLocalSocket::SocketTimeoutError:
+        why = QStringLiteral("timed out");
+        break;
+    default:
+        why = socket->errorString();
+        break;
+    }
+    const QString reason = QStringLiteral("cannot connect to %1: %2").arg(path, why);
     Q_EMIT q->connectError(reason);
     if (wantConnection && autoReconnect) {
         scheduleReconnect();
