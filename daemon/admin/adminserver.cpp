@@ -219,6 +219,7 @@ AdminServer::AdminServer(const Config &config, AdminApi *api, QObject *parent)
     connect(&d->statsTimer, &QTimer::timeout, this, [this] {
         d->broadcast(QLatin1String(protocol::event::StatsTick), d->api->stats());
     });
+    Q_ASSERT(api);
     connect(api, &AdminApi::event, this, [this](const QString &kind, const QJsonObject &data) {
         d->broadcast(kind, data);
     });
