@@ -107,12 +107,14 @@ void AdminConnection::onReadyRead() {
             send(jsonrpc::Message::error(id, code, error).serialize());
             continue;
         }
-        const bool counted = msg->isRequest();
+        // Only slow operations can pile up; queries answer before the next line is read.
+        const bool counted = Dispatcher::isSlow(msg->method());
         if (counted && m_inFlight >= m_limits.maxInFlight) {
-            send(jsonrpc::Message::error(msg->id(), protocol::error::Busy,
-                                         QStringLiteral("too many requests in progress on this connection (max %1)")
-                                             .arg(m_limits.maxInFlight))
-                     .serialize());
+            if (msg->isRequest())
+                send(jsonrpc::Message::error(msg->id(), protocol::error::Busy,
+                                             QStringLiteral("too many requests in progress on this connection (max %1)")
+                                                 .arg(m_limits.maxInFlight))
+                         .serialize());
             continue;
         }
         if (counted)
@@ -127,12 +129,15 @@ void AdminConnection::onReadyRead() {
             self->m_kinds = QSet<QString>(kinds.begin(), kinds.end());
             Q_EMIT self->subscriptionChanged();
         };
+        if (counted)
+            ctx.finished = [self] {
+                if (self)
+                    --self->m_inFlight;
+            };
         // The answer may come later, after this client has gone: then it is dropped.
-        m_dispatcher->handle(*msg, ctx, [self, counted](const jsonrpc::Message &m) {
+        m_dispatcher->handle(*msg, ctx, [self](const jsonrpc::Message &m) {
             if (!self)
                 return;
-            if (counted)
-                --self->m_inFlight;
             self->send(m.serialize());
         });
     }

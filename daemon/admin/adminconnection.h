@@ -23,7 +23,7 @@ public:
     struct Limits {
         qint64 maxLineBytes = 4 * 1024 * 1024;
         qint64 maxQueueBytes = 8 * 1024 * 1024; // pending output past this: the client is cut
-        int maxInFlight = 64;                   // slow requests at once (deploy, restart, ...)
+        int maxInFlight = 64; // slow requests at once (deploy, restart, ...); queries are not held
     };
 
     // Takes ownership of the socket.

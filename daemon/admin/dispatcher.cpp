@@ -313,6 +313,15 @@ QStringList Dispatcher::methods() {
     return out;
 }
 
+bool Dispatcher::isSlow(const QString &method) {
+    using namespace protocol::method;
+    for (const char *m : {ProjectsValidate, ProjectsDeploy, ProjectsUndeploy, ProjectsRestart, DaemonReload}) {
+        if (method == QLatin1String(m))
+            return true;
+    }
+    return false;
+}
+
 QStringList Dispatcher::eventKinds() {
     using namespace protocol::event;
     QStringList out;
@@ -340,17 +349,22 @@ void Dispatcher::handle(const jsonrpc::Message &request, const Context &context,
         // A response or an error sent to the daemon: nothing asked for it.
         reply(jsonrpc::Message::error(request.id(), err::InvalidRequest,
                                       QStringLiteral("not a request: the daemon does not take responses")));
+        if (context.finished)
+            context.finished();
         return;
     }
     // Exactly one answer per request, none for a notification, whatever a handler does.
     auto answered = std::make_shared<std::atomic_bool>(false);
-    Reply once = [reply, answered, wantsReply](const jsonrpc::Message &m) {
+    const auto finished = context.finished;
+    Reply once = [reply, answered, wantsReply, finished](const jsonrpc::Message &m) {
         if (answered->exchange(true)) {
             qCWarning(lcAdmin) << "dispatcher: second answer to one request dropped";
             return;
         }
         if (wantsReply)
             reply(m);
+        if (finished)
+            finished();
     };
     const QString method = request.method();
     const MethodEntry *entry = nullptr;

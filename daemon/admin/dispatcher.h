@@ -26,6 +26,8 @@ public:
         // events.subscribe: the connection records the filter (empty = every kind).
         // Unset: events.subscribe answers InternalError (no event stream here).
         std::function<void(const QStringList &kinds)> subscribe;
+        // Called once when the call is over, answered or not (notifications too).
+        std::function<void()> finished;
     };
     // Called exactly once per request with an id; never for a notification.
     using Reply = std::function<void(const jsonrpc::Message &response)>;
@@ -33,12 +35,16 @@ public:
     Dispatcher(AdminApi *api, std::shared_ptr<AuditLog> audit);
     ~Dispatcher();
 
-    // A raw line: parse errors and invalid requests are answered here too.
+    // A raw line: parse errors are answered here too (context.finished is not called
+    // for a line that is not a message).
     void handleLine(const QByteArray &line, const Context &context, const Reply &reply);
     void handle(const jsonrpc::Message &request, const Context &context, const Reply &reply);
 
     // Every method the table serves, for docs and tests.
     static QStringList methods();
+    // Methods answered later by the daemon (validate, deploy, undeploy, restart, reload):
+    // what a connection caps in number; everything else answers at once.
+    static bool isSlow(const QString &method);
     // Every event kind a subscription may name.
     static QStringList eventKinds();
 

@@ -97,6 +97,8 @@ private Q_SLOTS:
     void overLongLineClosesConnection_data();
     void overLongLineClosesConnection();
     void everyMethodOverTheSocket();
+    void pipelinedBurstPastTheReadBuffer();
+    void inFlightLimit();
     void deployRefusalCarriesDetails();
     void auditRecordsPeerCredentials();
     void replyAfterClientLeftIsDropped();
@@ -341,6 +343,54 @@ void TestAdminServer::everyMethodOverTheSocket() {
     const auto routes = c.next();
     QVERIFY(routes);
     QCOMPARE(routes->result().toObject().value("routes").toArray().size(), 2); // ingress + my-api; web is gone
+}
+
+void TestAdminServer::pipelinedBurstPastTheReadBuffer() {
+    // Far more bytes in one write than the per-client read buffer holds: reading must
+    // resume as lines are consumed, and every request be answered in order.
+    m_config.adminMaxLineBytes = 1024;
+    auto server = startServer();
+    QVERIFY(server);
+    RawClient c(m_config.adminSocket);
+    QVERIFY(c.waitConnected());
+    constexpr int kRequests = 3000;
+    QByteArray burst;
+    for (int i = 0; i < kRequests; ++i)
+        burst += Message::request(i, "projects.get", {{"name", "my-api"}}).serialize();
+    QVERIFY(burst.size() > 2 * (1024 + 64 * 1024));
+    c.write(burst);
+    for (int i = 0; i < kRequests; ++i) {
+        const auto r = c.next();
+        QVERIFY2(r.has_value(), qPrintable(QString::number(i)));
+        QCOMPARE(r->id(), QJsonValue(i));
+        QVERIFY(r->isResponse());
+    }
+}
+
+void TestAdminServer::inFlightLimit() {
+    m_api->m_holdReplies = true;
+    auto server = startServer();
+    QVERIFY(server);
+    RawClient c(m_config.adminSocket);
+    QVERIFY(c.waitConnected());
+    for (int i = 0; i < 65; ++i)
+        c.request(i, "projects.restart", {{"name", "my-api"}});
+    const auto busy = c.next();
+    QVERIFY(busy && busy->isError());
+    QCOMPARE(busy->errorCode(), err::Busy);
+    QCOMPARE(busy->id(), QJsonValue(64));
+    QCOMPARE(m_api->m_heldReplies.size(), 64);
+    // One answer frees one slot.
+    m_api->m_heldReplies.first()(ApiResult::success(QJsonObject()));
+    const auto first = c.next();
+    QVERIFY(first && first->isResponse());
+    QCOMPARE(first->id(), QJsonValue(0));
+    c.request(100, "projects.restart", {{"name", "my-api"}});
+    QTRY_COMPARE(m_api->m_heldReplies.size(), 65);
+    // Queries never wait on slow operations.
+    c.request(101, "daemon.info");
+    const auto info = c.next();
+    QVERIFY(info && info->isResponse());
 }
 
 void TestAdminServer::deployRefusalCarriesDetails() {

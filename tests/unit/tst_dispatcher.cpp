@@ -46,6 +46,7 @@ private Q_SLOTS:
     void asyncAnswerComesLater();
     void notificationGetsNoReply();
     void subscribeRecordsKinds();
+    void finishedOncePerCall();
     void auditTrail();
     void auditFileAndRing();
 
@@ -301,6 +302,27 @@ void TestDispatcher::notificationGetsNoReply() {
     QVERIFY(replies.isEmpty());
     QCOMPARE(m_api->m_calls.size(), 1); // but it ran
     QVERIFY(send(R"({"jsonrpc":"2.0","method":"no.such"})").isEmpty());
+}
+
+void TestDispatcher::finishedOncePerCall() {
+    m_api->m_holdReplies = true;
+    int finished = 0;
+    int replies = 0;
+    Dispatcher::Context ctx;
+    ctx.finished = [&finished] { ++finished; };
+    const auto reply = [&replies](const Message &) { ++replies; };
+    // A slow notification: no answer, but finished once the daemon is done.
+    m_dispatcher->handleLine(R"({"jsonrpc":"2.0","method":"projects.restart","params":{"name":"my-api"}})", ctx, reply);
+    QCOMPARE(finished, 0);
+    m_api->m_heldReplies.takeFirst()(ApiResult::success(QJsonObject()));
+    QCOMPARE(finished, 1);
+    QCOMPARE(replies, 0);
+    // A query, an unknown method, a response sent to the daemon: each finished once.
+    m_dispatcher->handleLine(R"({"jsonrpc":"2.0","id":1,"method":"daemon.info"})", ctx, reply);
+    m_dispatcher->handleLine(R"({"jsonrpc":"2.0","id":2,"method":"nope"})", ctx, reply);
+    m_dispatcher->handle(Message::response(3, 1), ctx, reply);
+    QCOMPARE(finished, 4);
+    QCOMPARE(replies, 3);
 }
 
 void TestDispatcher::subscribeRecordsKinds() {
