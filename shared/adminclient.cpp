@@ -27,6 +27,7 @@ struct AdminClient::Impl {
     QList<qint64> queuedIds;
     bool wantConnection = false;
     bool subscribed = false;
+    bool everConnected = false;
     QStringList subscribedKinds;
 
     void onReadyRead();
@@ -147,6 +148,17 @@ void AdminClient::subscribe(const QStringList &kinds, Callback callback) {
 
 void AdminClient::Impl::onConnected() {
     nextDelayMs = initialDelayMs;
+    // A new connection carries no subscription: renew it first.
+    if (everConnected && subscribed) {
+        QJsonObject params;
+        if (!subscribedKinds.isEmpty())
+            params.insert(QStringLiteral("kinds"), QJsonArray::fromStringList(subscribedKinds));
+        const qint64 id = nextId++;
+        pending.insert(id, {});
+        socket->write(jsonrpc::Message::request(double(id), QLatin1String(protocol::method::EventsSubscribe), params)
+                          .serialize());
+    }
+    everConnected = true;
     for (const QByteArray &line : std::as_const(queued))
         socket->write(line);
     queued.clear();
@@ -197,18 +209,6 @@ void AdminClient::Impl::scheduleReconnect() {
         return;
     reconnectTimer.start(nextDelayMs);
     nextDelayMs = qMin(maxDelayMs, nextDelayMs * 2);
-    // Resubscribe once the new connection is up.
-    if (subscribed) {
-        QPointer<AdminClient> self(q);
-        const QStringList kinds = subscribedKinds;
-        QObject::connect(
-            q, &AdminClient::connected, q,
-            [self, kinds] {
-                if (self && self->isConnected())
-                    self->subscribe(kinds);
-            },
-            Qt::SingleShotConnection);
-    }
 }
 
 void AdminClient::Impl::failAll(const QString &reason) {
