@@ -22,8 +22,8 @@ struct AdminClient::Impl {
     QTimer reconnectTimer;
     qint64 maxLineBytes = 64 * 1024 * 1024;
     qint64 nextId = 1;
-    QHash<qint64, Callback> pending;  // sent, waiting for the answer
-    QList<QByteArray> queued;         // made before the connection was up
+    QHash<qint64, Callback> pending; // sent, waiting for the answer
+    QList<QByteArray> queued;        // made before the connection was up
     QList<qint64> queuedIds;
     bool wantConnection = false;
     bool subscribed = false;
@@ -75,12 +75,17 @@ QString AdminClient::defaultSocketPath() {
     // Keep in step with Config::defaultAdminSocket() (the daemon's side).
     QString runtimeDir = qEnvironmentVariable("XDG_RUNTIME_DIR");
     if (runtimeDir.isEmpty())
-        runtimeDir = QDir::tempPath() + QStringLiteral("/portico-%1").arg(qEnvironmentVariable("USER", QStringLiteral("user")));
+        runtimeDir = QDir::tempPath() +
+                     QStringLiteral("/portico-%1").arg(qEnvironmentVariable("USER", QStringLiteral("user")));
     return runtimeDir + QStringLiteral("/portico/admin.sock");
 }
 
-void AdminClient::setSocketPath(const QString &path) { d->path = path; }
-QString AdminClient::socketPath() const { return d->path; }
+void AdminClient::setSocketPath(const QString &path) {
+    d->path = path;
+}
+QString AdminClient::socketPath() const {
+    return d->path;
+}
 
 void AdminClient::setAutoReconnect(bool enabled, int initialDelayMs, int maxDelayMs) {
     d->autoReconnect = enabled;
@@ -89,8 +94,12 @@ void AdminClient::setAutoReconnect(bool enabled, int initialDelayMs, int maxDela
     d->nextDelayMs = d->initialDelayMs;
 }
 
-bool AdminClient::autoReconnect() const { return d->autoReconnect; }
-void AdminClient::setMaxLineBytes(qint64 bytes) { d->maxLineBytes = qMax<qint64>(1024, bytes); }
+bool AdminClient::autoReconnect() const {
+    return d->autoReconnect;
+}
+void AdminClient::setMaxLineBytes(qint64 bytes) {
+    d->maxLineBytes = qMax<qint64>(1024, bytes);
+}
 
 void AdminClient::connectToDaemon() {
     d->wantConnection = true;
@@ -119,12 +128,14 @@ AdminClient::State AdminClient::state() const {
 
 qint64 AdminClient::call(const QString &method, const QJsonObject &params, Callback callback) {
     const qint64 id = d->nextId++;
-    const bool canWait = d->socket->state() != QLocalSocket::UnconnectedState ||
-                         (d->wantConnection && d->autoReconnect);
-    if (!canWait || (d->socket->state() != QLocalSocket::ConnectedState && d->queued.size() >= kMaxQueuedRequests)) {
+    const bool canWait =
+        d->socket->state() != QLocalSocket::UnconnectedState || (d->wantConnection && d->autoReconnect);
+    if (!canWait ||
+        (d->socket->state() != QLocalSocket::ConnectedState && d->queued.size() >= kMaxQueuedRequests)) {
         // Answered on the next turn, never from inside call().
-        const auto reply = jsonrpc::Message::error(double(id), jsonrpc::kConnectionLost,
-                                                   QStringLiteral("not connected to the daemon at %1").arg(d->path));
+        const auto reply =
+            jsonrpc::Message::error(double(id), jsonrpc::kConnectionLost,
+                                    QStringLiteral("not connected to the daemon at %1").arg(d->path));
         QTimer::singleShot(0, this, [this, id, callback, reply] {
             if (callback)
                 callback(reply);
@@ -155,8 +166,9 @@ void AdminClient::Impl::onConnected() {
             params.insert(QStringLiteral("kinds"), QJsonArray::fromStringList(subscribedKinds));
         const qint64 id = nextId++;
         pending.insert(id, {});
-        socket->write(jsonrpc::Message::request(double(id), QLatin1String(protocol::method::EventsSubscribe), params)
-                          .serialize());
+        socket->write(
+            jsonrpc::Message::request(double(id), QLatin1String(protocol::method::EventsSubscribe), params)
+                .serialize());
     }
     everConnected = true;
     for (const QByteArray &line : std::as_const(queued))
@@ -239,7 +251,8 @@ void AdminClient::Impl::onReadyRead() {
         if (status == jsonrpc::LineReader::Status::Incomplete)
             return;
         if (status == jsonrpc::LineReader::Status::TooLong) {
-            Q_EMIT q->protocolError(QStringLiteral("a message from the daemon is over %1 bytes").arg(maxLineBytes));
+            Q_EMIT q->protocolError(
+                QStringLiteral("a message from the daemon is over %1 bytes").arg(maxLineBytes));
             socket->abort();
             return;
         }
@@ -252,9 +265,9 @@ void AdminClient::Impl::onReadyRead() {
         if (msg->isNotification()) {
             if (msg->method() == QLatin1String(protocol::method::Event)) {
                 const QJsonObject p = msg->params().toObject();
-                Q_EMIT q->eventReceived(p.value(QStringLiteral("kind")).toString(),
-                                        p.value(QStringLiteral("data")).toObject(),
-                                        QDateTime::fromString(p.value(QStringLiteral("time")).toString(), Qt::ISODateWithMs));
+                Q_EMIT q->eventReceived(
+                    p.value(QStringLiteral("kind")).toString(), p.value(QStringLiteral("data")).toObject(),
+                    QDateTime::fromString(p.value(QStringLiteral("time")).toString(), Qt::ISODateWithMs));
             }
             continue;
         }

@@ -21,10 +21,12 @@ const QString kCode = QStringLiteral("code");
 const QString kMessage = QStringLiteral("message");
 const QString kData = QStringLiteral("data");
 
-bool validId(const QJsonValue &id) { return id.isString() || id.isDouble() || id.isNull(); }
+bool validId(const QJsonValue &id) {
+    return id.isString() || id.isDouble() || id.isNull();
+}
 
-std::optional<Message> fail(int code, const QString &message, const QJsonValue &id, int *errorCode, QString *error,
-                            QJsonValue *idOut) {
+std::optional<Message> fail(int code, const QString &message, const QJsonValue &id, int *errorCode,
+                            QString *error, QJsonValue *idOut) {
     if (errorCode)
         *errorCode = code;
     if (error)
@@ -109,7 +111,8 @@ QByteArray Message::serialize() const {
     return line;
 }
 
-std::optional<Message> Message::parse(const QByteArray &line, int *errorCode, QString *error, QJsonValue *id) {
+std::optional<Message> Message::parse(const QByteArray &line, int *errorCode, QString *error,
+                                      QJsonValue *id) {
     QByteArray body = line;
     while (body.endsWith('\n') || body.endsWith('\r'))
         body.chop(1);
@@ -128,7 +131,8 @@ std::optional<Message> Message::parse(const QByteArray &line, int *errorCode, QS
     return fromJson(doc.object(), errorCode, error, id);
 }
 
-std::optional<Message> Message::fromJson(const QJsonValue &json, int *errorCode, QString *error, QJsonValue *idOut) {
+std::optional<Message> Message::fromJson(const QJsonValue &json, int *errorCode, QString *error,
+                                         QJsonValue *idOut) {
     const QJsonValue null(QJsonValue::Null);
     if (!json.isObject())
         return fail(protocol::error::InvalidRequest, QStringLiteral("a message must be a JSON object"), null,
@@ -137,26 +141,28 @@ std::optional<Message> Message::fromJson(const QJsonValue &json, int *errorCode,
     const QJsonValue rawId = o.value(kId);
     const QJsonValue id = validId(rawId) ? rawId : null;
     if (o.value(kJsonRpc) != QJsonValue(kVersion20))
-        return fail(protocol::error::InvalidRequest, QStringLiteral("\"jsonrpc\" must be \"2.0\""), id, errorCode,
-                    error, idOut);
-    if (!rawId.isUndefined() && !validId(rawId))
-        return fail(protocol::error::InvalidRequest, QStringLiteral("\"id\" must be a string, a number or null"), null,
+        return fail(protocol::error::InvalidRequest, QStringLiteral("\"jsonrpc\" must be \"2.0\""), id,
                     errorCode, error, idOut);
+    if (!rawId.isUndefined() && !validId(rawId))
+        return fail(protocol::error::InvalidRequest,
+                    QStringLiteral("\"id\" must be a string, a number or null"), null, errorCode, error,
+                    idOut);
 
     Message m;
     if (o.contains(kMethod)) {
         const QJsonValue method = o.value(kMethod);
         if (!method.isString() || method.toString().isEmpty())
-            return fail(protocol::error::InvalidRequest, QStringLiteral("\"method\" must be a non-empty string"), id,
-                        errorCode, error, idOut);
+            return fail(protocol::error::InvalidRequest,
+                        QStringLiteral("\"method\" must be a non-empty string"), id, errorCode, error, idOut);
         const QJsonValue params = o.value(kParams);
         if (!params.isUndefined() && !params.isObject() && !params.isArray())
-            return fail(protocol::error::InvalidRequest, QStringLiteral("\"params\" must be an object or an array"),
-                        id, errorCode, error, idOut);
+            return fail(protocol::error::InvalidRequest,
+                        QStringLiteral("\"params\" must be an object or an array"), id, errorCode, error,
+                        idOut);
         if (o.contains(kResult) || o.contains(kError))
             return fail(protocol::error::InvalidRequest,
-                        QStringLiteral("a request cannot carry \"result\" or \"error\""), id, errorCode, error,
-                        idOut);
+                        QStringLiteral("a request cannot carry \"result\" or \"error\""), id, errorCode,
+                        error, idOut);
         m.m_kind = rawId.isUndefined() ? Kind::Notification : Kind::Request;
         m.m_id = rawId.isUndefined() ? null : rawId;
         m.m_method = method.toString();
@@ -164,15 +170,16 @@ std::optional<Message> Message::fromJson(const QJsonValue &json, int *errorCode,
         return m;
     }
     if (rawId.isUndefined())
-        return fail(protocol::error::InvalidRequest, QStringLiteral("not a request: \"method\" is missing"), null,
-                    errorCode, error, idOut);
+        return fail(protocol::error::InvalidRequest, QStringLiteral("not a request: \"method\" is missing"),
+                    null, errorCode, error, idOut);
     const bool hasResult = o.contains(kResult);
     const bool hasError = o.contains(kError);
     if (hasResult == hasError)
-        return fail(protocol::error::InvalidRequest,
-                    QStringLiteral("not a request: \"method\" is missing, and a response needs exactly one of "
-                                   "\"result\" and \"error\""),
-                    id, errorCode, error, idOut);
+        return fail(
+            protocol::error::InvalidRequest,
+            QStringLiteral("not a request: \"method\" is missing, and a response needs exactly one of "
+                           "\"result\" and \"error\""),
+            id, errorCode, error, idOut);
     m.m_id = rawId;
     if (hasResult) {
         m.m_kind = Kind::Response;
@@ -183,9 +190,10 @@ std::optional<Message> Message::fromJson(const QJsonValue &json, int *errorCode,
     const QJsonValue code = e.toObject().value(kCode);
     if (!e.isObject() || !code.isDouble() || double(code.toInt()) != code.toDouble() ||
         !e.toObject().value(kMessage).isString())
-        return fail(protocol::error::InvalidRequest,
-                    QStringLiteral("\"error\" must be an object with an integer \"code\" and a string \"message\""),
-                    id, errorCode, error, idOut);
+        return fail(
+            protocol::error::InvalidRequest,
+            QStringLiteral("\"error\" must be an object with an integer \"code\" and a string \"message\""),
+            id, errorCode, error, idOut);
     m.m_kind = Kind::Error;
     m.m_errorCode = code.toInt();
     m.m_errorMessage = e.toObject().value(kMessage).toString();

@@ -24,7 +24,8 @@ public:
     static Message request(const QJsonValue &id, const QString &method, const QJsonObject &params = {});
     static Message notification(const QString &method, const QJsonObject &params = {});
     static Message response(const QJsonValue &id, const QJsonValue &result);
-    static Message error(const QJsonValue &id, int code, const QString &message, const QJsonObject &data = {});
+    static Message error(const QJsonValue &id, int code, const QString &message,
+                         const QJsonObject &data = {});
 
     Kind kind() const { return m_kind; }
     bool isRequest() const { return m_kind == Kind::Request; }

@@ -49,7 +49,9 @@ void AdminConnection::sendEvent(const QString &kind, const QByteArray &line) {
         send(line);
 }
 
-qint64 AdminConnection::pendingOutputBytes() const { return m_socket->bytesToWrite(); }
+qint64 AdminConnection::pendingOutputBytes() const {
+    return m_socket->bytesToWrite();
+}
 
 void AdminConnection::abort() {
     m_closing = true;
@@ -111,9 +113,10 @@ void AdminConnection::onReadyRead() {
         const bool counted = Dispatcher::isSlow(msg->method());
         if (counted && m_inFlight >= m_limits.maxInFlight) {
             if (msg->isRequest())
-                send(jsonrpc::Message::error(msg->id(), protocol::error::Busy,
-                                             QStringLiteral("too many requests in progress on this connection (max %1)")
-                                                 .arg(m_limits.maxInFlight))
+                send(jsonrpc::Message::error(
+                         msg->id(), protocol::error::Busy,
+                         QStringLiteral("too many requests in progress on this connection (max %1)")
+                             .arg(m_limits.maxInFlight))
                          .serialize());
             continue;
         }

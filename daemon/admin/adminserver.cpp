@@ -28,7 +28,9 @@ namespace portico {
 
 namespace {
 
-QString errnoText(int e) { return QString::fromLocal8Bit(std::strerror(e)); }
+QString errnoText(int e) {
+    return QString::fromLocal8Bit(std::strerror(e));
+}
 
 // Creates every missing directory of `dir` with `mode`; true when it created the last one.
 bool makeDirs(const QString &dir, mode_t mode, bool *createdLeaf, QString *error) {
@@ -142,19 +144,19 @@ void AdminServer::Impl::onNewConnection() {
         const auto fd = int(socket->socketDescriptor());
         if (fd < 0 || ::getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) != 0 || !allowed(cred)) {
             // Refused before a byte is read: no answer, no parsing.
-            qCWarning(lcAdmin) << "admin socket: refused peer uid" << (fd < 0 ? -1 : qint64(cred.uid)) << "pid"
-                               << (fd < 0 ? -1 : qint64(cred.pid));
+            qCWarning(lcAdmin) << "admin socket: refused peer uid" << (fd < 0 ? -1 : qint64(cred.uid))
+                               << "pid" << (fd < 0 ? -1 : qint64(cred.pid));
             socket->abort();
             socket->deleteLater();
             continue;
         }
         if (connections.size() >= config.adminMaxClients) {
-            qCWarning(lcAdmin) << "admin socket: client limit" << config.adminMaxClients << "reached; refusing pid"
-                               << cred.pid;
+            qCWarning(lcAdmin) << "admin socket: client limit" << config.adminMaxClients
+                               << "reached; refusing pid" << cred.pid;
             socket->setParent(q);
-            socket->write(jsonrpc::Message::error(QJsonValue(QJsonValue::Null), protocol::error::Busy,
-                                                  QStringLiteral("too many admin clients (max %1)")
-                                                      .arg(config.adminMaxClients))
+            socket->write(jsonrpc::Message::error(
+                              QJsonValue(QJsonValue::Null), protocol::error::Busy,
+                              QStringLiteral("too many admin clients (max %1)").arg(config.adminMaxClients))
                               .serialize());
             QObject::connect(socket, &QLocalSocket::disconnected, socket, &QObject::deleteLater);
             socket->disconnectFromServer();
@@ -165,8 +167,8 @@ void AdminServer::Impl::onNewConnection() {
         AdminConnection::Limits limits;
         limits.maxLineBytes = config.adminMaxLineBytes;
         limits.maxQueueBytes = config.adminMaxQueueBytes;
-        auto *conn = new AdminConnection(socket, PeerInfo{qint64(cred.uid), qint64(cred.pid)}, dispatcher.get(),
-                                         limits, q);
+        auto *conn = new AdminConnection(socket, PeerInfo{qint64(cred.uid), qint64(cred.pid)},
+                                         dispatcher.get(), limits, q);
         connections.append(conn);
         QObject::connect(conn, &AdminConnection::subscriptionChanged, q, [this] { updateStatsTimer(); });
         QObject::connect(conn, &AdminConnection::closed, q, [this, conn] {
@@ -186,12 +188,13 @@ void AdminServer::Impl::broadcast(const QString &kind, const QJsonObject &data) 
         if (!c->wants(kind))
             continue;
         if (line.isEmpty())
-            line = jsonrpc::Message::notification(
-                       QLatin1String(protocol::method::Event),
-                       {{QStringLiteral("kind"), kind},
-                        {QStringLiteral("data"), data},
-                        {QStringLiteral("time"), QDateTime::currentDateTimeUtc().toString(Qt::ISODateWithMs)}})
-                       .serialize();
+            line =
+                jsonrpc::Message::notification(
+                    QLatin1String(protocol::method::Event),
+                    {{QStringLiteral("kind"), kind},
+                     {QStringLiteral("data"), data},
+                     {QStringLiteral("time"), QDateTime::currentDateTimeUtc().toString(Qt::ISODateWithMs)}})
+                    .serialize();
         c->sendEvent(kind, line);
     }
 }
@@ -216,16 +219,16 @@ AdminServer::AdminServer(const Config &config, AdminApi *api, QObject *parent)
     d->audit = std::make_shared<AuditLog>(auditFile);
     d->dispatcher = std::make_unique<Dispatcher>(api, d->audit);
     d->statsTimer.setInterval(1000);
-    connect(&d->statsTimer, &QTimer::timeout, this, [this] {
-        d->broadcast(QLatin1String(protocol::event::StatsTick), d->api->stats());
-    });
+    connect(&d->statsTimer, &QTimer::timeout, this,
+            [this] { d->broadcast(QLatin1String(protocol::event::StatsTick), d->api->stats()); });
     Q_ASSERT(api);
-    connect(api, &AdminApi::event, this, [this](const QString &kind, const QJsonObject &data) {
-        d->broadcast(kind, data);
-    });
+    connect(api, &AdminApi::event, this,
+            [this](const QString &kind, const QJsonObject &data) { d->broadcast(kind, data); });
 }
 
-AdminServer::~AdminServer() { close(); }
+AdminServer::~AdminServer() {
+    close();
+}
 
 bool AdminServer::listen(QString *error) {
     QString dummy;
@@ -256,7 +259,8 @@ bool AdminServer::listen(QString *error) {
         // Group members must be able to reach the socket: 0750, group-owned.
         if (::chown(QFile::encodeName(dir).constData(), uid_t(-1), d->groupId) != 0 ||
             ::chmod(QFile::encodeName(dir).constData(), 0750) != 0) {
-            *error = QStringLiteral("cannot give %1 to group '%2': %3").arg(dir, d->config.adminGroup, errnoText(errno));
+            *error = QStringLiteral("cannot give %1 to group '%2': %3")
+                         .arg(dir, d->config.adminGroup, errnoText(errno));
             return false;
         }
     }
@@ -307,9 +311,13 @@ bool AdminServer::listen(QString *error) {
     return true;
 }
 
-QString AdminServer::socketPath() const { return d->config.adminSocket; }
+QString AdminServer::socketPath() const {
+    return d->config.adminSocket;
+}
 
-int AdminServer::clientCount() const { return int(d->connections.size()); }
+int AdminServer::clientCount() const {
+    return int(d->connections.size());
+}
 
 int AdminServer::subscriberCount() const {
     int n = 0;
@@ -318,7 +326,9 @@ int AdminServer::subscriberCount() const {
     return n;
 }
 
-const AuditLog &AdminServer::auditLog() const { return *d->audit; }
+const AuditLog &AdminServer::auditLog() const {
+    return *d->audit;
+}
 
 void AdminServer::close() {
     d->statsTimer.stop();

@@ -9,12 +9,13 @@
 namespace portico {
 
 QJsonObject AuditEntry::toJson() const {
-    QJsonObject o{{QStringLiteral("time"), time.toUTC().toString(Qt::ISODateWithMs)},
-                  {QStringLiteral("uid"), double(uid)},
-                  {QStringLiteral("pid"), double(pid)},
-                  {QStringLiteral("method"), method},
-                  {QStringLiteral("project"), project.isEmpty() ? QJsonValue(QJsonValue::Null) : QJsonValue(project)},
-                  {QStringLiteral("outcome"), outcome}};
+    QJsonObject o{
+        {QStringLiteral("time"), time.toUTC().toString(Qt::ISODateWithMs)},
+        {QStringLiteral("uid"), double(uid)},
+        {QStringLiteral("pid"), double(pid)},
+        {QStringLiteral("method"), method},
+        {QStringLiteral("project"), project.isEmpty() ? QJsonValue(QJsonValue::Null) : QJsonValue(project)},
+        {QStringLiteral("outcome"), outcome}};
     if (code != 0)
         o.insert(QStringLiteral("code"), code);
     if (!error.isEmpty())

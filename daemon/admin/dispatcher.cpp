@@ -48,9 +48,10 @@ struct Dispatcher::Call {
                 QStringList list;
                 for (const char *n : names)
                     list.append(QLatin1String(n));
-                badParam(it.key(), QStringLiteral("absent"),
-                         QStringLiteral("unknown param '%1' for %2 (takes: %3)")
-                             .arg(it.key(), method, list.isEmpty() ? QStringLiteral("none") : list.join(u", ")));
+                badParam(
+                    it.key(), QStringLiteral("absent"),
+                    QStringLiteral("unknown param '%1' for %2 (takes: %3)")
+                        .arg(it.key(), method, list.isEmpty() ? QStringLiteral("none") : list.join(u", ")));
                 return false;
             }
         }
@@ -70,8 +71,9 @@ struct Dispatcher::Call {
             return false;
         }
         if (v.toString().isEmpty() || v.toString().size() > 4096) {
-            badParam(key, QStringLiteral("string"),
-                     QStringLiteral("param '%1' must be a non-empty string of at most 4096 characters").arg(key));
+            badParam(
+                key, QStringLiteral("string"),
+                QStringLiteral("param '%1' must be a non-empty string of at most 4096 characters").arg(key));
             return false;
         }
         *out = v.toString();
@@ -84,8 +86,9 @@ struct Dispatcher::Call {
             return true;
         const double d = v.toDouble();
         if (!v.isDouble() || d != double(qint64(d)) || d < min || d > max) {
-            badParam(key, QStringLiteral("integer"),
-                     QStringLiteral("param '%1' must be a whole number from %2 to %3").arg(key).arg(min).arg(max));
+            badParam(
+                key, QStringLiteral("integer"),
+                QStringLiteral("param '%1' must be a whole number from %2 to %3").arg(key).arg(min).arg(max));
             return false;
         }
         *out = int(d);
@@ -173,7 +176,8 @@ void projectsGet(const Call &c) {
         return;
     const auto p = c.api->project(name);
     if (!p)
-        c.fail(err::NotFound, QStringLiteral("no project named '%1'").arg(name), {{QStringLiteral("project"), name}});
+        c.fail(err::NotFound, QStringLiteral("no project named '%1'").arg(name),
+               {{QStringLiteral("project"), name}});
     else
         c.ok(*p);
 }
@@ -188,14 +192,16 @@ void projectsValidate(const Call &c) {
 }
 
 void projectsDeploy(const Call &c) {
-    const QString project = c.params.value(QStringLiteral("manifest")).toObject().value(QStringLiteral("name")).toString();
+    const QString project =
+        c.params.value(QStringLiteral("manifest")).toObject().value(QStringLiteral("name")).toString();
     QJsonValue manifest;
     QString sourceDir;
     // Refusals before the daemon sees the request are audited like any other.
-    const Call guard{c.api, c.audit, c.id, c.method, c.params, c.context, [c, project](const jsonrpc::Message &m) {
-                         c.record(project.left(256), m.errorCode(), m.errorMessage());
-                         c.reply(m);
-                     }};
+    const Call guard{
+        c.api, c.audit, c.id, c.method, c.params, c.context, [c, project](const jsonrpc::Message &m) {
+            c.record(project.left(256), m.errorCode(), m.errorMessage());
+            c.reply(m);
+        }};
     if (!guard.manifestAndSource(&manifest, &sourceDir))
         return;
     c.api->deploy(manifest, sourceDir, c.context.peer, c.audited(project.left(256)));
@@ -205,10 +211,11 @@ template <void (AdminApi::*Op)(const QString &, const PeerInfo &, const ApiReply
 void byName(const Call &c) {
     QString name;
     const QString raw = c.params.value(QStringLiteral("name")).toString().left(256);
-    const Call guard{c.api, c.audit, c.id, c.method, c.params, c.context, [c, raw](const jsonrpc::Message &m) {
-                         c.record(raw, m.errorCode(), m.errorMessage());
-                         c.reply(m);
-                     }};
+    const Call guard{
+        c.api, c.audit, c.id, c.method, c.params, c.context, [c, raw](const jsonrpc::Message &m) {
+            c.record(raw, m.errorCode(), m.errorMessage());
+            c.reply(m);
+        }};
     if (!guard.onlyKnown({"name"}) || !guard.string("name", true, &name))
         return;
     (c.api->*Op)(name, c.context.peer, c.audited(name));
@@ -244,8 +251,9 @@ void eventsSubscribe(const Call &c) {
             if (!k.isString() || !known.contains(k.toString())) {
                 c.badParam(QStringLiteral("kinds"), QStringLiteral("array of strings"),
                            QStringLiteral("param 'kinds': unknown event kind %1 (known: %2)")
-                               .arg(k.isString() ? QLatin1Char('\'') + k.toString().left(64) + QLatin1Char('\'')
-                                                 : QStringLiteral("(not a string)"),
+                               .arg(k.isString()
+                                        ? QLatin1Char('\'') + k.toString().left(64) + QLatin1Char('\'')
+                                        : QStringLiteral("(not a string)"),
                                     known.join(u", ")));
                 return;
             }
@@ -259,7 +267,8 @@ void eventsSubscribe(const Call &c) {
     }
     c.context.subscribe(kinds);
     c.ok(QJsonObject{{QStringLiteral("subscribed"), true},
-                     {QStringLiteral("kinds"), QJsonArray::fromStringList(kinds.isEmpty() ? Dispatcher::eventKinds() : kinds)}});
+                     {QStringLiteral("kinds"),
+                      QJsonArray::fromStringList(kinds.isEmpty() ? Dispatcher::eventKinds() : kinds)}});
 }
 
 void daemonReload(const Call &c) {
@@ -303,7 +312,8 @@ const MethodEntry kMethods[] = {
 
 } // namespace
 
-Dispatcher::Dispatcher(AdminApi *api, std::shared_ptr<AuditLog> audit) : m_api(api), m_audit(std::move(audit)) {}
+Dispatcher::Dispatcher(AdminApi *api, std::shared_ptr<AuditLog> audit)
+    : m_api(api), m_audit(std::move(audit)) {}
 Dispatcher::~Dispatcher() = default;
 
 QStringList Dispatcher::methods() {
@@ -315,7 +325,8 @@ QStringList Dispatcher::methods() {
 
 bool Dispatcher::isSlow(const QString &method) {
     using namespace protocol::method;
-    for (const char *m : {ProjectsValidate, ProjectsDeploy, ProjectsUndeploy, ProjectsRestart, DaemonReload}) {
+    for (const char *m :
+         {ProjectsValidate, ProjectsDeploy, ProjectsUndeploy, ProjectsRestart, DaemonReload}) {
         if (method == QLatin1String(m))
             return true;
     }
@@ -325,8 +336,8 @@ bool Dispatcher::isSlow(const QString &method) {
 QStringList Dispatcher::eventKinds() {
     using namespace protocol::event;
     QStringList out;
-    for (const char *k : {RoutesChanged, ProjectState, ProjectDeployed, ProjectUndeployed, DeployRefused, Conflict,
-                          StatsTick, Log})
+    for (const char *k : {RoutesChanged, ProjectState, ProjectDeployed, ProjectUndeployed, DeployRefused,
+                          Conflict, StatsTick, Log})
         out.append(QLatin1String(k));
     return out;
 }
@@ -380,10 +391,11 @@ void Dispatcher::handle(const jsonrpc::Message &request, const Context &context,
     }
     const QJsonValue params = request.params();
     if (!params.isUndefined() && !params.isObject()) {
-        once(jsonrpc::Message::error(request.id(), err::InvalidParams,
-                                     QStringLiteral("params must be an object: every param is passed by name"),
-                                     {{QStringLiteral("param"), QStringLiteral("params")},
-                                      {QStringLiteral("expected"), QStringLiteral("object")}}));
+        once(
+            jsonrpc::Message::error(request.id(), err::InvalidParams,
+                                    QStringLiteral("params must be an object: every param is passed by name"),
+                                    {{QStringLiteral("param"), QStringLiteral("params")},
+                                     {QStringLiteral("expected"), QStringLiteral("object")}}));
         return;
     }
     const Call call{m_api, m_audit, request.id(), method, params.toObject(), context, once};

@@ -27,12 +27,14 @@ Ctl::Ctl(const Options &options, QObject *parent)
                               .arg(m_client.socketPath())
                               .arg(m_opt.connectTimeoutMs / 1000));
     });
-    connect(&m_client, &AdminClient::connectError, this,
-            [this](const QString &reason) { fail(Unreachable, QStringLiteral("cannot reach the daemon: %1").arg(reason)); });
+    connect(&m_client, &AdminClient::connectError, this, [this](const QString &reason) {
+        fail(Unreachable, QStringLiteral("cannot reach the daemon: %1").arg(reason));
+    });
     connect(&m_client, &AdminClient::protocolError, this,
             [this](const QString &reason) { m_err << "porticoctl: daemon: " << reason << Qt::endl; });
     connect(&m_client, &AdminClient::disconnected, this, [this] {
-        fail(Unreachable, QStringLiteral("the connection to the daemon at %1 was lost").arg(m_client.socketPath()));
+        fail(Unreachable,
+             QStringLiteral("the connection to the daemon at %1 was lost").arg(m_client.socketPath()));
     });
     connect(&m_client, &AdminClient::connected, this, [this] {
         m_connectTimer.stop();
@@ -41,9 +43,9 @@ Ctl::Ctl(const Options &options, QObject *parent)
 }
 
 QStringList Ctl::commands() {
-    return {QStringLiteral("status"),   QStringLiteral("routes"),  QStringLiteral("projects"),
-            QStringLiteral("deploy"),   QStringLiteral("undeploy"), QStringLiteral("restart"),
-            QStringLiteral("logs"),     QStringLiteral("watch")};
+    return {QStringLiteral("status"), QStringLiteral("routes"),   QStringLiteral("projects"),
+            QStringLiteral("deploy"), QStringLiteral("undeploy"), QStringLiteral("restart"),
+            QStringLiteral("logs"),   QStringLiteral("watch")};
 }
 
 void Ctl::start() {
@@ -152,40 +154,45 @@ void Ctl::deploy() {
     if (!f.open(QIODevice::ReadOnly))
         return fail(Refused, QStringLiteral("%1: cannot read: %2").arg(path, f.errorString()));
     if (f.size() > kMaxManifestBytes)
-        return fail(Refused, QStringLiteral("%1: over %2 bytes; not a manifest").arg(path).arg(kMaxManifestBytes));
+        return fail(Refused,
+                    QStringLiteral("%1: over %2 bytes; not a manifest").arg(path).arg(kMaxManifestBytes));
     QJsonParseError pe;
     const QJsonDocument doc = QJsonDocument::fromJson(f.read(kMaxManifestBytes), &pe);
     if (pe.error != QJsonParseError::NoError)
-        return fail(Refused, QStringLiteral("%1: invalid JSON: %2 at byte %3").arg(path, pe.errorString()).arg(pe.offset));
+        return fail(
+            Refused,
+            QStringLiteral("%1: invalid JSON: %2 at byte %3").arg(path, pe.errorString()).arg(pe.offset));
     if (!doc.isObject())
         return fail(Refused, QStringLiteral("%1: a manifest is a JSON object").arg(path));
     const QString project = doc.object().value(QStringLiteral("name")).toString();
     const QJsonObject params{{QStringLiteral("manifest"), doc.object()},
                              {QStringLiteral("source_dir"), QFileInfo(path).absolutePath()}};
     if (m_opt.dryRun) {
-        m_client.call(QLatin1String(method::ProjectsValidate), params, [this, project](const jsonrpc::Message &r) {
-            if (!r.isResponse())
-                return failWith(r, QStringLiteral("manifest '%1' refused").arg(project));
-            const QJsonObject res = r.result().toObject();
-            // Refusals may also come as a result that says so.
-            const QStringList problems = refusalLines(res);
-            const bool valid = res.value(QStringLiteral("valid")).toBool(problems.isEmpty()) && problems.isEmpty();
-            if (m_opt.json)
-                printJson(r.result());
-            if (!valid) {
-                m_err << "porticoctl: manifest '" << project << "' refused" << Qt::endl;
-                for (const auto &line : problems)
-                    m_err << "  " << line << Qt::endl;
-                return finish(Refused);
-            }
-            if (!m_opt.json) {
-                m_out << "manifest '" << project << "' is valid (dry run, nothing changed)\n";
-                const QJsonValue diff = res.value(QStringLiteral("diff"));
-                if (!diff.isUndefined())
-                    m_out << "route diff: " << compact(diff) << "\n";
-            }
-            finish(Ok);
-        });
+        m_client.call(QLatin1String(method::ProjectsValidate), params,
+                      [this, project](const jsonrpc::Message &r) {
+                          if (!r.isResponse())
+                              return failWith(r, QStringLiteral("manifest '%1' refused").arg(project));
+                          const QJsonObject res = r.result().toObject();
+                          // Refusals may also come as a result that says so.
+                          const QStringList problems = refusalLines(res);
+                          const bool valid = res.value(QStringLiteral("valid")).toBool(problems.isEmpty()) &&
+                                             problems.isEmpty();
+                          if (m_opt.json)
+                              printJson(r.result());
+                          if (!valid) {
+                              m_err << "porticoctl: manifest '" << project << "' refused" << Qt::endl;
+                              for (const auto &line : problems)
+                                  m_err << "  " << line << Qt::endl;
+                              return finish(Refused);
+                          }
+                          if (!m_opt.json) {
+                              m_out << "manifest '" << project << "' is valid (dry run, nothing changed)\n";
+                              const QJsonValue diff = res.value(QStringLiteral("diff"));
+                              if (!diff.isUndefined())
+                                  m_out << "route diff: " << compact(diff) << "\n";
+                          }
+                          finish(Ok);
+                      });
         return;
     }
     m_client.call(QLatin1String(method::ProjectsDeploy), params, [this, project](const jsonrpc::Message &r) {
@@ -221,15 +228,17 @@ void Ctl::logs() {
                           if (!r.isResponse())
                               return failWith(r, QStringLiteral("logs of '%1'").arg(name));
                           const QJsonValue res = r.result();
-                          const QJsonArray lines = res.isArray() ? res.toArray()
-                                                                 : res.toObject().value(QStringLiteral("lines")).toArray();
+                          const QJsonArray lines =
+                              res.isArray() ? res.toArray()
+                                            : res.toObject().value(QStringLiteral("lines")).toArray();
                           if (m_opt.json && !m_opt.follow)
                               printJson(res);
                           else {
                               for (const auto &l : lines)
-                                  m_out << (l.isString() ? l.toString()
-                                                         : compact(l.toObject().value(QStringLiteral("line"))))
-                                        << "\n";
+                                  m_out
+                                      << (l.isString() ? l.toString()
+                                                       : compact(l.toObject().value(QStringLiteral("line"))))
+                                      << "\n";
                               m_out.flush();
                           }
                           if (!m_opt.follow)
@@ -245,8 +254,9 @@ void Ctl::logs() {
                     data.value(QStringLiteral("project")).toString() != name)
                     return;
                 if (m_opt.json)
-                    m_out << QJsonDocument(QJsonObject{{QStringLiteral("time"), time.toString(Qt::ISODateWithMs)},
-                                                       {QStringLiteral("data"), data}})
+                    m_out << QJsonDocument(
+                                 QJsonObject{{QStringLiteral("time"), time.toString(Qt::ISODateWithMs)},
+                                             {QStringLiteral("data"), data}})
                                  .toJson(QJsonDocument::Compact)
                           << "\n";
                 else
@@ -275,8 +285,8 @@ void Ctl::watch() {
     QStringList kinds;
     if (!m_opt.stats) {
         using namespace protocol::event;
-        for (const char *k : {RoutesChanged, ProjectState, ProjectDeployed, ProjectUndeployed, DeployRefused, Conflict,
-                              Log})
+        for (const char *k :
+             {RoutesChanged, ProjectState, ProjectDeployed, ProjectUndeployed, DeployRefused, Conflict, Log})
             kinds.append(QLatin1String(k));
     }
     m_client.subscribe(kinds, [this](const jsonrpc::Message &r) {

@@ -59,9 +59,9 @@ QString duration(qint64 ms) {
 }
 
 QString routesTable(const QJsonArray &routes) {
-    Table t({QStringLiteral("PORT"), QStringLiteral("PROTO"), QStringLiteral("PROJECT"), QStringLiteral("PATH"),
-             QStringLiteral("BACKEND"), QStringLiteral("STATE"), QStringLiteral("CONNS"), QStringLiteral("REQUESTS"),
-             QStringLiteral("ERRORS")});
+    Table t({QStringLiteral("PORT"), QStringLiteral("PROTO"), QStringLiteral("PROJECT"),
+             QStringLiteral("PATH"), QStringLiteral("BACKEND"), QStringLiteral("STATE"),
+             QStringLiteral("CONNS"), QStringLiteral("REQUESTS"), QStringLiteral("ERRORS")});
     for (const auto &v : routes) {
         const QJsonObject r = v.toObject();
         const QJsonObject c = r.value(QStringLiteral("counters")).toObject();
@@ -70,13 +70,15 @@ QString routesTable(const QJsonArray &routes) {
         const QString reason = r.value(QStringLiteral("reason")).toString();
         if (!reason.isEmpty())
             state += QStringLiteral(" (%1)").arg(reason);
-        t.addRow({compact(r.value(QStringLiteral("host_port"))), r.value(QStringLiteral("protocol")).toString(),
+        t.addRow({compact(r.value(QStringLiteral("host_port"))),
+                  r.value(QStringLiteral("protocol")).toString(),
                   project.isEmpty() ? QStringLiteral("(ingress)") : project,
-                  r.value(QStringLiteral("path")).toString().isEmpty() ? QStringLiteral("-")
-                                                                      : r.value(QStringLiteral("path")).toString(),
+                  r.value(QStringLiteral("path")).toString().isEmpty()
+                      ? QStringLiteral("-")
+                      : r.value(QStringLiteral("path")).toString(),
                   r.value(QStringLiteral("backend")).toString(), state,
-                  compact(c.value(QStringLiteral("connections_open"))), compact(c.value(QStringLiteral("requests"))),
-                  compact(c.value(QStringLiteral("errors")))});
+                  compact(c.value(QStringLiteral("connections_open"))),
+                  compact(c.value(QStringLiteral("requests"))), compact(c.value(QStringLiteral("errors")))});
     }
     return t.render();
 }
@@ -114,14 +116,16 @@ QString field(const QJsonObject &p, const QString &key) {
 } // namespace
 
 QString projectsTable(const QJsonArray &projects) {
-    Table t({QStringLiteral("NAME"), QStringLiteral("RUNTIME"), QStringLiteral("STATE"), QStringLiteral("LISTEN")});
+    Table t({QStringLiteral("NAME"), QStringLiteral("RUNTIME"), QStringLiteral("STATE"),
+             QStringLiteral("LISTEN")});
     for (const auto &v : projects) {
         const QJsonObject p = v.toObject();
         QString state = field(p, QStringLiteral("state"));
         const QString reason = p.value(QStringLiteral("reason")).toString();
         if (!reason.isEmpty())
             state += QStringLiteral(" (%1)").arg(reason);
-        t.addRow({field(p, QStringLiteral("name")), field(p, QStringLiteral("runtime")), state, listenText(p)});
+        t.addRow(
+            {field(p, QStringLiteral("name")), field(p, QStringLiteral("runtime")), state, listenText(p)});
     }
     return t.render();
 }
@@ -132,7 +136,8 @@ QString infoText(const QJsonObject &info, const QString &socketPath) {
         if (it.key().endsWith(QLatin1String("_ms")) && it.value().isDouble())
             rows.append({it.key().chopped(3), duration(qint64(it.value().toDouble()))});
         else if (it.value().isArray())
-            rows.append({it.key(), QStringLiteral("%1 %2").arg(it.value().toArray().size()).arg(compact(it.value()))});
+            rows.append({it.key(),
+                         QStringLiteral("%1 %2").arg(it.value().toArray().size()).arg(compact(it.value()))});
         else
             rows.append({it.key(), compact(it.value())});
     }
@@ -146,7 +151,8 @@ QString infoText(const QJsonObject &info, const QString &socketPath) {
 }
 
 QString eventLine(const QJsonObject &params) {
-    const QDateTime time = QDateTime::fromString(params.value(QStringLiteral("time")).toString(), Qt::ISODateWithMs);
+    const QDateTime time =
+        QDateTime::fromString(params.value(QStringLiteral("time")).toString(), Qt::ISODateWithMs);
     const QString kind = params.value(QStringLiteral("kind")).toString();
     const QJsonObject data = params.value(QStringLiteral("data")).toObject();
     QString summary;
@@ -165,7 +171,8 @@ QString eventLine(const QJsonObject &params) {
         summary = compact(data);
     }
     return QStringLiteral("%1  %2  %3")
-        .arg(time.isValid() ? time.toLocalTime().toString(QStringLiteral("HH:mm:ss")) : QStringLiteral("--:--:--"),
+        .arg(time.isValid() ? time.toLocalTime().toString(QStringLiteral("HH:mm:ss"))
+                            : QStringLiteral("--:--:--"),
              kind.leftJustified(18), summary);
 }
 
@@ -182,7 +189,8 @@ QStringList refusalLines(const QJsonObject &data) {
         QString msg = c.value(QStringLiteral("message")).toString();
         if (msg.isEmpty())
             msg = QStringLiteral("port %1/%2 is already bound by %3")
-                      .arg(compact(c.value(QStringLiteral("port"))), c.value(QStringLiteral("transport")).toString(),
+                      .arg(compact(c.value(QStringLiteral("port"))),
+                           c.value(QStringLiteral("transport")).toString(),
                            c.value(QStringLiteral("holder")).toString());
         out.append(QStringLiteral("conflict: ") + msg);
     }

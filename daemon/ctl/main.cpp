@@ -45,10 +45,12 @@ int main(int argc, char **argv) {
         QStringLiteral("PATH"));
     const QCommandLineOption dryRunOpt(QStringLiteral("dry-run"), QStringLiteral("deploy: validate only."));
     const QCommandLineOption linesOpt({QStringLiteral("n"), QStringLiteral("lines")},
-                                      QStringLiteral("logs: how many lines (default 100)."), QStringLiteral("N"));
+                                      QStringLiteral("logs: how many lines (default 100)."),
+                                      QStringLiteral("N"));
     const QCommandLineOption followOpt({QStringLiteral("f"), QStringLiteral("follow")},
                                        QStringLiteral("logs: keep printing new lines."));
-    const QCommandLineOption statsOpt(QStringLiteral("stats"), QStringLiteral("watch: include the 1 Hz stats ticks."));
+    const QCommandLineOption statsOpt(QStringLiteral("stats"),
+                                      QStringLiteral("watch: include the 1 Hz stats ticks."));
     parser.addOptions({jsonOpt, socketOpt, dryRunOpt, linesOpt, followOpt, statsOpt});
     parser.addPositionalArgument(QStringLiteral("command"), QStringLiteral("What to do (see above)."));
     parser.process(app);
@@ -66,7 +68,8 @@ int main(int argc, char **argv) {
     opt.stats = parser.isSet(statsOpt);
     if (!Ctl::commands().contains(opt.command))
         return usage(parser, QStringLiteral("unknown command '%1'").arg(opt.command));
-    const bool needsArg = opt.command == QLatin1String("deploy") || opt.command == QLatin1String("undeploy") ||
+    const bool needsArg = opt.command == QLatin1String("deploy") ||
+                          opt.command == QLatin1String("undeploy") ||
                           opt.command == QLatin1String("restart") || opt.command == QLatin1String("logs");
     const qsizetype wanted = needsArg ? 1 : 0;
     if (opt.args.size() != wanted)
@@ -76,11 +79,14 @@ int main(int argc, char **argv) {
         bool ok = false;
         opt.lines = parser.value(linesOpt).toInt(&ok);
         if (!ok || opt.lines < 1 || opt.lines > 10000)
-            return usage(parser, QStringLiteral("-n: '%1' is not a number from 1 to 10000").arg(parser.value(linesOpt)));
+            return usage(
+                parser,
+                QStringLiteral("-n: '%1' is not a number from 1 to 10000").arg(parser.value(linesOpt)));
     }
 
     Ctl ctl(opt);
-    QObject::connect(&ctl, &Ctl::finished, &app, [](int code) { QCoreApplication::exit(code); }, Qt::QueuedConnection);
+    QObject::connect(
+        &ctl, &Ctl::finished, &app, [](int code) { QCoreApplication::exit(code); }, Qt::QueuedConnection);
     ctl.start();
     return app.exec();
 }

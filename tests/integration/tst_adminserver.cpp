@@ -233,7 +233,8 @@ void TestAdminServer::badInputKeepsConnectionUsable_data() {
         << QByteArray("{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"projects.get\",\"params\":{\"name\":7}}\n")
         << err::InvalidParams;
     QTest::newRow("not-found")
-        << QByteArray("{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"projects.get\",\"params\":{\"name\":\"x\"}}\n")
+        << QByteArray(
+               "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"projects.get\",\"params\":{\"name\":\"x\"}}\n")
         << err::NotFound;
 }
 
@@ -343,7 +344,8 @@ void TestAdminServer::everyMethodOverTheSocket() {
     c.request(99, "routes.list");
     const auto routes = c.next();
     QVERIFY(routes);
-    QCOMPARE(routes->result().toObject().value("routes").toArray().size(), 2); // ingress + my-api; web is gone
+    QCOMPARE(routes->result().toObject().value("routes").toArray().size(),
+             2); // ingress + my-api; web is gone
 }
 
 void TestAdminServer::pipelinedBurstPastTheReadBuffer() {
@@ -398,10 +400,11 @@ void TestAdminServer::inFlightLimit() {
 }
 
 void TestAdminServer::deployRefusalCarriesDetails() {
-    m_api->m_conflicts = QJsonArray{QJsonObject{{"port", 3000},
-                                                {"transport", "tcp"},
-                                                {"holder", "my-api"},
-                                                {"message", "port 3000/tcp is already bound by project 'my-api'"}}};
+    m_api->m_conflicts =
+        QJsonArray{QJsonObject{{"port", 3000},
+                               {"transport", "tcp"},
+                               {"holder", "my-api"},
+                               {"message", "port 3000/tcp is already bound by project 'my-api'"}}};
     auto server = startServer();
     QVERIFY(server);
     RawClient c(m_config.adminSocket);
@@ -440,7 +443,8 @@ void TestAdminServer::auditRecordsPeerCredentials() {
     QVERIFY(f.open(QIODevice::ReadOnly));
     const auto lines = f.readAll().trimmed().split('\n');
     QCOMPARE(lines.size(), 2);
-    QCOMPARE(QJsonDocument::fromJson(lines.at(1)).object().value("project").toString(), QStringLiteral("ghost"));
+    QCOMPARE(QJsonDocument::fromJson(lines.at(1)).object().value("project").toString(),
+             QStringLiteral("ghost"));
 }
 
 void TestAdminServer::replyAfterClientLeftIsDropped() {

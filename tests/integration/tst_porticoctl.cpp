@@ -57,8 +57,8 @@ private Q_SLOTS:
 private:
     // Runs porticoctl with the event loop turning (the server is in this thread).
     // Adds --socket <the test server> unless args or env name a socket.
-    Run ctl(const QStringList &args, const QProcessEnvironment &env = QProcessEnvironment::systemEnvironment(),
-            bool addSocket = true);
+    Run ctl(const QStringList &args,
+            const QProcessEnvironment &env = QProcessEnvironment::systemEnvironment(), bool addSocket = true);
     QString writeManifest(const QJsonObject &m);
 
     std::unique_ptr<QTemporaryDir> m_dir;
@@ -91,7 +91,8 @@ Run TestPorticoctl::ctl(const QStringList &args, const QProcessEnvironment &env,
     QProcess p;
     p.setProcessEnvironment(env);
     QStringList all = args;
-    if (addSocket && !args.contains(QStringLiteral("--socket")) && !env.contains(QStringLiteral("PORTICO_SOCKET")))
+    if (addSocket && !args.contains(QStringLiteral("--socket")) &&
+        !env.contains(QStringLiteral("PORTICO_SOCKET")))
         all << QStringLiteral("--socket") << m_socket;
     p.start(QStringLiteral(PORTICOCTL_PATH), all);
     Run r;
@@ -107,7 +108,8 @@ Run TestPorticoctl::ctl(const QStringList &args, const QProcessEnvironment &env,
     r.out = QString::fromUtf8(p.readAllStandardOutput());
     r.err = QString::fromUtf8(p.readAllStandardError());
     if (qEnvironmentVariableIsSet("PORTICOCTL_TEST_ECHO")) // to eyeball the output
-        qInfo().noquote() << "$ porticoctl" << args.join(' ') << "-> exit" << r.exitCode << "\n" << r.out << r.err;
+        qInfo().noquote() << "$ porticoctl" << args.join(' ') << "-> exit" << r.exitCode << "\n"
+                          << r.out << r.err;
     return r;
 }
 
@@ -130,7 +132,8 @@ void TestPorticoctl::tables_data() {
                                            "3000 http my-api - 127.0.0.1:20001 active 0 0 0"};
     QTest::newRow("projects") << QStringList{"projects"}
                               << QStringList{"NAME RUNTIME STATE LISTEN", "my-api process active 3000/http"};
-    QTest::newRow("status") << QStringList{"status"} << QStringList{"version 0.1.0-fake", "uptime 42s", "protocol_version 1"};
+    QTest::newRow("status") << QStringList{"status"}
+                            << QStringList{"version 0.1.0-fake", "uptime 42s", "protocol_version 1"};
 }
 
 void TestPorticoctl::tables() {
@@ -197,7 +200,8 @@ void TestPorticoctl::deployThenRoutesShowsTheRoute() {
 }
 
 void TestPorticoctl::deployDryRun() {
-    const QString file = writeManifest({{"name", "web"}, {"runtime", "process"}, {"command", QJsonArray{"x"}}});
+    const QString file =
+        writeManifest({{"name", "web"}, {"runtime", "process"}, {"command", QJsonArray{"x"}}});
     const Run r = ctl({"deploy", file, "--dry-run"});
     QVERIFY2(r.exitCode == 0, qPrintable(r.err));
     QVERIFY(r.out.contains("is valid"));
@@ -216,10 +220,12 @@ void TestPorticoctl::deployRefused_data() {
 void TestPorticoctl::deployRefused() {
     QFETCH(bool, dryRun);
     QFETCH(bool, json);
-    m_api->m_conflicts = QJsonArray{
-        QJsonObject{{"port", 3000}, {"transport", "tcp"}, {"holder", "my-api"},
-                    {"message", "port 3000/tcp is already bound by project 'my-api'"}},
-        QJsonObject{{"port", 5000}, {"transport", "udp"}, {"holder", "vpn"}}};
+    m_api->m_conflicts =
+        QJsonArray{QJsonObject{{"port", 3000},
+                               {"transport", "tcp"},
+                               {"holder", "my-api"},
+                               {"message", "port 3000/tcp is already bound by project 'my-api'"}},
+                   QJsonObject{{"port", 5000}, {"transport", "udp"}, {"holder", "vpn"}}};
     const QString file = writeManifest({{"name", "other"},
                                         {"runtime", "process"},
                                         {"command", QJsonArray{"x"}},
@@ -231,7 +237,8 @@ void TestPorticoctl::deployRefused() {
         args << "--json";
     const Run r = ctl(args);
     QCOMPARE(r.exitCode, 1);
-    QVERIFY2(r.err.contains("conflict: port 3000/tcp is already bound by project 'my-api'"), qPrintable(r.err));
+    QVERIFY2(r.err.contains("conflict: port 3000/tcp is already bound by project 'my-api'"),
+             qPrintable(r.err));
     QVERIFY2(r.err.contains("conflict: port 5000/udp is already bound by vpn"), qPrintable(r.err));
     QVERIFY(r.err.startsWith("porticoctl: "));
     if (json) {
@@ -241,8 +248,9 @@ void TestPorticoctl::deployRefused() {
     }
 
     // Every validation error, one per line.
-    m_api->m_validationErrors = QJsonArray{QJsonObject{{"path", "listen[0].port"}, {"message", "must be 1024-65535"}},
-                                           QJsonObject{{"path", "command"}, {"message", "must not be empty"}}};
+    m_api->m_validationErrors =
+        QJsonArray{QJsonObject{{"path", "listen[0].port"}, {"message", "must be 1024-65535"}},
+                   QJsonObject{{"path", "command"}, {"message", "must not be empty"}}};
     const Run v = ctl({"deploy", file});
     QCOMPARE(v.exitCode, 1);
     QVERIFY2(v.err.contains("\n  error: listen[0].port: must be 1024-65535\n"), qPrintable(v.err));

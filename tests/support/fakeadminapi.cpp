@@ -27,11 +27,12 @@ void FakeAdminApi::addProject(const QString &name, quint16 port, const QString &
     r.state = QStringLiteral("active");
     r.runtime = QStringLiteral("process");
     m_routes.append(r);
-    m_projects.insert(name, {{QStringLiteral("name"), name},
-                             {QStringLiteral("runtime"), QStringLiteral("process")},
-                             {QStringLiteral("state"), QStringLiteral("active")},
-                             {QStringLiteral("listen"), QJsonArray{QJsonObject{{QStringLiteral("port"), port},
-                                                                                {QStringLiteral("protocol"), protocol}}}}});
+    m_projects.insert(
+        name, {{QStringLiteral("name"), name},
+               {QStringLiteral("runtime"), QStringLiteral("process")},
+               {QStringLiteral("state"), QStringLiteral("active")},
+               {QStringLiteral("listen"), QJsonArray{QJsonObject{{QStringLiteral("port"), port},
+                                                                 {QStringLiteral("protocol"), protocol}}}}});
 }
 
 QJsonObject FakeAdminApi::info() const {
@@ -41,7 +42,9 @@ QJsonObject FakeAdminApi::info() const {
             {QStringLiteral("listeners"), double(m_routes.size())}};
 }
 
-QList<RouteInfo> FakeAdminApi::routes() const { return m_routes; }
+QList<RouteInfo> FakeAdminApi::routes() const {
+    return m_routes;
+}
 
 QJsonArray FakeAdminApi::projects() const {
     QJsonArray a;
@@ -72,13 +75,15 @@ void FakeAdminApi::answer(const ApiReply &reply, const ApiResult &result) {
 
 std::optional<ApiResult> FakeAdminApi::refusal(const QJsonValue &manifest) const {
     if (!m_validationErrors.isEmpty())
-        return ApiResult::failure(err::ValidationFailed,
-                                  QStringLiteral("the manifest has %1 error(s)").arg(m_validationErrors.size()),
-                                  {{QStringLiteral("errors"), m_validationErrors}});
+        return ApiResult::failure(
+            err::ValidationFailed,
+            QStringLiteral("the manifest has %1 error(s)").arg(m_validationErrors.size()),
+            {{QStringLiteral("errors"), m_validationErrors}});
     if (!m_conflicts.isEmpty())
-        return ApiResult::failure(err::Conflict, m_conflicts.first().toObject().value(QStringLiteral("message")).toString(),
-                                  {{QStringLiteral("project"), manifest.toObject().value(QStringLiteral("name"))},
-                                   {QStringLiteral("conflicts"), m_conflicts}});
+        return ApiResult::failure(
+            err::Conflict, m_conflicts.first().toObject().value(QStringLiteral("message")).toString(),
+            {{QStringLiteral("project"), manifest.toObject().value(QStringLiteral("name"))},
+             {QStringLiteral("conflicts"), m_conflicts}});
     return std::nullopt;
 }
 
@@ -98,7 +103,8 @@ void FakeAdminApi::deploy(const QJsonValue &manifest, const QString &sourceDir, 
         return answer(reply, *r);
     const QJsonObject m = manifest.toObject();
     const QString name = m.value(QStringLiteral("name")).toString();
-    const quint16 port = quint16(m.value(QStringLiteral("listen")).toObject().value(QStringLiteral("port")).toInt());
+    const quint16 port =
+        quint16(m.value(QStringLiteral("listen")).toObject().value(QStringLiteral("port")).toInt());
     if (!m_projects.contains(name))
         addProject(name, port ? port : 8080);
     if (!port)
@@ -110,8 +116,9 @@ void FakeAdminApi::deploy(const QJsonValue &manifest, const QString &sourceDir, 
 void FakeAdminApi::undeploy(const QString &name, const PeerInfo &peer, const ApiReply &reply) {
     m_calls.append({QStringLiteral("undeploy"), {}, {}, name, peer, 0});
     if (!m_projects.remove(name))
-        return answer(reply, ApiResult::failure(err::NotFound, QStringLiteral("no project named '%1'").arg(name),
-                                                {{QStringLiteral("project"), name}}));
+        return answer(reply,
+                      ApiResult::failure(err::NotFound, QStringLiteral("no project named '%1'").arg(name),
+                                         {{QStringLiteral("project"), name}}));
     m_routes.removeIf([&](const RouteInfo &r) { return r.project == name; });
     answer(reply, ApiResult::success(QJsonObject{{QStringLiteral("project"), name}}));
 }
@@ -119,8 +126,9 @@ void FakeAdminApi::undeploy(const QString &name, const PeerInfo &peer, const Api
 void FakeAdminApi::restart(const QString &name, const PeerInfo &peer, const ApiReply &reply) {
     m_calls.append({QStringLiteral("restart"), {}, {}, name, peer, 0});
     if (!m_projects.contains(name))
-        return answer(reply, ApiResult::failure(err::NotFound, QStringLiteral("no project named '%1'").arg(name),
-                                                {{QStringLiteral("project"), name}}));
+        return answer(reply,
+                      ApiResult::failure(err::NotFound, QStringLiteral("no project named '%1'").arg(name),
+                                         {{QStringLiteral("project"), name}}));
     answer(reply, ApiResult::success(QJsonObject{{QStringLiteral("project"), name}}));
 }
 
@@ -135,7 +143,9 @@ ApiResult FakeAdminApi::logs(const QString &name, int lines) const {
     return ApiResult::success(QJsonObject{{QStringLiteral("project"), name}, {QStringLiteral("lines"), a}});
 }
 
-QJsonObject FakeAdminApi::stats() const { return m_stats; }
+QJsonObject FakeAdminApi::stats() const {
+    return m_stats;
+}
 
 void FakeAdminApi::reload(const PeerInfo &peer, const ApiReply &reply) {
     m_calls.append({QStringLiteral("reload"), {}, {}, {}, peer, 0});

@@ -104,19 +104,21 @@ void TestDispatcher::everyMethodAnswers_data() {
     QTest::newRow("routes.list") << "routes.list" << QJsonObject() << "routes";
     QTest::newRow("projects.list") << "projects.list" << QJsonObject() << "projects";
     QTest::newRow("projects.get") << "projects.get" << QJsonObject{{"name", "my-api"}} << "runtime";
-    QTest::newRow("projects.validate") << "projects.validate" << QJsonObject{{"manifest", manifest("new")}} << "valid";
-    QTest::newRow("projects.validate-source") << "projects.validate"
-                                              << QJsonObject{{"manifest", manifest("new")}, {"source_dir", "/srv/x"}}
-                                              << "valid";
+    QTest::newRow("projects.validate")
+        << "projects.validate" << QJsonObject{{"manifest", manifest("new")}} << "valid";
+    QTest::newRow("projects.validate-source")
+        << "projects.validate" << QJsonObject{{"manifest", manifest("new")}, {"source_dir", "/srv/x"}}
+        << "valid";
     QTest::newRow("projects.deploy") << "projects.deploy" << QJsonObject{{"manifest", manifest("new", 4000)}}
                                      << "project";
     QTest::newRow("projects.undeploy") << "projects.undeploy" << QJsonObject{{"name", "my-api"}} << "project";
     QTest::newRow("projects.restart") << "projects.restart" << QJsonObject{{"name", "my-api"}} << "project";
-    QTest::newRow("projects.logs") << "projects.logs" << QJsonObject{{"name", "my-api"}, {"lines", 5}} << "lines";
+    QTest::newRow("projects.logs") << "projects.logs" << QJsonObject{{"name", "my-api"}, {"lines", 5}}
+                                   << "lines";
     QTest::newRow("stats.get") << "stats.get" << QJsonObject() << "uptime_ms";
     QTest::newRow("events.subscribe") << "events.subscribe" << QJsonObject() << "subscribed";
-    QTest::newRow("events.subscribe-kinds") << "events.subscribe" << QJsonObject{{"kinds", QJsonArray{"stats.tick"}}}
-                                            << "kinds";
+    QTest::newRow("events.subscribe-kinds")
+        << "events.subscribe" << QJsonObject{{"kinds", QJsonArray{"stats.tick"}}} << "kinds";
     QTest::newRow("daemon.reload") << "daemon.reload" << QJsonObject() << "reloaded";
     QTest::newRow("audit.list") << "audit.list" << QJsonObject{{"limit", 10}} << "entries";
 }
@@ -136,9 +138,9 @@ void TestDispatcher::everyMethodAnswers() {
 void TestDispatcher::methodTableIsComplete() {
     using namespace protocol::method;
     QStringList expected;
-    for (const char *m : {DaemonInfo, DaemonReload, RoutesList, ProjectsList, ProjectsGet, ProjectsValidate,
-                          ProjectsDeploy, ProjectsUndeploy, ProjectsRestart, ProjectsLogs, StatsGet, EventsSubscribe,
-                          AuditList})
+    for (const char *m :
+         {DaemonInfo, DaemonReload, RoutesList, ProjectsList, ProjectsGet, ProjectsValidate, ProjectsDeploy,
+          ProjectsUndeploy, ProjectsRestart, ProjectsLogs, StatsGet, EventsSubscribe, AuditList})
         expected.append(QLatin1String(m));
     QStringList got = Dispatcher::methods();
     got.sort();
@@ -152,8 +154,8 @@ void TestDispatcher::protocolErrors_data() {
     QTest::addColumn<QJsonValue>("id");
     const QJsonValue null(QJsonValue::Null);
     QTest::newRow("invalid-json") << QByteArray("{nope") << err::ParseError << null;
-    QTest::newRow("partial-object") << QByteArray(R"({"jsonrpc":"2.0","id":3,"method":"daemon.)") << err::ParseError
-                                    << null;
+    QTest::newRow("partial-object") << QByteArray(R"({"jsonrpc":"2.0","id":3,"method":"daemon.)")
+                                    << err::ParseError << null;
     QTest::newRow("not-an-object") << QByteArray("[1,2]") << err::InvalidRequest << null;
     QTest::newRow("no-jsonrpc") << QByteArray(R"({"id":4,"method":"daemon.info"})") << err::InvalidRequest
                                 << QJsonValue(4);
@@ -163,7 +165,8 @@ void TestDispatcher::protocolErrors_data() {
                                     << err::MethodNotFound << QJsonValue(6);
     QTest::newRow("prototype-name") << QByteArray(R"({"jsonrpc":"2.0","id":"s","method":"constructor"})")
                                     << err::MethodNotFound << QJsonValue("s");
-    QTest::newRow("params-array") << QByteArray(R"({"jsonrpc":"2.0","id":7,"method":"projects.get","params":["x"]})")
+    QTest::newRow("params-array") << QByteArray(
+                                         R"({"jsonrpc":"2.0","id":7,"method":"projects.get","params":["x"]})")
                                   << err::InvalidParams << QJsonValue(7);
 }
 
@@ -187,28 +190,33 @@ void TestDispatcher::paramErrors_data() {
     QTest::newRow("get-missing-name") << "projects.get" << QJsonObject() << "name";
     QTest::newRow("get-name-number") << "projects.get" << QJsonObject{{"name", 5}} << "name";
     QTest::newRow("get-name-empty") << "projects.get" << QJsonObject{{"name", ""}} << "name";
-    QTest::newRow("get-unknown-param") << "projects.get" << QJsonObject{{"name", "a"}, {"nmae", "b"}} << "nmae";
+    QTest::newRow("get-unknown-param")
+        << "projects.get" << QJsonObject{{"name", "a"}, {"nmae", "b"}} << "nmae";
     QTest::newRow("info-takes-nothing") << "daemon.info" << QJsonObject{{"verbose", true}} << "verbose";
     QTest::newRow("deploy-missing-manifest") << "projects.deploy" << QJsonObject() << "manifest";
-    QTest::newRow("deploy-manifest-string") << "projects.deploy" << QJsonObject{{"manifest", "{}"}} << "manifest";
-    QTest::newRow("deploy-source-number") << "projects.deploy"
-                                          << QJsonObject{{"manifest", manifest("a")}, {"source_dir", 1}}
-                                          << "source_dir";
-    QTest::newRow("deploy-source-relative") << "projects.deploy"
-                                            << QJsonObject{{"manifest", manifest("a")}, {"source_dir", "rel/dir"}}
-                                            << "source_dir";
-    QTest::newRow("validate-manifest-array") << "projects.validate" << QJsonObject{{"manifest", QJsonArray()}}
-                                             << "manifest";
+    QTest::newRow("deploy-manifest-string")
+        << "projects.deploy" << QJsonObject{{"manifest", "{}"}} << "manifest";
+    QTest::newRow("deploy-source-number")
+        << "projects.deploy" << QJsonObject{{"manifest", manifest("a")}, {"source_dir", 1}} << "source_dir";
+    QTest::newRow("deploy-source-relative")
+        << "projects.deploy" << QJsonObject{{"manifest", manifest("a")}, {"source_dir", "rel/dir"}}
+        << "source_dir";
+    QTest::newRow("validate-manifest-array")
+        << "projects.validate" << QJsonObject{{"manifest", QJsonArray()}} << "manifest";
     QTest::newRow("undeploy-name-bool") << "projects.undeploy" << QJsonObject{{"name", true}} << "name";
     QTest::newRow("restart-missing-name") << "projects.restart" << QJsonObject() << "name";
-    QTest::newRow("logs-lines-string") << "projects.logs" << QJsonObject{{"name", "my-api"}, {"lines", "5"}} << "lines";
-    QTest::newRow("logs-lines-fraction") << "projects.logs" << QJsonObject{{"name", "my-api"}, {"lines", 1.5}}
-                                         << "lines";
-    QTest::newRow("logs-lines-zero") << "projects.logs" << QJsonObject{{"name", "my-api"}, {"lines", 0}} << "lines";
-    QTest::newRow("logs-lines-huge") << "projects.logs" << QJsonObject{{"name", "my-api"}, {"lines", 1e9}} << "lines";
-    QTest::newRow("subscribe-kinds-string") << "events.subscribe" << QJsonObject{{"kinds", "stats.tick"}} << "kinds";
-    QTest::newRow("subscribe-unknown-kind") << "events.subscribe" << QJsonObject{{"kinds", QJsonArray{"nope"}}}
-                                            << "kinds";
+    QTest::newRow("logs-lines-string")
+        << "projects.logs" << QJsonObject{{"name", "my-api"}, {"lines", "5"}} << "lines";
+    QTest::newRow("logs-lines-fraction")
+        << "projects.logs" << QJsonObject{{"name", "my-api"}, {"lines", 1.5}} << "lines";
+    QTest::newRow("logs-lines-zero") << "projects.logs" << QJsonObject{{"name", "my-api"}, {"lines", 0}}
+                                     << "lines";
+    QTest::newRow("logs-lines-huge") << "projects.logs" << QJsonObject{{"name", "my-api"}, {"lines", 1e9}}
+                                     << "lines";
+    QTest::newRow("subscribe-kinds-string")
+        << "events.subscribe" << QJsonObject{{"kinds", "stats.tick"}} << "kinds";
+    QTest::newRow("subscribe-unknown-kind")
+        << "events.subscribe" << QJsonObject{{"kinds", QJsonArray{"nope"}}} << "kinds";
     QTest::newRow("audit-limit-negative") << "audit.list" << QJsonObject{{"limit", -1}} << "limit";
 }
 
@@ -247,11 +255,15 @@ void TestDispatcher::notFound() {
 }
 
 void TestDispatcher::deployRefusedCarriesEveryErrorAndConflict() {
-    m_api->m_conflicts = QJsonArray{
-        QJsonObject{{"port", 3000}, {"transport", "tcp"}, {"holder", "my-api"},
-                    {"message", "port 3000/tcp is already bound by project 'my-api'"}},
-        QJsonObject{{"port", 8080}, {"transport", "tcp"}, {"holder", "(ingress)"},
-                    {"message", "port 8080/tcp is the ingress"}}};
+    m_api->m_conflicts =
+        QJsonArray{QJsonObject{{"port", 3000},
+                               {"transport", "tcp"},
+                               {"holder", "my-api"},
+                               {"message", "port 3000/tcp is already bound by project 'my-api'"}},
+                   QJsonObject{{"port", 8080},
+                               {"transport", "tcp"},
+                               {"holder", "(ingress)"},
+                               {"message", "port 8080/tcp is the ingress"}}};
     auto replies = call("projects.deploy", {{"manifest", manifest("other", 3000)}, {"source_dir", "/tmp"}});
     QCOMPARE(replies.size(), 1);
     QCOMPARE(replies.first().errorCode(), err::Conflict);
@@ -263,8 +275,9 @@ void TestDispatcher::deployRefusedCarriesEveryErrorAndConflict() {
     }
     QCOMPARE(m_api->m_calls.last().sourceDir, QStringLiteral("/tmp"));
 
-    m_api->m_validationErrors = QJsonArray{QJsonObject{{"path", "listen.port"}, {"message", "must be 1024-65535"}},
-                                           QJsonObject{{"path", "command"}, {"message", "must not be empty"}}};
+    m_api->m_validationErrors =
+        QJsonArray{QJsonObject{{"path", "listen.port"}, {"message", "must be 1024-65535"}},
+                   QJsonObject{{"path", "command"}, {"message", "must not be empty"}}};
     replies = call("projects.deploy", {{"manifest", manifest("other", 80)}});
     QCOMPARE(replies.first().errorCode(), err::ValidationFailed);
     QCOMPARE(replies.first().errorData().value("errors").toArray(), m_api->m_validationErrors);
@@ -312,7 +325,8 @@ void TestDispatcher::finishedOncePerCall() {
     ctx.finished = [&finished] { ++finished; };
     const auto reply = [&replies](const Message &) { ++replies; };
     // A slow notification: no answer, but finished once the daemon is done.
-    m_dispatcher->handleLine(R"({"jsonrpc":"2.0","method":"projects.restart","params":{"name":"my-api"}})", ctx, reply);
+    m_dispatcher->handleLine(R"({"jsonrpc":"2.0","method":"projects.restart","params":{"name":"my-api"}})",
+                             ctx, reply);
     QCOMPARE(finished, 0);
     m_api->m_heldReplies.takeFirst()(ApiResult::success(QJsonObject()));
     QCOMPARE(finished, 1);
@@ -326,7 +340,8 @@ void TestDispatcher::finishedOncePerCall() {
 }
 
 void TestDispatcher::subscribeRecordsKinds() {
-    auto replies = call("events.subscribe", {{"kinds", QJsonArray{"stats.tick", "routes.changed", "stats.tick"}}});
+    auto replies =
+        call("events.subscribe", {{"kinds", QJsonArray{"stats.tick", "routes.changed", "stats.tick"}}});
     QVERIFY(replies.first().isResponse());
     QVERIFY(m_subscribeCalled);
     QCOMPARE(m_subscribed, (QStringList{"stats.tick", "routes.changed"}));
@@ -338,8 +353,11 @@ void TestDispatcher::subscribeRecordsKinds() {
 
 void TestDispatcher::auditTrail() {
     QVERIFY(call("projects.deploy", {{"manifest", manifest("web", 4000)}}).first().isResponse());
-    m_api->m_conflicts = QJsonArray{QJsonObject{{"port", 4000}, {"transport", "tcp"}, {"holder", "web"},
-                                                {"message", "port 4000/tcp is already bound by project 'web'"}}};
+    m_api->m_conflicts =
+        QJsonArray{QJsonObject{{"port", 4000},
+                               {"transport", "tcp"},
+                               {"holder", "web"},
+                               {"message", "port 4000/tcp is already bound by project 'web'"}}};
     QVERIFY(call("projects.deploy", {{"manifest", manifest("web2", 4000)}}).first().isError());
     QVERIFY(call("projects.deploy", {{"manifest", "not an object"}}).first().isError());
     QVERIFY(call("projects.restart", {{"name", "web"}}).first().isResponse());

@@ -26,8 +26,9 @@ private Q_SLOTS:
 };
 
 void TestJsonRpc::serializeIsOneCompactLine() {
-    const QByteArray line =
-        Message::request(7, QStringLiteral("projects.get"), {{QStringLiteral("name"), QStringLiteral("a\nb")}}).serialize();
+    const QByteArray line = Message::request(7, QStringLiteral("projects.get"),
+                                             {{QStringLiteral("name"), QStringLiteral("a\nb")}})
+                                .serialize();
     QVERIFY(line.endsWith('\n'));
     QCOMPARE(line.count('\n'), 1); // the embedded newline is escaped
     QVERIFY(!line.contains(' '));
@@ -37,11 +38,11 @@ void TestJsonRpc::serializeIsOneCompactLine() {
     QCOMPARE(o.value("method").toString(), QStringLiteral("projects.get"));
     QCOMPARE(o.value("params").toObject().value("name").toString(), QStringLiteral("a\nb"));
 
-    const QJsonObject err = QJsonDocument::fromJson(
-                                Message::error(3, protocol::error::Conflict, QStringLiteral("busy"),
+    const QJsonObject err =
+        QJsonDocument::fromJson(Message::error(3, protocol::error::Conflict, QStringLiteral("busy"),
                                                {{QStringLiteral("conflicts"), QJsonArray{1}}})
                                     .serialize())
-                                .object();
+            .object();
     QCOMPARE(err.value("error").toObject().value("code").toInt(), protocol::error::Conflict);
     QCOMPARE(err.value("error").toObject().value("data").toObject().value("conflicts").toArray().size(), 1);
     QVERIFY(!err.contains("result"));
@@ -49,24 +50,24 @@ void TestJsonRpc::serializeIsOneCompactLine() {
     const QJsonObject resp = QJsonDocument::fromJson(Message::response(4, QJsonValue()).serialize()).object();
     QVERIFY(resp.contains("result")); // null, but present
     const QJsonObject note =
-        QJsonDocument::fromJson(Message::notification(QStringLiteral("event"), {{"kind", "x"}}).serialize()).object();
+        QJsonDocument::fromJson(Message::notification(QStringLiteral("event"), {{"kind", "x"}}).serialize())
+            .object();
     QVERIFY(!note.contains("id"));
 }
 
 void TestJsonRpc::roundTrip_data() {
     QTest::addColumn<Message>("message");
     QTest::newRow("request-int-id") << Message::request(1, QStringLiteral("daemon.info"));
-    QTest::newRow("request-string-id") << Message::request(QStringLiteral("abc"), QStringLiteral("routes.list"),
-                                                           {{QStringLiteral("x"), 1}});
-    QTest::newRow("notification") << Message::notification(QStringLiteral("event"),
-                                                           {{QStringLiteral("kind"), QStringLiteral("stats.tick")}});
+    QTest::newRow("request-string-id")
+        << Message::request(QStringLiteral("abc"), QStringLiteral("routes.list"), {{QStringLiteral("x"), 1}});
+    QTest::newRow("notification") << Message::notification(
+        QStringLiteral("event"), {{QStringLiteral("kind"), QStringLiteral("stats.tick")}});
     QTest::newRow("response") << Message::response(2, QJsonObject{{QStringLiteral("routes"), QJsonArray()}});
-    QTest::newRow("error-with-data") << Message::error(3, protocol::error::ValidationFailed, QStringLiteral("bad"),
-                                                       {{QStringLiteral("errors"), QJsonArray{QJsonObject{
-                                                                                       {"path", "name"},
-                                                                                       {"message", "missing"}}}}});
-    QTest::newRow("error-null-id") << Message::error(QJsonValue(QJsonValue::Null), protocol::error::ParseError,
-                                                     QStringLiteral("invalid JSON"));
+    QTest::newRow("error-with-data") << Message::error(
+        3, protocol::error::ValidationFailed, QStringLiteral("bad"),
+        {{QStringLiteral("errors"), QJsonArray{QJsonObject{{"path", "name"}, {"message", "missing"}}}}});
+    QTest::newRow("error-null-id") << Message::error(
+        QJsonValue(QJsonValue::Null), protocol::error::ParseError, QStringLiteral("invalid JSON"));
 }
 
 void TestJsonRpc::roundTrip() {
@@ -87,7 +88,8 @@ void TestJsonRpc::parseFailures_data() {
     const QJsonValue null(QJsonValue::Null);
     QTest::newRow("empty") << QByteArray("\n") << protocol::error::ParseError << null;
     QTest::newRow("garbage") << QByteArray("hello") << protocol::error::ParseError << null;
-    QTest::newRow("truncated") << QByteArray(R"({"jsonrpc":"2.0","id":1,"meth)") << protocol::error::ParseError << null;
+    QTest::newRow("truncated") << QByteArray(R"({"jsonrpc":"2.0","id":1,"meth)")
+                               << protocol::error::ParseError << null;
     QTest::newRow("batch") << QByteArray(R"([{"jsonrpc":"2.0","id":1,"method":"x"}])")
                            << protocol::error::InvalidRequest << null;
     QTest::newRow("scalar") << QByteArray("42") << protocol::error::ParseError << null;
@@ -101,8 +103,8 @@ void TestJsonRpc::parseFailures_data() {
                                    << protocol::error::InvalidRequest << QJsonValue(8);
     QTest::newRow("id-object") << QByteArray(R"({"jsonrpc":"2.0","id":{},"method":"x"})")
                                << protocol::error::InvalidRequest << null;
-    QTest::newRow("neither-method-nor-result") << QByteArray(R"({"jsonrpc":"2.0","id":9})")
-                                               << protocol::error::InvalidRequest << QJsonValue(9);
+    QTest::newRow("neither-method-nor-result")
+        << QByteArray(R"({"jsonrpc":"2.0","id":9})") << protocol::error::InvalidRequest << QJsonValue(9);
     QTest::newRow("error-without-code") << QByteArray(R"({"jsonrpc":"2.0","id":10,"error":{"message":"x"}})")
                                         << protocol::error::InvalidRequest << QJsonValue(10);
 }
@@ -128,8 +130,10 @@ void TestJsonRpc::framing_data() {
     QTest::newRow("two-lines") << QByteArray("a\nbb\n") << 10 << QList<QByteArray>{"a", "bb"} << false;
     QTest::newRow("crlf") << QByteArray("a\r\nb\r\n") << 10 << QList<QByteArray>{"a", "b"} << false;
     QTest::newRow("trailing-partial") << QByteArray("a\nbbb") << 10 << QList<QByteArray>{"a"} << false;
-    QTest::newRow("exactly-max") << QByteArray("0123456789\n") << 10 << QList<QByteArray>{"0123456789"} << false;
-    QTest::newRow("one-over-max") << QByteArray("ok\n01234567890\nnext\n") << 10 << QList<QByteArray>{"ok"} << true;
+    QTest::newRow("exactly-max") << QByteArray("0123456789\n") << 10 << QList<QByteArray>{"0123456789"}
+                                 << false;
+    QTest::newRow("one-over-max") << QByteArray("ok\n01234567890\nnext\n") << 10 << QList<QByteArray>{"ok"}
+                                  << true;
     QTest::newRow("far-over-max") << QByteArray(100, 'x') + "\n" << 10 << QList<QByteArray>{} << true;
 }
 
