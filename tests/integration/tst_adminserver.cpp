@@ -13,7 +13,9 @@
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QLocalSocket>
+#include <QProcess>
 #include <QSignalSpy>
+#include <QStandardPaths>
 #include <QTemporaryDir>
 #include <QTest>
 
@@ -94,6 +96,7 @@ private Q_SLOTS:
     void badInputKeepsConnectionUsable_data();
     void badInputKeepsConnectionUsable();
     void requestInFragments();
+    void socatIsEnough();
     void overLongLineClosesConnection_data();
     void overLongLineClosesConnection();
     void everyMethodOverTheSocket();
@@ -276,6 +279,31 @@ void TestAdminServer::requestInFragments() {
     QVERIFY(a && b);
     QCOMPARE(a->id(), QJsonValue(9));
     QCOMPARE(b->id(), QJsonValue(10));
+}
+
+void TestAdminServer::socatIsEnough() {
+    const QString socat = QStandardPaths::findExecutable(QStringLiteral("socat"));
+    if (socat.isEmpty())
+        QSKIP("socat is not installed");
+    auto server = startServer();
+    QVERIFY(server);
+    QProcess p;
+    p.start(socat, {"-t", "5", "-", "UNIX-CONNECT:" + m_config.adminSocket});
+    QVERIFY(p.waitForStarted(5000));
+    p.write("{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"projects.get\",\"params\":{\"name\":\"my-api\"}}\n");
+    QByteArray out;
+    QVERIFY(QTest::qWaitFor(
+        [&] {
+            out += p.readAllStandardOutput();
+            return out.endsWith('\n');
+        },
+        10000));
+    p.closeWriteChannel();
+    const auto reply = Message::parse(out);
+    QVERIFY2(reply && reply->isResponse(), out.constData());
+    QCOMPARE(reply->result().toObject().value("name").toString(), QStringLiteral("my-api"));
+    QSignalSpy done(&p, &QProcess::finished);
+    QVERIFY(p.state() == QProcess::NotRunning || done.wait(10000));
 }
 
 void TestAdminServer::overLongLineClosesConnection_data() {
