@@ -3,6 +3,7 @@
 #include <QByteArray>
 #include <QJsonObject>
 #include <QJsonValue>
+#include <QMetaType>
 #include <QString>
 
 #include <optional>
@@ -81,5 +82,4 @@ private:
 
 } // namespace portico::jsonrpc
 
-#include <QMetaType>
 Q_DECLARE_METATYPE(portico::jsonrpc::Message)

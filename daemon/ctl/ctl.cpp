@@ -168,31 +168,32 @@ void Ctl::deploy() {
     const QJsonObject params{{QStringLiteral("manifest"), doc.object()},
                              {QStringLiteral("source_dir"), QFileInfo(path).absolutePath()}};
     if (m_opt.dryRun) {
-        m_client.call(QLatin1String(method::ProjectsValidate), params,
-                      [this, project](const jsonrpc::Message &r) {
-                          if (!r.isResponse())
-                              return failWith(r, QStringLiteral("manifest '%1' refused").arg(project));
-                          const QJsonObject res = r.result().toObject();
-                          // Refusals may also come as a result that says so.
-                          const QStringList problems = refusalLines(res);
-                          const bool valid = res.value(QStringLiteral("valid")).toBool(problems.isEmpty()) &&
-                                             problems.isEmpty();
-                          if (m_opt.json)
-                              printJson(r.result());
-                          if (!valid) {
-                              m_err << "porticoctl: manifest '" << project << "' refused" << Qt::endl;
-                              for (const auto &line : problems)
-                                  m_err << "  " << line << Qt::endl;
-                              return finish(Refused);
-                          }
-                          if (!m_opt.json) {
-                              m_out << "manifest '" << project << "' is valid (dry run, nothing changed)\n";
-                              const QJsonValue diff = res.value(QStringLiteral("diff"));
-                              if (!diff.isUndefined())
-                                  m_out << "route diff: " << compact(diff) << "\n";
-                          }
-                          finish(Ok);
-                      });
+        m_client.call(
+            QLatin1String(method::ProjectsValidate), params, [this, project](const jsonrpc::Message &r) {
+                if (!r.isResponse())
+                    return failWith(r, QStringLiteral("manifest '%1' refused").arg(project));
+                const QJsonObject res = r.result().toObject();
+                // Refusals may also come as a result that says so.
+                const QStringList problems = refusalLines(res);
+                const bool said =
+                    res.value(QStringLiteral("ok")).toBool(res.value(QStringLiteral("valid")).toBool(true));
+                const bool valid = said && problems.isEmpty();
+                if (m_opt.json)
+                    printJson(r.result());
+                if (!valid) {
+                    m_err << "porticoctl: manifest '" << project << "' refused" << Qt::endl;
+                    for (const auto &line : problems)
+                        m_err << "  " << line << Qt::endl;
+                    return finish(Refused);
+                }
+                if (!m_opt.json) {
+                    m_out << "manifest '" << project << "' is valid (dry run, nothing changed)\n";
+                    const QJsonValue diff = res.value(QStringLiteral("diff"));
+                    if (!diff.isUndefined())
+                        m_out << "route diff: " << compact(diff) << "\n";
+                }
+                finish(Ok);
+            });
         return;
     }
     m_client.call(QLatin1String(method::ProjectsDeploy), params, [this, project](const jsonrpc::Message &r) {

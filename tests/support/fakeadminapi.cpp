@@ -27,12 +27,16 @@ void FakeAdminApi::addProject(const QString &name, quint16 port, const QString &
     r.state = QStringLiteral("active");
     r.runtime = QStringLiteral("process");
     m_routes.append(r);
+    // Shaped like the daemon's: the manifest as deployed and the live route rows.
     m_projects.insert(
         name, {{QStringLiteral("name"), name},
                {QStringLiteral("runtime"), QStringLiteral("process")},
                {QStringLiteral("state"), QStringLiteral("active")},
-               {QStringLiteral("listen"), QJsonArray{QJsonObject{{QStringLiteral("port"), port},
-                                                                 {QStringLiteral("protocol"), protocol}}}}});
+               {QStringLiteral("manifest"),
+                QJsonObject{{QStringLiteral("name"), name},
+                            {QStringLiteral("listen"), QJsonObject{{QStringLiteral("port"), port},
+                                                                   {QStringLiteral("protocol"), protocol}}}}},
+               {QStringLiteral("routes"), QJsonArray{r.toJson()}}});
 }
 
 QJsonObject FakeAdminApi::info() const {
@@ -92,7 +96,8 @@ void FakeAdminApi::validate(const QJsonValue &manifest, const QString &sourceDir
     if (auto r = refusal(manifest))
         return answer(reply, *r);
     answer(reply, ApiResult::success(QJsonObject{
-                      {QStringLiteral("valid"), true},
+                      {QStringLiteral("ok"), true},
+                      {QStringLiteral("project"), manifest.toObject().value(QStringLiteral("name"))},
                       {QStringLiteral("diff"), QJsonObject{{QStringLiteral("added"), QJsonArray()}}}}));
 }
 

@@ -105,10 +105,10 @@ void TestDispatcher::everyMethodAnswers_data() {
     QTest::newRow("projects.list") << "projects.list" << QJsonObject() << "projects";
     QTest::newRow("projects.get") << "projects.get" << QJsonObject{{"name", "my-api"}} << "runtime";
     QTest::newRow("projects.validate")
-        << "projects.validate" << QJsonObject{{"manifest", manifest("new")}} << "valid";
+        << "projects.validate" << QJsonObject{{"manifest", manifest("new")}} << "ok";
     QTest::newRow("projects.validate-source")
         << "projects.validate" << QJsonObject{{"manifest", manifest("new")}, {"source_dir", "/srv/x"}}
-        << "valid";
+        << "ok";
     QTest::newRow("projects.deploy") << "projects.deploy" << QJsonObject{{"manifest", manifest("new", 4000)}}
                                      << "project";
     QTest::newRow("projects.undeploy") << "projects.undeploy" << QJsonObject{{"name", "my-api"}} << "project";
