@@ -67,6 +67,11 @@ void AdminConnection::send(const QByteArray &line) {
     if (m_socket->state() != QLocalSocket::ConnectedState)
         return;
     m_socket->write(line);
+    // Hand it to the kernel now (non-blocking): a client that sends its request and
+    // shuts down its side at once (`echo ... | socat`) still gets the answer, since Qt
+    // drops unsent bytes when it sees the peer's EOF. What stays queued is what the
+    // peer has not read.
+    m_socket->flush();
     if (m_socket->bytesToWrite() > m_limits.maxQueueBytes) {
         // It stopped reading: cut it rather than buffer for it or slow anyone else down.
         qCWarning(lcAdmin) << "admin client uid" << m_peer.uid << "pid" << m_peer.pid << "stopped reading;"

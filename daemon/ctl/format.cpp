@@ -58,6 +58,20 @@ QString duration(qint64 ms) {
     return QStringLiteral("%1s").arg(s);
 }
 
+namespace {
+
+// "8080/http /site/": how a route row is named in one cell.
+QString routeLabel(const QJsonObject &r) {
+    QString label = QStringLiteral("%1/%2").arg(compact(r.value(QStringLiteral("host_port"))),
+                                                r.value(QStringLiteral("protocol")).toString());
+    const QString path = r.value(QStringLiteral("path")).toString();
+    if (!path.isEmpty())
+        label += QLatin1Char(' ') + path;
+    return label;
+}
+
+} // namespace
+
 QString routesTable(const QJsonArray &routes) {
     Table t({QStringLiteral("PORT"), QStringLiteral("PROTO"), QStringLiteral("PROJECT"),
              QStringLiteral("PATH"), QStringLiteral("BACKEND"), QStringLiteral("STATE"),
@@ -86,6 +100,12 @@ QString routesTable(const QJsonArray &routes) {
 namespace {
 
 QString listenText(const QJsonObject &p) {
+    // The project's live routes when the daemon gives them, else what the manifest asks.
+    QStringList parts;
+    for (const auto &r : p.value(QStringLiteral("routes")).toArray())
+        parts.append(routeLabel(r.toObject()));
+    if (!parts.isEmpty())
+        return parts.join(QStringLiteral(", "));
     QJsonValue listen = p.value(QStringLiteral("listen"));
     if (listen.isUndefined())
         listen = p.value(QStringLiteral("manifest")).toObject().value(QStringLiteral("listen"));
@@ -94,7 +114,6 @@ QString listenText(const QJsonObject &p) {
         items.append(listen);
     else if (listen.isArray())
         items = listen.toArray();
-    QStringList parts;
     for (const auto &l : items) {
         const QJsonObject o = l.toObject();
         const QString proto = o.value(QStringLiteral("protocol")).toString();
@@ -102,8 +121,8 @@ QString listenText(const QJsonObject &p) {
                                                  proto.isEmpty() ? QStringLiteral("http") : proto));
     }
     if (parts.isEmpty())
-        return QStringLiteral(":ingress /%1/").arg(p.value(QStringLiteral("name")).toString());
-    return parts.join(QLatin1Char(','));
+        return QStringLiteral("ingress /%1/").arg(p.value(QStringLiteral("name")).toString());
+    return parts.join(QStringLiteral(", "));
 }
 
 QString field(const QJsonObject &p, const QString &key) {
@@ -135,10 +154,19 @@ QString infoText(const QJsonObject &info, const QString &socketPath) {
     for (auto it = info.begin(); it != info.end(); ++it) {
         if (it.key().endsWith(QLatin1String("_ms")) && it.value().isDouble())
             rows.append({it.key().chopped(3), duration(qint64(it.value().toDouble()))});
-        else if (it.value().isArray())
-            rows.append({it.key(),
-                         QStringLiteral("%1 %2").arg(it.value().toArray().size()).arg(compact(it.value()))});
-        else
+        else if (it.value().isArray()) {
+            // Route rows (e.g. listeners) as "8080/http /site/"; anything else counted.
+            QStringList labels;
+            for (const auto &v : it.value().toArray()) {
+                if (v.isObject() && v.toObject().contains(QStringLiteral("host_port")))
+                    labels.append(routeLabel(v.toObject()));
+                else if (!v.isObject() && !v.isArray())
+                    labels.append(compact(v));
+            }
+            rows.append({it.key(), labels.size() == it.value().toArray().size()
+                                       ? labels.join(QStringLiteral(", "))
+                                       : QStringLiteral("%1 items").arg(it.value().toArray().size())});
+        } else
             rows.append({it.key(), compact(it.value())});
     }
     qsizetype width = 0;

@@ -96,6 +96,7 @@ private Q_SLOTS:
     void badInputKeepsConnectionUsable_data();
     void badInputKeepsConnectionUsable();
     void requestInFragments();
+    void socatIsEnough_data();
     void socatIsEnough();
     void overLongLineClosesConnection_data();
     void overLongLineClosesConnection();
@@ -281,7 +282,14 @@ void TestAdminServer::requestInFragments() {
     QCOMPARE(b->id(), QJsonValue(10));
 }
 
+void TestAdminServer::socatIsEnough_data() {
+    QTest::addColumn<bool>("pipe");
+    QTest::newRow("interactive") << false;       // the request, then wait for the answer
+    QTest::newRow("echo-pipe-to-socat") << true; // the request and EOF at once
+}
+
 void TestAdminServer::socatIsEnough() {
+    QFETCH(bool, pipe);
     const QString socat = QStandardPaths::findExecutable(QStringLiteral("socat"));
     if (socat.isEmpty())
         QSKIP("socat is not installed");
@@ -290,7 +298,10 @@ void TestAdminServer::socatIsEnough() {
     QProcess p;
     p.start(socat, {"-t", "5", "-", "UNIX-CONNECT:" + m_config.adminSocket});
     QVERIFY(p.waitForStarted(5000));
-    p.write("{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"projects.get\",\"params\":{\"name\":\"my-api\"}}\n");
+    p.write(R"({"jsonrpc":"2.0","id":1,"method":"projects.get","params":{"name":"my-api"}})"
+            "\n");
+    if (pipe)
+        p.closeWriteChannel();
     QByteArray out;
     QVERIFY(QTest::qWaitFor(
         [&] {
