@@ -1,13 +1,15 @@
 // porticod: parses the command line and starts the Daemon. Logic lives in the libraries.
 #include "config/config.h"
 #include "core/daemon.h"
-#include "manifest.h"
 #include "core/signalwatcher.h"
+#include "manifest.h"
+#include "net/filelimit.h"
 
 #include <QCommandLineParser>
 #include <QCoreApplication>
 #include <QFile>
 #include <QFileInfo>
+#include <QJsonDocument>
 #include <QTextStream>
 
 #include <cstdio>
@@ -42,21 +44,28 @@ int main(int argc, char **argv) {
     QCoreApplication::setApplicationVersion(QStringLiteral(PORTICO_VERSION));
 
     QCommandLineParser parser;
-    parser.setApplicationDescription(QStringLiteral("Portico daemon: owns every listener and relays every byte."));
+    parser.setApplicationDescription(
+        QStringLiteral("Portico daemon: owns every listener and relays every byte."));
     parser.addHelpOption();
     parser.addVersionOption();
-    const QCommandLineOption configOpt(QStringLiteral("config"), QStringLiteral("JSON config file."), QStringLiteral("FILE"));
-    const QCommandLineOption portOpt(QStringLiteral("ingress-port"), QStringLiteral("HTTP ingress port (default 8080)."),
+    const QCommandLineOption configOpt(QStringLiteral("config"), QStringLiteral("JSON config file."),
+                                       QStringLiteral("FILE"));
+    const QCommandLineOption portOpt(QStringLiteral("ingress-port"),
+                                     QStringLiteral("HTTP ingress port (default 8080)."),
                                      QStringLiteral("N"));
-    const QCommandLineOption bindOpt(QStringLiteral("bind"), QStringLiteral("Address to listen on (default 127.0.0.1)."),
+    const QCommandLineOption bindOpt(QStringLiteral("bind"),
+                                     QStringLiteral("Address to listen on (default 127.0.0.1)."),
                                      QStringLiteral("ADDR"));
     const QCommandLineOption socketOpt(QStringLiteral("admin-socket"), QStringLiteral("Admin socket path."),
                                        QStringLiteral("PATH"));
-    const QCommandLineOption stateOpt(QStringLiteral("state-dir"), QStringLiteral("State directory."), QStringLiteral("DIR"));
-    const QCommandLineOption checkOpt(QStringLiteral("check-manifest"),
-                                      QStringLiteral("Validate a manifest offline, print every error, exit 0/1."),
-                                      QStringLiteral("FILE"));
-    parser.addOptions({configOpt, portOpt, bindOpt, socketOpt, stateOpt, checkOpt});
+    const QCommandLineOption stateOpt(QStringLiteral("state-dir"), QStringLiteral("State directory."),
+                                      QStringLiteral("DIR"));
+    const QCommandLineOption checkOpt(
+        QStringLiteral("check-manifest"),
+        QStringLiteral("Validate a manifest offline, print every error, exit 0/1."), QStringLiteral("FILE"));
+    const QCommandLineOption printOpt(QStringLiteral("print-config"),
+                                      QStringLiteral("Print the effective configuration as JSON and exit."));
+    parser.addOptions({configOpt, portOpt, bindOpt, socketOpt, stateOpt, checkOpt, printOpt});
     parser.process(app);
 
     QTextStream err(stderr);
@@ -83,7 +92,8 @@ int main(int argc, char **argv) {
     if (parser.isSet(bindOpt))
         overrides.insert(QStringLiteral("bind"), parser.value(bindOpt));
     if (parser.isSet(socketOpt))
-        overrides.insert(QStringLiteral("admin_socket"), QFileInfo(parser.value(socketOpt)).absoluteFilePath());
+        overrides.insert(QStringLiteral("admin_socket"),
+                         QFileInfo(parser.value(socketOpt)).absoluteFilePath());
     if (parser.isSet(stateOpt))
         overrides.insert(QStringLiteral("state_dir"), QFileInfo(parser.value(stateOpt)).absoluteFilePath());
     if (!config.apply(overrides, &errors)) {
@@ -92,6 +102,14 @@ int main(int argc, char **argv) {
         return 1;
     }
     config.fillDefaults();
+    if (parser.isSet(printOpt)) {
+        QTextStream(stdout) << QJsonDocument(config.toJson()).toJson(QJsonDocument::Indented);
+        return 0;
+    }
+
+    QString limitError;
+    if (raiseFileLimit(&limitError) < 0)
+        err << "porticod: warning: " << limitError << "\n";
 
     Daemon daemon(config);
     QString error;
@@ -108,6 +126,7 @@ int main(int argc, char **argv) {
         stopping = true;
         daemon.shutdown([] { QCoreApplication::exit(0); });
     });
-    QObject::connect(&signals, &SignalWatcher::reload, &daemon, [&] { daemon.reload({}, [](const ApiResult &) {}); });
+    QObject::connect(&signals, &SignalWatcher::reload, &daemon,
+                     [&] { daemon.reload({}, [](const ApiResult &) {}); });
     return app.exec();
 }

@@ -12,11 +12,15 @@ BUILD_PKGS=(
     libhttp-parser-dev
 )
 TEST_PKGS=(
-    xvfb xauth socat netcat-openbsd procps python3 nodejs npm
+    xvfb xauth socat netcat-openbsd procps python3
 )
 BENCH_PKGS=(haproxy nginx-light wrk)
 
 want=("${BUILD_PKGS[@]}" "${TEST_PKGS[@]}")
+# npm (for Deno) may come with a nodejs that is not Debian's; only ask apt when it is missing.
+if ! command -v npm >/dev/null 2>&1; then
+    want+=(npm)
+fi
 if [[ "${1:-}" == "--bench" ]]; then
     want+=("${BENCH_PKGS[@]}")
 fi
@@ -38,11 +42,34 @@ if ((${#missing[@]})); then
     $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
-# Deno comes from the npm registry, into the checkout's .tools (git-ignored).
+# Deno comes from the npm registry, into the checkout's .tools (git-ignored). The `deno`
+# package carries the binary in a platform sub-package (@deno/linux-x64-glibc, ...) and its
+# postinstall links it as node_modules/.bin/deno; where install scripts do not run (npm's
+# allowScripts, --ignore-scripts) .bin/deno is a node wrapper and the platform binary is
+# linked here instead.
 root=$(cd "$(dirname "$0")/.." && pwd)
-if [[ ! -x "$root/.tools/deno/node_modules/.bin/deno" ]] && ! command -v deno >/dev/null 2>&1; then
+deno_dir="$root/.tools/deno"
+deno_bin="$deno_dir/node_modules/.bin/deno"
+if ! "$deno_bin" --version >/dev/null 2>&1 && ! command -v deno >/dev/null 2>&1; then
     echo "deps: installing deno from npm into .tools/deno"
-    mkdir -p "$root/.tools/deno"
-    (cd "$root/.tools/deno" && npm install --silent --no-audit --no-fund deno >/dev/null 2>&1) ||
+    mkdir -p "$deno_dir"
+    # A package.json of its own keeps npm from installing into an enclosing project.
+    [[ -f "$deno_dir/package.json" ]] || echo '{ "private": true }' >"$deno_dir/package.json"
+    (cd "$deno_dir" && npm install --no-audit --no-fund --loglevel=error deno >/dev/null 2>&1) || true
+    # Prefer the native binary over the node wrapper (bin.cjs): no node process in between
+    # the daemon and deno, so signals and the parent-death signal reach deno itself.
+    if ! "$deno_bin" --version >/dev/null 2>&1 || [[ "$(readlink "$deno_bin")" == *.cjs ]]; then
+        for candidate in "$deno_dir"/node_modules/@deno/*/deno; do
+            if [[ -x "$candidate" ]] && "$candidate" --version >/dev/null 2>&1; then
+                mkdir -p "$(dirname "$deno_bin")"
+                ln -sf "$candidate" "$deno_bin"
+                break
+            fi
+        done
+    fi
+    if "$deno_bin" --version >/dev/null 2>&1; then
+        echo "deps: $("$deno_bin" --version | head -n 1) in .tools/deno"
+    else
         echo "deps: warning: could not install deno; deno tests will be skipped" >&2
+    fi
 fi

@@ -12,9 +12,12 @@ namespace portico {
 
 QString protocolName(Protocol p) {
     switch (p) {
-    case Protocol::Http: return QStringLiteral("http");
-    case Protocol::Tcp: return QStringLiteral("tcp");
-    case Protocol::Udp: return QStringLiteral("udp");
+    case Protocol::Http:
+        return QStringLiteral("http");
+    case Protocol::Tcp:
+        return QStringLiteral("tcp");
+    case Protocol::Udp:
+        return QStringLiteral("udp");
     }
     return {};
 }
@@ -29,17 +32,26 @@ std::optional<Protocol> protocolFromName(const QString &name) {
     return std::nullopt;
 }
 
-Transport transportOf(Protocol p) { return p == Protocol::Udp ? Transport::Udp : Transport::Tcp; }
+Transport transportOf(Protocol p) {
+    return p == Protocol::Udp ? Transport::Udp : Transport::Tcp;
+}
 
-QString transportName(Transport t) { return t == Transport::Udp ? QStringLiteral("udp") : QStringLiteral("tcp"); }
+QString transportName(Transport t) {
+    return t == Transport::Udp ? QStringLiteral("udp") : QStringLiteral("tcp");
+}
 
 QString runtimeName(RuntimeKind r) {
     switch (r) {
-    case RuntimeKind::Upstream: return QStringLiteral("upstream");
-    case RuntimeKind::Process: return QStringLiteral("process");
-    case RuntimeKind::Deno: return QStringLiteral("deno");
-    case RuntimeKind::Static: return QStringLiteral("static");
-    case RuntimeKind::Dockerfile: return QStringLiteral("dockerfile");
+    case RuntimeKind::Upstream:
+        return QStringLiteral("upstream");
+    case RuntimeKind::Process:
+        return QStringLiteral("process");
+    case RuntimeKind::Deno:
+        return QStringLiteral("deno");
+    case RuntimeKind::Static:
+        return QStringLiteral("static");
+    case RuntimeKind::Dockerfile:
+        return QStringLiteral("dockerfile");
     }
     return {};
 }
@@ -55,14 +67,19 @@ std::optional<RuntimeKind> runtimeFromName(const QString &name) {
 
 QString proxyProtocolName(ProxyProtocol p) {
     switch (p) {
-    case ProxyProtocol::None: return {};
-    case ProxyProtocol::V1: return QStringLiteral("v1");
-    case ProxyProtocol::V2: return QStringLiteral("v2");
+    case ProxyProtocol::None:
+        return {};
+    case ProxyProtocol::V1:
+        return QStringLiteral("v1");
+    case ProxyProtocol::V2:
+        return QStringLiteral("v2");
     }
     return {};
 }
 
-QString ListenSpec::portLabel() const { return QStringLiteral("%1/%2").arg(port).arg(transportName(transport())); }
+QString ListenSpec::portLabel() const {
+    return QStringLiteral("%1/%2").arg(port).arg(transportName(transport()));
+}
 
 QJsonObject ListenSpec::toJson() const {
     QJsonObject o{{QStringLiteral("port"), int(port)}, {QStringLiteral("protocol"), protocolName(protocol)}};
@@ -90,8 +107,9 @@ QJsonArray ManifestParseResult::errorsJson() const {
 }
 
 bool isReservedProjectName(const QString &name) {
-    static const QSet<QString> reserved{QStringLiteral("_api"), QStringLiteral("_portico"), QStringLiteral("api"),
-                                        QStringLiteral("favicon.ico"), QStringLiteral("robots.txt")};
+    static const QSet<QString> reserved{QStringLiteral("_api"), QStringLiteral("_portico"),
+                                        QStringLiteral("api"), QStringLiteral("favicon.ico"),
+                                        QStringLiteral("robots.txt")};
     return reserved.contains(name);
 }
 
@@ -104,9 +122,12 @@ QString Manifest::effectiveEntry() const {
     if (!entry.isEmpty())
         return entry;
     switch (runtime) {
-    case RuntimeKind::Deno: return QStringLiteral("server.ts");
-    case RuntimeKind::Dockerfile: return QStringLiteral("Dockerfile");
-    default: return {};
+    case RuntimeKind::Deno:
+        return QStringLiteral("server.ts");
+    case RuntimeKind::Dockerfile:
+        return QStringLiteral("Dockerfile");
+    default:
+        return {};
     }
 }
 
@@ -129,8 +150,11 @@ QJsonObject Manifest::toJson() const {
     if (!workdir.isEmpty())
         o.insert(QStringLiteral("workdir"), workdir);
     switch (listenShape) {
-    case ListenShape::Absent: break;
-    case ListenShape::Null: o.insert(QStringLiteral("listen"), QJsonValue::Null); break;
+    case ListenShape::Absent:
+        break;
+    case ListenShape::Null:
+        o.insert(QStringLiteral("listen"), QJsonValue::Null);
+        break;
     case ListenShape::Object:
         if (!listen.isEmpty())
             o.insert(QStringLiteral("listen"), listen.first().toJson());
@@ -150,13 +174,20 @@ namespace {
 
 QString typeName(const QJsonValue &v) {
     switch (v.type()) {
-    case QJsonValue::Null: return QStringLiteral("null");
-    case QJsonValue::Bool: return QStringLiteral("a boolean");
-    case QJsonValue::Double: return QStringLiteral("a number");
-    case QJsonValue::String: return QStringLiteral("a string");
-    case QJsonValue::Array: return QStringLiteral("an array");
-    case QJsonValue::Object: return QStringLiteral("an object");
-    case QJsonValue::Undefined: return QStringLiteral("missing");
+    case QJsonValue::Null:
+        return QStringLiteral("null");
+    case QJsonValue::Bool:
+        return QStringLiteral("a boolean");
+    case QJsonValue::Double:
+        return QStringLiteral("a number");
+    case QJsonValue::String:
+        return QStringLiteral("a string");
+    case QJsonValue::Array:
+        return QStringLiteral("an array");
+    case QJsonValue::Object:
+        return QStringLiteral("an object");
+    case QJsonValue::Undefined:
+        return QStringLiteral("missing");
     }
     return {};
 }
@@ -196,8 +227,9 @@ public:
 
     void listenEntry(const QJsonValue &v, const QString &path, Manifest &m) {
         if (!v.isObject()) {
-            error(path, QStringLiteral("must be an object like {\"port\": 3000, \"protocol\": \"http\"}, not %1")
-                            .arg(typeName(v)));
+            error(path,
+                  QStringLiteral("must be an object like {\"port\": 3000, \"protocol\": \"http\"}, not %1")
+                      .arg(typeName(v)));
             return;
         }
         const QJsonObject o = v.toObject();
@@ -273,9 +305,12 @@ public:
             m.listenShape = Manifest::ListenShape::Array;
             const QJsonArray a = v.toArray();
             if (a.isEmpty())
-                error(path, QStringLiteral("is an empty array; use null (or leave it out) for path routing only"));
+                error(path,
+                      QStringLiteral("is an empty array; use null (or leave it out) for path routing only"));
             if (a.size() > Manifest::kMaxListen) {
-                error(path, QStringLiteral("has %1 entries, at most %2 are allowed").arg(a.size()).arg(Manifest::kMaxListen));
+                error(path, QStringLiteral("has %1 entries, at most %2 are allowed")
+                                .arg(a.size())
+                                .arg(Manifest::kMaxListen));
                 return;
             }
             for (int i = 0; i < a.size(); ++i)
@@ -290,7 +325,8 @@ public:
                 seen.insert(label);
             }
         } else {
-            error(path, QStringLiteral("must be null, an object or an array of objects, not %1").arg(typeName(v)));
+            error(path,
+                  QStringLiteral("must be null, an object or an array of objects, not %1").arg(typeName(v)));
         }
     }
 };
@@ -348,7 +384,9 @@ ManifestParseResult Manifest::parse(const QByteArray &json) {
     const QJsonDocument doc = QJsonDocument::fromJson(json, &pe);
     if (pe.error != QJsonParseError::NoError) {
         ManifestParseResult r;
-        r.errors.append({QString(), QStringLiteral("not valid JSON at byte %1: %2").arg(pe.offset).arg(pe.errorString())});
+        r.errors.append(
+            {QString(),
+             QStringLiteral("not valid JSON at byte %1: %2").arg(pe.offset).arg(pe.errorString())});
         return r;
     }
     if (doc.isArray())
@@ -367,13 +405,15 @@ ManifestParseResult Manifest::parse(const QJsonValue &json) {
     const QJsonObject o = json.toObject();
     Manifest m;
 
-    static const QSet<QString> known{QStringLiteral("name"),     QStringLiteral("runtime"), QStringLiteral("entry"),
-                                     QStringLiteral("command"),  QStringLiteral("upstream"), QStringLiteral("env"),
+    static const QSet<QString> known{QStringLiteral("name"),     QStringLiteral("runtime"),
+                                     QStringLiteral("entry"),    QStringLiteral("command"),
+                                     QStringLiteral("upstream"), QStringLiteral("env"),
                                      QStringLiteral("workdir"),  QStringLiteral("listen")};
     for (auto it = o.begin(); it != o.end(); ++it) {
         if (!known.contains(it.key()))
-            p.error(it.key(), QStringLiteral("unknown field (expected one of name, runtime, entry, command, upstream, "
-                                             "env, workdir, listen)"));
+            p.error(it.key(),
+                    QStringLiteral("unknown field (expected one of name, runtime, entry, command, upstream, "
+                                   "env, workdir, listen)"));
     }
 
     // name
@@ -383,10 +423,11 @@ ManifestParseResult Manifest::parse(const QJsonValue &json) {
         if (isReservedProjectName(*name))
             p.error(QStringLiteral("name"), QStringLiteral("\"%1\" is reserved by the daemon").arg(*name));
         else if (!isValidProjectName(*name))
-            p.error(QStringLiteral("name"),
-                    QStringLiteral("\"%1\" is not a project name (1-63 of a-z, 0-9 and -, starting with a letter "
-                                   "or digit)")
-                        .arg(name->left(80)));
+            p.error(
+                QStringLiteral("name"),
+                QStringLiteral("\"%1\" is not a project name (1-63 of a-z, 0-9 and -, starting with a letter "
+                               "or digit)")
+                    .arg(name->left(80)));
         else
             m.name = *name;
     }
@@ -415,7 +456,8 @@ ManifestParseResult Manifest::parse(const QJsonValue &json) {
     if (auto up = p.string(o, QStringLiteral("upstream"), QStringLiteral("upstream"))) {
         QString why;
         if (!isValidUpstream(*up, &why))
-            p.error(QStringLiteral("upstream"), QStringLiteral("\"%1\" is not an address: %2").arg(up->left(80), why));
+            p.error(QStringLiteral("upstream"),
+                    QStringLiteral("\"%1\" is not an address: %2").arg(up->left(80), why));
         m.upstream = *up;
     }
     if (auto wd = p.string(o, QStringLiteral("workdir"), QStringLiteral("workdir")))
@@ -432,7 +474,8 @@ ManifestParseResult Manifest::parse(const QJsonValue &json) {
             if (a.isEmpty())
                 p.error(QStringLiteral("command"), QStringLiteral("must name a program to run"));
             if (a.size() > kMaxCommandArgs)
-                p.error(QStringLiteral("command"), QStringLiteral("has more than %1 arguments").arg(kMaxCommandArgs));
+                p.error(QStringLiteral("command"),
+                        QStringLiteral("has more than %1 arguments").arg(kMaxCommandArgs));
             for (int i = 0; i < a.size() && i < kMaxCommandArgs; ++i) {
                 const QString path = QStringLiteral("command[%1]").arg(i);
                 if (!a.at(i).isString())
@@ -449,7 +492,8 @@ ManifestParseResult Manifest::parse(const QJsonValue &json) {
     const QJsonValue env = o.value(QStringLiteral("env"));
     if (!env.isUndefined()) {
         if (!env.isObject()) {
-            p.error(QStringLiteral("env"), QStringLiteral("must be an object of strings, not %1").arg(typeName(env)));
+            p.error(QStringLiteral("env"),
+                    QStringLiteral("must be an object of strings, not %1").arg(typeName(env)));
         } else {
             const QJsonObject e = env.toObject();
             if (e.size() > kMaxEnv)
@@ -499,8 +543,9 @@ ManifestParseResult Manifest::parse(const QJsonValue &json) {
             break;
         case RuntimeKind::Process:
             if (!o.contains(QStringLiteral("command")))
-                p.error(QStringLiteral("command"),
-                        QStringLiteral("is required for the process runtime (e.g. [\"python3\", \"app.py\"])"));
+                p.error(
+                    QStringLiteral("command"),
+                    QStringLiteral("is required for the process runtime (e.g. [\"python3\", \"app.py\"])"));
             notFor("upstream");
             notFor("entry");
             break;
@@ -517,8 +562,9 @@ ManifestParseResult Manifest::parse(const QJsonValue &json) {
             notFor("env");
             for (int i = 0; i < m.listen.size(); ++i) {
                 if (m.listen.at(i).protocol != Protocol::Http)
-                    p.error(QStringLiteral("listen"), QStringLiteral("the static runtime serves http only, not %1")
-                                                          .arg(protocolName(m.listen.at(i).protocol)));
+                    p.error(QStringLiteral("listen"),
+                            QStringLiteral("the static runtime serves http only, not %1")
+                                .arg(protocolName(m.listen.at(i).protocol)));
             }
             break;
         case RuntimeKind::Dockerfile:

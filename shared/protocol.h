@@ -30,25 +30,25 @@ inline constexpr int InvalidRequest = -32600;
 inline constexpr int MethodNotFound = -32601;
 inline constexpr int InvalidParams = -32602;
 inline constexpr int InternalError = -32603;
-inline constexpr int ValidationFailed = 1001; // data.errors: [{path, message}]
-inline constexpr int Conflict = 1002;         // data.conflicts: [{port, transport, holder, message}]
-inline constexpr int NotFound = 1003;         // no such project
-inline constexpr int BackendFailed = 1004;    // the backend did not start; data.log: tail of its output
+inline constexpr int ValidationFailed = 1001;   // data.errors: [{path, message}]
+inline constexpr int Conflict = 1002;           // data.conflicts: [{port, transport, holder, message}]
+inline constexpr int NotFound = 1003;           // no such project
+inline constexpr int BackendFailed = 1004;      // the backend did not start; data.log: tail of its output
 inline constexpr int RuntimeUnavailable = 1005; // e.g. dockerfile without an engine
-inline constexpr int LineTooLong = 1006;      // the request line is over the limit; the connection closes
-inline constexpr int Busy = 1007;             // too many clients / queued operations
+inline constexpr int LineTooLong = 1006;        // the request line is over the limit; the connection closes
+inline constexpr int Busy = 1007;               // too many clients / queued operations
 } // namespace error
 
 // Event kinds carried by "event" notifications: params = {kind, data, time}.
 namespace event {
-inline constexpr char RoutesChanged[] = "routes.changed";   // data: {routes: [...]}
-inline constexpr char ProjectState[] = "project.state";     // data: {project, state, reason}
+inline constexpr char RoutesChanged[] = "routes.changed"; // data: {routes: [...]}
+inline constexpr char ProjectState[] = "project.state";   // data: {project, state, reason}
 inline constexpr char ProjectDeployed[] = "project.deployed";
 inline constexpr char ProjectUndeployed[] = "project.undeployed";
-inline constexpr char DeployRefused[] = "deploy.refused";   // data: {project, errors|conflicts}
-inline constexpr char Conflict[] = "route.conflict";        // data: {project, port, transport, reason}
-inline constexpr char StatsTick[] = "stats.tick";           // 1 Hz: data: {routes: [...], rates}
-inline constexpr char Log[] = "project.log";                // data: {project, line}
+inline constexpr char DeployRefused[] = "deploy.refused"; // data: {project, errors|conflicts}
+inline constexpr char Conflict[] = "route.conflict";      // data: {project, port, transport, reason}
+inline constexpr char StatsTick[] = "stats.tick";         // 1 Hz: data: {routes: [...], rates}
+inline constexpr char Log[] = "project.log";              // data: {project, line}
 } // namespace event
 
 } // namespace portico::protocol

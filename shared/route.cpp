@@ -23,12 +23,13 @@ RouteCounters RouteCounters::fromJson(const QJsonObject &o) {
 }
 
 QJsonObject RouteInfo::toJson() const {
-    QJsonObject o{{QStringLiteral("host_port"), int(hostPort)},
-                  {QStringLiteral("protocol"), protocol},
-                  {QStringLiteral("project"), project.isEmpty() ? QJsonValue(QJsonValue::Null) : QJsonValue(project)},
-                  {QStringLiteral("backend"), backend},
-                  {QStringLiteral("state"), state},
-                  {QStringLiteral("counters"), counters.toJson()}};
+    QJsonObject o{
+        {QStringLiteral("host_port"), int(hostPort)},
+        {QStringLiteral("protocol"), protocol},
+        {QStringLiteral("project"), project.isEmpty() ? QJsonValue(QJsonValue::Null) : QJsonValue(project)},
+        {QStringLiteral("backend"), backend},
+        {QStringLiteral("state"), state},
+        {QStringLiteral("counters"), counters.toJson()}};
     if (!path.isEmpty())
         o.insert(QStringLiteral("path"), path);
     if (!reason.isEmpty())

@@ -24,13 +24,13 @@ struct RouteCounters {
 // dashboard all render these rows.
 struct RouteInfo {
     quint16 hostPort = 0;
-    QString protocol;  // http, tcp, udp
-    QString project;   // empty for the ingress row
-    QString backend;   // "127.0.0.1:20001", "static /srv/site", "path-based routing", ...
-    QString path;      // "/<project>/" for ingress routes, empty otherwise
-    QString state;     // active, conflict, draining, starting, backoff, crashed, stopped, unhealthy
-    QString reason;    // why, when the state is not active
-    QString runtime;   // the project's runtime, empty for the ingress row
+    QString protocol; // http, tcp, udp
+    QString project;  // empty for the ingress row
+    QString backend;  // "127.0.0.1:20001", "static /srv/site", "path-based routing", ...
+    QString path;     // "/<project>/" for ingress routes, empty otherwise
+    QString state;    // active, conflict, draining, starting, backoff, crashed, stopped, unhealthy
+    QString reason;   // why, when the state is not active
+    QString runtime;  // the project's runtime, empty for the ingress row
     RouteCounters counters;
 
     QJsonObject toJson() const;

@@ -74,15 +74,14 @@ const Int64Key kInt64Keys[] = {
     {"relay_buffer_bytes", &Config::relayBufferBytes, 4096, 1024LL * 1024 * 1024},
 };
 const PortKey kPortKeys[] = {
-    {"ingress_port", &Config::ingressPort, 0},
-    {"allowed_port_min", &Config::allowedPortMin, 1},
-    {"allowed_port_max", &Config::allowedPortMax, 1},
-    {"backend_port_min", &Config::backendPortMin, 1},
+    {"ingress_port", &Config::ingressPort, 0},        {"allowed_port_min", &Config::allowedPortMin, 1},
+    {"allowed_port_max", &Config::allowedPortMax, 1}, {"backend_port_min", &Config::backendPortMin, 1},
     {"backend_port_max", &Config::backendPortMax, 1},
 };
 const StringKey kStringKeys[] = {
-    {"admin_socket", &Config::adminSocket}, {"admin_group", &Config::adminGroup}, {"state_dir", &Config::stateDir},
-    {"deno_path", &Config::denoPath},       {"docker_path", &Config::dockerPath},
+    {"admin_socket", &Config::adminSocket}, {"admin_group", &Config::adminGroup},
+    {"state_dir", &Config::stateDir},       {"deno_path", &Config::denoPath},
+    {"docker_path", &Config::dockerPath},
 };
 const BoolKey kBoolKeys[] = {{"access_log", &Config::accessLog}};
 
@@ -108,7 +107,10 @@ bool Config::apply(const QJsonObject &o, QStringList *errors) {
             continue;
         qint64 n = 0;
         if (!wholeNumber(v, &n) || n < k.min || n > k.max)
-            errors->append(QStringLiteral("%1: must be a whole number from %2 to %3").arg(QLatin1String(k.name)).arg(k.min).arg(k.max));
+            errors->append(QStringLiteral("%1: must be a whole number from %2 to %3")
+                               .arg(QLatin1String(k.name))
+                               .arg(k.min)
+                               .arg(k.max));
         else
             this->*k.member = int(n);
     }
@@ -119,7 +121,10 @@ bool Config::apply(const QJsonObject &o, QStringList *errors) {
             continue;
         qint64 n = 0;
         if (!wholeNumber(v, &n) || n < k.min || n > k.max)
-            errors->append(QStringLiteral("%1: must be a whole number from %2 to %3").arg(QLatin1String(k.name)).arg(k.min).arg(k.max));
+            errors->append(QStringLiteral("%1: must be a whole number from %2 to %3")
+                               .arg(QLatin1String(k.name))
+                               .arg(k.min)
+                               .arg(k.max));
         else
             this->*k.member = n;
     }
@@ -131,7 +136,8 @@ bool Config::apply(const QJsonObject &o, QStringList *errors) {
         qint64 n = 0;
         if (!wholeNumber(v, &n) || n < k.min || n > 65535)
             errors->append(QStringLiteral("%1: %2 is not a port (%3-65535)")
-                               .arg(QLatin1String(k.name), v.isDouble() ? QString::number(v.toDouble()) : QStringLiteral("value"))
+                               .arg(QLatin1String(k.name),
+                                    v.isDouble() ? QString::number(v.toDouble()) : QStringLiteral("value"))
                                .arg(k.min));
         else
             this->*k.member = quint16(n);
@@ -186,9 +192,13 @@ bool Config::apply(const QJsonObject &o, QStringList *errors) {
             errors->append(QStringLiteral("%1: unknown setting").arg(it.key()));
     }
     if (allowedPortMin > allowedPortMax)
-        errors->append(QStringLiteral("allowed_port_min: %1 is above allowed_port_max %2").arg(allowedPortMin).arg(allowedPortMax));
+        errors->append(QStringLiteral("allowed_port_min: %1 is above allowed_port_max %2")
+                           .arg(allowedPortMin)
+                           .arg(allowedPortMax));
     if (backendPortMin > backendPortMax)
-        errors->append(QStringLiteral("backend_port_min: %1 is above backend_port_max %2").arg(backendPortMin).arg(backendPortMax));
+        errors->append(QStringLiteral("backend_port_min: %1 is above backend_port_max %2")
+                           .arg(backendPortMin)
+                           .arg(backendPortMax));
     return errors->size() == before;
 }
 
@@ -223,7 +233,8 @@ bool Config::load(const QString &path, Config *out, QStringList *errors) {
     const QJsonDocument doc = QJsonDocument::fromJson(data, &pe);
     if (pe.error != QJsonParseError::NoError || !doc.isObject()) {
         errors->append(QStringLiteral("%1: not a JSON object (%2 at byte %3)")
-                           .arg(path, pe.error != QJsonParseError::NoError ? pe.errorString() : QStringLiteral("wrong type"))
+                           .arg(path, pe.error != QJsonParseError::NoError ? pe.errorString()
+                                                                           : QStringLiteral("wrong type"))
                            .arg(pe.offset));
         return false;
     }
@@ -237,7 +248,8 @@ bool Config::load(const QString &path, Config *out, QStringList *errors) {
 QString Config::defaultAdminSocket() {
     QString runtimeDir = qEnvironmentVariable("XDG_RUNTIME_DIR");
     if (runtimeDir.isEmpty())
-        runtimeDir = QDir::tempPath() + QStringLiteral("/portico-%1").arg(qEnvironmentVariable("USER", QStringLiteral("user")));
+        runtimeDir = QDir::tempPath() +
+                     QStringLiteral("/portico-%1").arg(qEnvironmentVariable("USER", QStringLiteral("user")));
     return runtimeDir + QStringLiteral("/portico/admin.sock");
 }
 

@@ -16,30 +16,30 @@ struct Config {
     // Listeners
     QHostAddress bind = QHostAddress(QHostAddress::LocalHost); // ingress and project ports
     quint16 ingressPort = 8080;
-    QList<quint16> reservedPorts;       // never given to a project
-    quint16 allowedPortMin = 1024;      // project ports must lie in [min, max]
+    QList<quint16> reservedPorts;  // never given to a project
+    quint16 allowedPortMin = 1024; // project ports must lie in [min, max]
     quint16 allowedPortMax = 65535;
-    quint16 backendPortMin = 20000;     // ports picked for process/deno backends on 127.0.0.1
+    quint16 backendPortMin = 20000; // ports picked for process/deno backends on 127.0.0.1
     quint16 backendPortMax = 29999;
-    int workers = 0;                    // data-plane threads; 0 = one per core
+    int workers = 0; // data-plane threads; 0 = one per core
 
     // Files
-    QString adminSocket;  // default: $XDG_RUNTIME_DIR/portico/admin.sock
-    QString adminGroup;   // if set: socket mode 0660 and this group may connect
-    QString stateDir;     // default: $XDG_STATE_HOME/portico (~/.local/state/portico)
-    QString denoPath;     // default: "deno" on PATH
-    QString dockerPath;   // default: "docker" on PATH
+    QString adminSocket; // default: $XDG_RUNTIME_DIR/portico/admin.sock
+    QString adminGroup;  // if set: socket mode 0660 and this group may connect
+    QString stateDir;    // default: $XDG_STATE_HOME/portico (~/.local/state/portico)
+    QString denoPath;    // default: "deno" on PATH
+    QString dockerPath;  // default: "docker" on PATH
 
     // HTTP limits and timeouts (milliseconds)
     int maxHeaderBytes = 64 * 1024;
     int maxHeaderCount = 100;
-    qint64 maxBodyBytes = 0;        // 0 = no limit
-    int headerTimeoutMs = 10'000;   // whole request head must arrive within this (slowloris)
+    qint64 maxBodyBytes = 0;      // 0 = no limit
+    int headerTimeoutMs = 10'000; // whole request head must arrive within this (slowloris)
     int keepAliveIdleMs = 60'000;
     int backendConnectTimeoutMs = 5'000;
     int backendResponseTimeoutMs = 60'000;
-    int backendPoolSize = 32;       // idle keep-alive connections kept per backend per worker
-    int tunnelIdleTimeoutMs = 3'600'000; // upgraded (WebSocket) connections
+    int backendPoolSize = 32;             // idle keep-alive connections kept per backend per worker
+    int tunnelIdleTimeoutMs = 3'600'000;  // upgraded (WebSocket) connections
     qint64 relayBufferBytes = 256 * 1024; // backpressure bound per direction
     bool accessLog = true;
 
@@ -52,9 +52,9 @@ struct Config {
 
     // Control plane
     int drainTimeoutMs = 10'000;
-    int readyTimeoutMs = 30'000;      // backend must accept connections within this
-    int stopGraceMs = 5'000;          // SIGTERM -> SIGKILL
-    int conflictRetryMs = 5'000;      // persisted project whose port is busy: retry bind
+    int readyTimeoutMs = 30'000; // backend must accept connections within this
+    int stopGraceMs = 5'000;     // SIGTERM -> SIGKILL
+    int conflictRetryMs = 5'000; // persisted project whose port is busy: retry bind
     int healthCheckIntervalMs = 5'000;
     int adminMaxLineBytes = 4 * 1024 * 1024;
     int adminMaxClients = 256;

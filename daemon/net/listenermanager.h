@@ -20,9 +20,9 @@ class AccessLog;
 // What one listener serves.
 struct ListenerOptions {
     QHostAddress address;
-    quint16 port = 0;               // 0: the OS picks (tests); boundPort() tells
+    quint16 port = 0; // 0: the OS picks (tests); boundPort() tells
     Protocol protocol = Protocol::Http;
-    QString project;                // empty: the ingress (path-prefix routing)
+    QString project; // empty: the ingress (path-prefix routing)
     ProxyProtocol proxyProtocol = ProxyProtocol::None;
     std::shared_ptr<RouteStats> stats; // counters of this listener's row
 };
@@ -33,6 +33,14 @@ using ListenerId = quint64;
 // non-blocking syscalls) so that a busy port is reported synchronously, then hands the
 // sockets to the workers: TCP ports get one SO_REUSEPORT socket per worker, a UDP port
 // is served by one worker so that each client's session stays in one thread.
+//
+// Every call returns at once; what happens in the workers is posted to them, and what
+// they report comes back as queued calls (drained()). All calls belong to the control
+// thread. The Config, RouteTableHolder, WorkerPool and AccessLog must outlive the manager.
+//
+// Backends are looked up per connection (TCP) or per new session (UDP) in the routing
+// snapshot current at that moment, so a listener survives backend changes untouched; only
+// a change of port, protocol or PROXY setting needs a new listener.
 class ListenerManager final : public QObject {
     Q_OBJECT
     Q_DISABLE_COPY_MOVE(ListenerManager)
@@ -46,9 +54,15 @@ public:
     ListenerId open(const ListenerOptions &options, QString *error);
     quint16 boundPort(ListenerId id) const;
     // Stops accepting now; open connections may finish until timeoutMs, then are closed.
-    // Emits drained(id) when the last connection is gone (or at the timeout).
+    // Emits drained(id) when the last connection is gone (or at the timeout); after that
+    // the id is forgotten. A TCP port is released before drain() returns (the listening
+    // sockets leave the kernel's listening table at once, new visitors are refused), so a
+    // successor may open() the same port right away. UDP has no connection to wait for:
+    // its port and sessions close on the worker's next turn, and drained() follows.
+    // Unknown ids get drained() too (queued).
     void drain(ListenerId id, int timeoutMs);
-    // Closes the listener and every connection now.
+    // Closes the listener and every connection now (the TCP port is free on return, a UDP
+    // port on the worker's next turn). Cancels a drain in progress: no drained() follows.
     void close(ListenerId id);
     void closeAll();
 

@@ -16,7 +16,7 @@ class WorkerPool final : public QObject {
     Q_DISABLE_COPY_MOVE(WorkerPool)
 public:
     explicit WorkerPool(int count, QObject *parent = nullptr); // count <= 0: one per core
-    ~WorkerPool() override; // stops and joins every worker
+    ~WorkerPool() override;                                    // stops and joins every worker
 
     int size() const { return int(m_threads.size()); }
     // An object living in worker i: parent for objects created there, and the context

@@ -6,18 +6,25 @@ namespace {
 thread_local int t_workerIndex = 0;
 }
 
-int currentWorkerIndex() { return t_workerIndex; }
+int currentWorkerIndex() {
+    return t_workerIndex;
+}
 
-void setCurrentWorkerIndex(int index) { t_workerIndex = (index >= 0 && index < kMaxWorkers) ? index : 0; }
+void setCurrentWorkerIndex(int index) {
+    t_workerIndex = (index >= 0 && index < kMaxWorkers) ? index : 0;
+}
 
 QString BackendTarget::describe() const {
     switch (kind) {
-    case Kind::None: return QStringLiteral("none");
+    case Kind::None:
+        return QStringLiteral("none");
     case Kind::Tcp:
         return host.contains(QLatin1Char(':')) ? QStringLiteral("[%1]:%2").arg(host).arg(port)
                                                : QStringLiteral("%1:%2").arg(host).arg(port);
-    case Kind::Unix: return QStringLiteral("unix:") + unixPath;
-    case Kind::Static: return QStringLiteral("static ") + staticRoot;
+    case Kind::Unix:
+        return QStringLiteral("unix:") + unixPath;
+    case Kind::Static:
+        return QStringLiteral("static ") + staticRoot;
     }
     return {};
 }

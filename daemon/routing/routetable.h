@@ -67,10 +67,10 @@ private:
 // One project as the data plane sees it.
 struct ProjectRoute {
     QString name;
-    BackendTarget target;       // where requests go; None while the backend is not serving
-    bool pathRouted = false;    // reachable as /<name>/ on the ingress
-    QString state;              // active, starting, backoff, crashed, ... (see RouteInfo::state)
-    QString reason;             // shown in the 503 body when target is None
+    BackendTarget target;    // where requests go; None while the backend is not serving
+    bool pathRouted = false; // reachable as /<name>/ on the ingress
+    QString state;           // active, starting, backoff, crashed, ... (see RouteInfo::state)
+    QString reason;          // shown in the 503 body when target is None
     std::shared_ptr<RouteStats> ingressStats; // counters of the /<name>/ ingress row
 };
 
@@ -81,8 +81,8 @@ public:
     quint16 ingressPort = 0;
     std::shared_ptr<RouteStats> ingressStats; // everything that arrived on the ingress
     QHash<QString, std::shared_ptr<const ProjectRoute>> projects;
-    QList<RouteInfo> rows;                           // static parts of the rows, ingress first
-    QList<std::shared_ptr<RouteStats>> rowStats;     // parallel to rows (may hold nulls)
+    QList<RouteInfo> rows;                       // static parts of the rows, ingress first
+    QList<std::shared_ptr<RouteStats>> rowStats; // parallel to rows (may hold nulls)
 
     const ProjectRoute *project(const QString &name) const;
     QList<RouteInfo> rowsWithCounters() const;
@@ -93,7 +93,9 @@ class RouteTableHolder {
 public:
     RouteTableHolder();
     std::shared_ptr<const RouteTable> current() const { return m_table.load(std::memory_order_acquire); }
-    void publish(std::shared_ptr<const RouteTable> table) { m_table.store(std::move(table), std::memory_order_release); }
+    void publish(std::shared_ptr<const RouteTable> table) {
+        m_table.store(std::move(table), std::memory_order_release);
+    }
 
 private:
     std::atomic<std::shared_ptr<const RouteTable>> m_table;

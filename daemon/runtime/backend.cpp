@@ -6,12 +6,18 @@ namespace portico {
 
 QString backendStateName(BackendState s) {
     switch (s) {
-    case BackendState::Stopped: return QStringLiteral("stopped");
-    case BackendState::Starting: return QStringLiteral("starting");
-    case BackendState::Running: return QStringLiteral("running");
-    case BackendState::Backoff: return QStringLiteral("backoff");
-    case BackendState::Crashed: return QStringLiteral("crashed");
-    case BackendState::Unhealthy: return QStringLiteral("unhealthy");
+    case BackendState::Stopped:
+        return QStringLiteral("stopped");
+    case BackendState::Starting:
+        return QStringLiteral("starting");
+    case BackendState::Running:
+        return QStringLiteral("running");
+    case BackendState::Backoff:
+        return QStringLiteral("backoff");
+    case BackendState::Crashed:
+        return QStringLiteral("crashed");
+    case BackendState::Unhealthy:
+        return QStringLiteral("unhealthy");
     }
     return {};
 }

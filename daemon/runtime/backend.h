@@ -15,7 +15,8 @@ Q_DECLARE_LOGGING_CATEGORY(lcRuntime)
 namespace portico {
 
 enum class BackendState { Stopped, Starting, Running, Backoff, Crashed, Unhealthy };
-QString backendStateName(BackendState s); // "stopped", "starting", "running", "backoff", "crashed", "unhealthy"
+QString
+backendStateName(BackendState s); // "stopped", "starting", "running", "backoff", "crashed", "unhealthy"
 
 class PortAllocator;
 
@@ -24,13 +25,28 @@ struct RuntimeContext {
     const Config *config = nullptr;
     PortAllocator *ports = nullptr; // free loopback ports for process/deno backends
     QString logDir;                 // per-project log files: <logDir>/<project>.log
-    QString resourcesDir;           // the deno bootstrap lives here
+    QString resourcesDir;           // not needed by the runtimes: the deno bootstrap is embedded
+
+    // Supervision of process/deno backends (defaults are the product's; tests shrink them).
+    int backoffBaseMs = 1'000;  // first restart delay after a crash; doubles each time
+    int backoffMaxMs = 60'000;  // ceiling of the restart delay
+    int stableResetMs = 60'000; // running this long resets the delay to backoffBaseMs
+    int udpReadyMs = 300;       // udp-only backends are ready when still alive after this
+    int readyPollMs = 50;       // how often readiness connect attempts are made
 };
 
 // A project's backend: what runs behind its routes. Lives in the control thread.
 // Lifecycle: start() -> ready() or failed(reason); stop() -> stopped(). A backend that
 // crashes after ready() is supervised (restarted with backoff) and reports every change
 // through stateChanged(); its target may change on restart (targetChanged()).
+// Details the owner relies on:
+// - Connect before start(): upstream and static backends emit ready() inside start().
+// - ready() comes again after each supervised restart and after restart(); failed() only
+//   for a start()/restart() that never became ready (the deploy should unwind).
+// - target() is None unless state() is Running (upstream: always its address; static:
+//   always its root). targetChanged() whenever that value may have changed.
+// - Destroy a backend after stopped(), and never synchronously inside one of its signals
+//   (use deleteLater()); a destroyed process backend SIGKILLs its process group.
 class Backend : public QObject {
     Q_OBJECT
 public:
@@ -38,12 +54,15 @@ public:
     ~Backend() override = default;
 
     virtual void start() = 0;
-    virtual void stop() = 0;    // SIGTERM, then SIGKILL after the grace period; emits stopped()
-    virtual void restart() = 0; // stop then start, keeping supervision
+    virtual void stop() = 0;                  // SIGTERM, then SIGKILL after the grace period; emits stopped()
+    virtual void restart() = 0;               // stop then start, keeping supervision
     virtual BackendTarget target() const = 0; // where to send traffic; None when not serving
     virtual BackendState state() const = 0;
     virtual QString stateReason() const { return {}; }
-    virtual QStringList logTail(int lines) const { Q_UNUSED(lines); return {}; }
+    virtual QStringList logTail(int lines) const {
+        Q_UNUSED(lines);
+        return {};
+    }
     virtual qint64 pid() const { return 0; }
 
 Q_SIGNALS:

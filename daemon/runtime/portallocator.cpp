@@ -1,9 +1,16 @@
 #include "portallocator.h"
 
+#include <QRandomGenerator>
 #include <QTcpServer>
 #include <QUdpSocket>
 
 namespace portico {
+
+PortAllocator::PortAllocator(quint16 min, quint16 max)
+    : m_min(qMin(min, max)), m_max(qMax(min, max)), m_next(m_min) {
+    const quint32 span = quint32(m_max) - quint32(m_min) + 1;
+    m_next = quint16(m_min + QRandomGenerator::global()->bounded(span));
+}
 
 quint16 PortAllocator::acquire() {
     const int span = int(m_max) - int(m_min) + 1;

@@ -9,7 +9,9 @@ namespace portico {
 // which it handed out so that two backends never race for one.
 class PortAllocator {
 public:
-    PortAllocator(quint16 min, quint16 max) : m_min(min), m_max(max), m_next(min) {}
+    // Starts at a random point of the range: several daemons (or test executables) sharing a
+    // range would otherwise all probe the same first port and race for it.
+    PortAllocator(quint16 min, quint16 max);
     // 0 when none is free. A port is free when a test bind on 127.0.0.1 succeeds (TCP and UDP).
     quint16 acquire();
     void release(quint16 port) { m_taken.remove(port); }

@@ -18,7 +18,9 @@ const QString kSuffix = QStringLiteral(".json");
 
 ProjectStore::ProjectStore(const QString &stateDir) : m_dir(stateDir + QStringLiteral("/projects")) {}
 
-QString ProjectStore::fileFor(const QString &name) const { return m_dir + QLatin1Char('/') + name + kSuffix; }
+QString ProjectStore::fileFor(const QString &name) const {
+    return m_dir + QLatin1Char('/') + name + kSuffix;
+}
 
 bool ProjectStore::ensureDir(QString *error) const {
     if (QDir().mkpath(m_dir))
@@ -49,7 +51,8 @@ std::optional<StoredProject> ProjectStore::deserialize(const QByteArray &data, Q
     const QJsonObject o = doc.object();
     const auto parsed = Manifest::parse(o.value(QStringLiteral("manifest")));
     if (!parsed.ok()) {
-        *error = QStringLiteral("invalid manifest: ") + parsed.errorText().replace(QLatin1Char('\n'), QStringLiteral("; "));
+        *error = QStringLiteral("invalid manifest: ") +
+                 parsed.errorText().replace(QLatin1Char('\n'), QStringLiteral("; "));
         return std::nullopt;
     }
     StoredProject p;
@@ -104,8 +107,10 @@ QList<StoredProject> ProjectStore::loadAll(QStringList *problems) {
         }
         const QString expected = p->manifest.name + kSuffix;
         if (fileName != expected) {
-            quarantine(path, QStringLiteral("holds project '%1' but is not named %2").arg(p->manifest.name, expected),
-                       problems);
+            quarantine(
+                path,
+                QStringLiteral("holds project '%1' but is not named %2").arg(p->manifest.name, expected),
+                problems);
             continue;
         }
         out.append(*p);

@@ -2,6 +2,8 @@
 
 namespace portico {
 
-MainWindow::MainWindow(QWidget *parent) : QMainWindow(parent) { setWindowTitle(QStringLiteral("Portico")); }
+MainWindow::MainWindow(QWidget *parent) : QMainWindow(parent) {
+    setWindowTitle(QStringLiteral("Portico"));
+}
 
 } // namespace portico

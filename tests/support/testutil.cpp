@@ -24,7 +24,9 @@ quint16 freePort(bool alsoUdp) {
     return 0;
 }
 
-QJsonObject parseObject(const QByteArray &json) { return QJsonDocument::fromJson(json).object(); }
+QJsonObject parseObject(const QByteArray &json) {
+    return QJsonDocument::fromJson(json).object();
+}
 
 QByteArray sha256Hex(const QByteArray &data) {
     return QCryptographicHash::hash(data, QCryptographicHash::Sha256).toHex();
@@ -42,7 +44,11 @@ static qint64 statusField(qint64 pid, const QByteArray &field) {
     return -1;
 }
 
-qint64 rssKiB(qint64 pid) { return statusField(pid, "VmRSS"); }
-qint64 peakRssKiB(qint64 pid) { return statusField(pid, "VmHWM"); }
+qint64 rssKiB(qint64 pid) {
+    return statusField(pid, "VmRSS");
+}
+qint64 peakRssKiB(qint64 pid) {
+    return statusField(pid, "VmHWM");
+}
 
 } // namespace portico::test

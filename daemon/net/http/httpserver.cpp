@@ -1,5 +1,6 @@
-// PLACEHOLDER (replaced by the HTTP ingress work, issue 3).
 #include "httpserver.h"
+
+#include "httpsession.h"
 
 #include <QTcpSocket>
 
@@ -7,10 +8,28 @@ Q_LOGGING_CATEGORY(lcHttp, "portico.http")
 
 namespace portico {
 
-void startHttpSession(QTcpSocket *socket, std::shared_ptr<const HttpListenerContext>, QObject *) {
-    socket->write("HTTP/1.1 501 Not Implemented\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
-    socket->disconnectFromHost();
-    QObject::connect(socket, &QTcpSocket::disconnected, socket, &QObject::deleteLater);
+void startHttpSession(QTcpSocket *socket, std::shared_ptr<const HttpListenerContext> context,
+                      QObject *parent) {
+    auto *session = new http::HttpSession(socket, std::move(context), parent);
+    session->start();
+}
+
+int drainHttpSessions(QObject *parent) {
+    int remaining = 0;
+    const auto sessions = parent->findChildren<http::HttpSession *>(Qt::FindDirectChildrenOnly);
+    for (http::HttpSession *session : sessions) {
+        if (session->drain())
+            ++remaining;
+    }
+    return remaining;
+}
+
+int httpSessionCount(const QObject *parent) {
+    int alive = 0;
+    for (const http::HttpSession *session :
+         parent->findChildren<http::HttpSession *>(Qt::FindDirectChildrenOnly))
+        alive += session->isAlive() ? 1 : 0;
+    return alive;
 }
 
 } // namespace portico

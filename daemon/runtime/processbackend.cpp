@@ -1,0 +1,532 @@
+#include "processbackend.h"
+
+#include "portallocator.h"
+
+#include <QDir>
+#include <QProcessEnvironment>
+#include <QTcpServer>
+#include <QTcpSocket>
+
+#include <algorithm>
+#include <csignal>
+#include <cstdlib>
+#include <fcntl.h>
+#include <sys/prctl.h>
+#include <unistd.h>
+
+namespace portico {
+
+namespace {
+
+constexpr qsizetype kMaxLineBytes = 16 * 1024; // longer output lines are cut into pieces
+constexpr int kStderrTailLines = 20;
+constexpr int kReasonTailLines = 10;
+constexpr qint64 kMaxLogFileBytes = 10 * 1024 * 1024; // then <project>.log -> <project>.log.1
+
+QString describeExit(int code, QProcess::ExitStatus status) {
+    if (status == QProcess::CrashExit)
+        return QStringLiteral("was killed by a signal");
+    return QStringLiteral("exited with code %1").arg(code);
+}
+
+} // namespace
+
+bool listensUdpOnly(const Manifest &manifest) {
+    if (manifest.listen.isEmpty())
+        return false;
+    return std::all_of(manifest.listen.cbegin(), manifest.listen.cend(),
+                       [](const ListenSpec &l) { return l.protocol == Protocol::Udp; });
+}
+
+ProcessBackend::ProcessBackend(ProcessSpec spec, const RuntimeContext &context, QObject *parent)
+    : Backend(parent), m_spec(std::move(spec)), m_context(context) {
+    m_pollTimer.setInterval(qMax(5, m_context.readyPollMs));
+    connect(&m_pollTimer, &QTimer::timeout, this, &ProcessBackend::probe);
+    m_readyTimer.setSingleShot(true);
+    connect(&m_readyTimer, &QTimer::timeout, this, &ProcessBackend::onReadyTimeout);
+    m_udpTimer.setSingleShot(true);
+    connect(&m_udpTimer, &QTimer::timeout, this, [this] {
+        if (m_process && m_process->state() == QProcess::Running)
+            becomeReady();
+    });
+    m_backoffTimer.setSingleShot(true);
+    connect(&m_backoffTimer, &QTimer::timeout, this, &ProcessBackend::launch);
+    m_stableTimer.setSingleShot(true);
+    connect(&m_stableTimer, &QTimer::timeout, this, [this] { m_attempt = 0; });
+    m_killTimer.setSingleShot(true);
+    connect(&m_killTimer, &QTimer::timeout, this, [this] {
+        appendLog(QStringLiteral("portico: still running %1 ms after SIGTERM, sending SIGKILL")
+                      .arg(m_context.config->stopGraceMs),
+                  false);
+        signalGroup(SIGKILL);
+    });
+}
+
+ProcessBackend::~ProcessBackend() {
+    stopTimers();
+    if (m_process) {
+        // Last resort: the owner should have waited for stopped(). SIGKILL is immediate,
+        // so QProcess's own destructor reaps the child at once.
+        m_process->disconnect(this);
+        signalGroup(SIGKILL);
+        delete m_process;
+        m_process = nullptr;
+    }
+    closePtyMaster();
+    // No targetChanged() from a destructor: receivers would see a half-destroyed object.
+    if (m_port != 0 && m_context.ports)
+        m_context.ports->release(m_port);
+}
+
+void ProcessBackend::start() {
+    if (m_process || m_backoffTimer.isActive())
+        return;
+    m_supervised = false;
+    m_attempt = 0;
+    launch();
+}
+
+void ProcessBackend::restart() {
+    m_backoffTimer.stop();
+    if (!m_process) {
+        launch();
+        return;
+    }
+    if (m_stopping) {
+        m_restartAfterStop = true;
+        return;
+    }
+    m_restartAfterStop = true;
+    m_stopping = true;
+    stopTimers();
+    appendLog(QStringLiteral("portico: restarting (SIGTERM)"), false);
+    signalGroup(SIGTERM);
+    m_killTimer.start(m_context.config->stopGraceMs);
+}
+
+void ProcessBackend::stop() {
+    m_restartAfterStop = false;
+    m_backoffTimer.stop();
+    if (!m_process) {
+        stopTimers();
+        releasePort();
+        m_supervised = false;
+        setState(BackendState::Stopped, QStringLiteral("stopped"));
+        Q_EMIT stopped();
+        return;
+    }
+    if (m_stopping)
+        return;
+    m_stopping = true;
+    stopTimers();
+    appendLog(QStringLiteral("portico: stopping (SIGTERM)"), false);
+    signalGroup(SIGTERM);
+    m_killTimer.start(m_context.config->stopGraceMs);
+}
+
+BackendTarget ProcessBackend::target() const {
+    BackendTarget t;
+    if (m_state != BackendState::Running || m_port == 0)
+        return t;
+    t.kind = BackendTarget::Kind::Tcp;
+    t.host = QStringLiteral("127.0.0.1");
+    t.port = m_port;
+    return t;
+}
+
+qint64 ProcessBackend::pid() const {
+    return m_process ? m_process->processId() : 0;
+}
+
+QStringList ProcessBackend::logTail(int lines) const {
+    if (lines <= 0)
+        return {};
+    return m_ring.mid(qMax<qsizetype>(0, m_ring.size() - lines));
+}
+
+bool ProcessBackend::acquirePort(QString *error) {
+    if (!m_context.ports) {
+        *error = QStringLiteral("no port allocator configured");
+        return false;
+    }
+    if (m_port != 0) {
+        // Keep the port across restarts when nobody took it: routes need not change.
+        QTcpServer probe;
+        if (probe.listen(QHostAddress::LocalHost, m_port))
+            return true;
+        releasePort();
+    }
+    m_port = m_context.ports->acquire();
+    if (m_port == 0) {
+        *error = QStringLiteral("no free backend port in %1-%2")
+                     .arg(m_context.config->backendPortMin)
+                     .arg(m_context.config->backendPortMax);
+        return false;
+    }
+    return true;
+}
+
+void ProcessBackend::releasePort() {
+    if (m_port != 0 && m_context.ports)
+        m_context.ports->release(m_port);
+    if (m_port != 0) {
+        m_port = 0;
+        Q_EMIT targetChanged();
+    }
+}
+
+void ProcessBackend::launch() {
+    const BackendTarget before = target();
+    QString error;
+    if (!acquirePort(&error)) {
+        if (m_supervised)
+            scheduleRestart(error);
+        else
+            failStart(error);
+        return;
+    }
+    m_failedStart = false;
+    m_stopping = false;
+    m_partial[0].clear();
+    m_partial[1].clear();
+
+    m_process = new QProcess(this);
+    m_process->setProgram(m_spec.program);
+    QStringList args = m_spec.arguments;
+    for (QString &a : args)
+        a.replace(QLatin1String("{PORT}"), QString::number(m_port));
+    m_process->setArguments(args);
+    m_process->setWorkingDirectory(m_spec.workdir);
+    QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+    for (auto it = m_spec.env.cbegin(); it != m_spec.env.cend(); ++it)
+        env.insert(it.key(), it.value());
+    env.insert(QStringLiteral("PORT"), QString::number(m_port));
+    env.insert(QStringLiteral("HOST"), QStringLiteral("127.0.0.1"));
+    m_process->setProcessEnvironment(env);
+    m_process->setStandardInputFile(QProcess::nullDevice());
+
+    // A pseudo-terminal whose master only the daemon holds becomes the controlling
+    // terminal of the child's session. When the session leader dies (PDEATHSIG below, or
+    // any crash) the kernel sends SIGHUP to the session's foreground group, so grandchildren
+    // die too even when nobody is left to signal them: PDEATHSIG alone only reaches the
+    // direct child. Without a pty (none available) the direct child still dies.
+    const QByteArray slave = openPtyMaster();
+
+    // Runs in the child between fork and exec: only async-signal-safe calls. A new session
+    // makes the child a process-group leader (stop() signals the whole group); the death
+    // signal kills it when the daemon dies, even by SIGKILL; the getppid() check closes
+    // the race where the daemon died before prctl() ran.
+    const pid_t daemonPid = ::getpid();
+    m_process->setChildProcessModifier([daemonPid, slave] {
+        ::setsid();
+        if (!slave.isEmpty()) {
+            // Opened by a session leader without a controlling terminal: becomes it.
+            const int fd = ::open(slave.constData(), O_RDWR);
+            if (fd >= 0)
+                ::close(fd);
+        }
+        ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+        if (::getppid() != daemonPid)
+            ::_exit(127);
+    });
+
+    connect(m_process, &QProcess::started, this, &ProcessBackend::onStarted);
+    connect(m_process, &QProcess::finished, this, &ProcessBackend::onFinished);
+    connect(m_process, &QProcess::errorOccurred, this, &ProcessBackend::onStartError);
+    connect(m_process, &QProcess::readyReadStandardOutput, this,
+            [this] { readChannel(QProcess::StandardOutput); });
+    connect(m_process, &QProcess::readyReadStandardError, this,
+            [this] { readChannel(QProcess::StandardError); });
+
+    setState(
+        BackendState::Starting,
+        QStringLiteral("starting %1 on 127.0.0.1:%2").arg(QFileInfo(m_spec.program).fileName()).arg(m_port));
+    if (before != target())
+        Q_EMIT targetChanged();
+    m_process->start();
+    m_pgid = m_process->processId();
+    m_readyTimer.start(m_context.config->readyTimeoutMs);
+    if (m_spec.udpOnly)
+        m_udpTimer.start(qMax(1, m_context.udpReadyMs));
+    else
+        m_pollTimer.start();
+}
+
+void ProcessBackend::onStarted() {
+    m_pgid = m_process->processId();
+    appendLog(QStringLiteral("portico: started %1 (pid %2) with PORT=%3")
+                  .arg(m_spec.program)
+                  .arg(m_pgid)
+                  .arg(m_port),
+              false);
+    if (!m_spec.udpOnly)
+        probe();
+}
+
+void ProcessBackend::onStartError(QProcess::ProcessError error) {
+    if (error != QProcess::FailedToStart || !m_process)
+        return;
+    // No finished() follows a failed start.
+    const QString why = QStringLiteral("cannot start %1: %2").arg(m_spec.program, m_process->errorString());
+    appendLog(QStringLiteral("portico: ") + why, false);
+    m_process->disconnect(this);
+    m_process->deleteLater();
+    m_process = nullptr;
+    m_pgid = 0;
+    closePtyMaster();
+    afterExit(why);
+}
+
+void ProcessBackend::probe() {
+    if (!m_process || m_state != BackendState::Starting)
+        return;
+    if (m_probe)
+        return; // one attempt at a time; a refused loopback connect fails at once
+    auto *socket = new QTcpSocket(this);
+    m_probe = socket;
+    connect(socket, &QTcpSocket::connected, this, [this, socket] {
+        socket->abort();
+        socket->deleteLater();
+        if (m_state == BackendState::Starting && m_process)
+            becomeReady();
+    });
+    connect(socket, &QTcpSocket::errorOccurred, this, [socket] {
+        socket->abort();
+        socket->deleteLater();
+    });
+    socket->connectToHost(QHostAddress(QHostAddress::LocalHost), m_port);
+}
+
+void ProcessBackend::becomeReady() {
+    m_pollTimer.stop();
+    m_readyTimer.stop();
+    m_udpTimer.stop();
+    const BackendTarget before = target();
+    setState(BackendState::Running, QStringLiteral("pid %1 serving on 127.0.0.1:%2").arg(pid()).arg(m_port));
+    if (before != target())
+        Q_EMIT targetChanged();
+    m_supervised = true;
+    m_stableTimer.start(m_context.stableResetMs);
+    appendLog(QStringLiteral("portico: ready on 127.0.0.1:%1").arg(m_port), false);
+    Q_EMIT ready();
+}
+
+void ProcessBackend::onReadyTimeout() {
+    if (!m_process)
+        return;
+    const QString why = QStringLiteral("did not accept connections on 127.0.0.1:%1 within %2 ms")
+                            .arg(m_port)
+                            .arg(m_context.config->readyTimeoutMs);
+    appendLog(QStringLiteral("portico: ") + why + QStringLiteral(", killing it"), false);
+    m_pollTimer.stop();
+    m_udpTimer.stop();
+    // finished() follows; with m_failedStart set it only cleans up, else it backs off.
+    signalGroup(SIGKILL);
+    if (!m_supervised) {
+        m_failedStart = true;
+        failStart(why + stderrTail()); // emits last: a receiver may delete us (deleteLater)
+    }
+}
+
+void ProcessBackend::onFinished(int exitCode, QProcess::ExitStatus status) {
+    const bool byUs = m_stopping;
+    const QString why = describeExit(exitCode, status);
+    appendLog(QStringLiteral("portico: process %1").arg(why), false);
+    // Flush what the last read left without a newline.
+    for (int c = 0; c < 2; ++c) {
+        if (!m_partial[c].isEmpty())
+            appendLog(QString::fromUtf8(m_partial[c]), c == 1);
+        m_partial[c].clear();
+    }
+    m_pollTimer.stop();
+    m_readyTimer.stop();
+    m_udpTimer.stop();
+    m_stableTimer.stop();
+    m_killTimer.stop();
+    // Whatever the process left behind in its group goes with it.
+    signalGroup(SIGKILL);
+    m_pgid = 0;
+    closePtyMaster();
+    m_process->disconnect(this);
+    m_process->deleteLater();
+    m_process = nullptr;
+
+    if (byUs) {
+        m_stopping = false;
+        if (m_restartAfterStop) {
+            m_restartAfterStop = false;
+            ++m_restarts;
+            launch();
+            return;
+        }
+        releasePort();
+        m_supervised = false;
+        setState(BackendState::Stopped, QStringLiteral("stopped"));
+        Q_EMIT stopped();
+        return;
+    }
+    afterExit(why);
+}
+
+void ProcessBackend::afterExit(const QString &why) {
+    if (m_failedStart) {
+        m_failedStart = false;
+        releasePort();
+        return;
+    }
+    if (!m_supervised) {
+        const QString reason =
+            m_state == BackendState::Starting
+                ? QStringLiteral("%1 before it accepted connections on 127.0.0.1:%2").arg(why).arg(m_port)
+                : why;
+        failStart(reason + stderrTail());
+        return;
+    }
+    const BackendTarget before = target();
+    setState(BackendState::Crashed, why + stderrTail());
+    if (before != target())
+        Q_EMIT targetChanged();
+    scheduleRestart(why);
+}
+
+void ProcessBackend::failStart(const QString &reason) {
+    m_pollTimer.stop();
+    m_readyTimer.stop();
+    m_udpTimer.stop();
+    if (!m_process)
+        releasePort();
+    setState(BackendState::Crashed, reason);
+    Q_EMIT failed(reason);
+}
+
+void ProcessBackend::scheduleRestart(const QString &why) {
+    const qint64 base = qMax(1, m_context.backoffBaseMs);
+    const qint64 max = qMax<qint64>(base, m_context.backoffMaxMs);
+    qint64 delay = base;
+    for (int i = 0; i < m_attempt && delay < max; ++i)
+        delay *= 2;
+    delay = qMin(delay, max);
+    ++m_attempt;
+    ++m_restarts;
+    m_lastBackoffMs = int(delay);
+    setState(BackendState::Backoff, QStringLiteral("%1; restarting in %2 ms").arg(why).arg(delay));
+    m_backoffTimer.start(int(delay));
+}
+
+void ProcessBackend::setState(BackendState state, const QString &reason) {
+    if (state == m_state && reason == m_reason)
+        return;
+    m_state = state;
+    m_reason = reason;
+    qCDebug(lcRuntime) << m_spec.project << backendStateName(state) << reason;
+    Q_EMIT stateChanged(state, reason);
+}
+
+void ProcessBackend::readChannel(QProcess::ProcessChannel channel) {
+    if (!m_process)
+        return;
+    const int c = channel == QProcess::StandardError ? 1 : 0;
+    m_process->setReadChannel(channel);
+    QByteArray &partial = m_partial[c];
+    partial += m_process->readAll();
+    qsizetype start = 0;
+    for (;;) {
+        const qsizetype nl = partial.indexOf('\n', start);
+        if (nl < 0)
+            break;
+        qsizetype end = nl;
+        if (end > start && partial.at(end - 1) == '\r')
+            --end;
+        appendLog(QString::fromUtf8(partial.constData() + start, end - start), c == 1);
+        start = nl + 1;
+    }
+    partial.remove(0, start);
+    while (partial.size() > kMaxLineBytes) {
+        appendLog(QString::fromUtf8(partial.left(kMaxLineBytes)), c == 1);
+        partial.remove(0, kMaxLineBytes);
+    }
+    if (m_logFile.isOpen())
+        m_logFile.flush();
+}
+
+void ProcessBackend::appendLog(const QString &line, bool fromStderr) {
+    const int cap = qMax(1, m_context.config->logRingLines);
+    m_ring.append(line);
+    while (m_ring.size() > cap)
+        m_ring.removeFirst();
+    if (fromStderr) {
+        m_stderrTail.append(line);
+        while (m_stderrTail.size() > kStderrTailLines)
+            m_stderrTail.removeFirst();
+    }
+    writeLogFile(line);
+    Q_EMIT logLine(line);
+}
+
+void ProcessBackend::writeLogFile(const QString &line) {
+    if (m_context.logDir.isEmpty())
+        return;
+    if (m_logFile.isOpen() && m_logFile.size() > kMaxLogFileBytes) {
+        m_logFile.close();
+        QFile::remove(m_logFile.fileName() + QStringLiteral(".1"));
+        QFile::rename(m_logFile.fileName(), m_logFile.fileName() + QStringLiteral(".1"));
+    }
+    if (!m_logFile.isOpen()) {
+        QDir().mkpath(m_context.logDir);
+        m_logFile.setFileName(QDir(m_context.logDir).filePath(m_spec.project + QStringLiteral(".log")));
+        if (!m_logFile.open(QIODevice::WriteOnly | QIODevice::Append)) {
+            qCWarning(lcRuntime) << "cannot open log file" << m_logFile.fileName() << m_logFile.errorString();
+            return;
+        }
+    }
+    m_logFile.write(line.toUtf8() + '\n');
+}
+
+QString ProcessBackend::stderrTail() const {
+    if (m_stderrTail.isEmpty())
+        return QStringLiteral(" (no output on stderr)");
+    QString tail =
+        m_stderrTail.mid(qMax<qsizetype>(0, m_stderrTail.size() - kReasonTailLines)).join(QLatin1Char('\n'));
+    if (tail.size() > 2000)
+        tail = QStringLiteral("...") + tail.right(2000);
+    return QStringLiteral("; stderr:\n") + tail;
+}
+
+void ProcessBackend::signalGroup(int sig) {
+    if (m_pgid <= 0)
+        return;
+    // Before the child's setsid() ran there is no group yet: signal the child itself.
+    if (::kill(pid_t(-m_pgid), sig) != 0 && m_process)
+        ::kill(pid_t(m_pgid), sig);
+}
+
+QByteArray ProcessBackend::openPtyMaster() {
+    closePtyMaster();
+    const int master = ::posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
+    if (master < 0)
+        return {};
+    char name[128];
+    if (::grantpt(master) != 0 || ::unlockpt(master) != 0 || ::ptsname_r(master, name, sizeof name) != 0) {
+        ::close(master);
+        return {};
+    }
+    m_ptyMaster = master;
+    return QByteArray(name);
+}
+
+void ProcessBackend::closePtyMaster() {
+    if (m_ptyMaster >= 0)
+        ::close(m_ptyMaster);
+    m_ptyMaster = -1;
+}
+
+void ProcessBackend::stopTimers() {
+    m_pollTimer.stop();
+    m_readyTimer.stop();
+    m_udpTimer.stop();
+    m_backoffTimer.stop();
+    m_stableTimer.stop();
+    m_killTimer.stop();
+}
+
+} // namespace portico

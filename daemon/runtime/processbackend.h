@@ -1,0 +1,111 @@
+#pragma once
+
+#include "backend.h"
+
+#include <QFile>
+#include <QMap>
+#include <QPointer>
+#include <QProcess>
+#include <QTimer>
+
+class QTcpSocket;
+
+namespace portico {
+
+// What to run for a supervised backend. "{PORT}" in arguments is replaced by the port
+// picked at each launch (the docker runtime needs it in `-p`).
+struct ProcessSpec {
+    QString project; // names the log file and the log lines
+    QString program;
+    QStringList arguments;
+    QString workdir;            // absolute
+    QMap<QString, QString> env; // on top of the daemon's environment; PORT and HOST are added last
+    bool udpOnly = false;       // readiness = still running after RuntimeContext::udpReadyMs
+};
+
+// True when the manifest has listen entries and all of them are udp: such a backend
+// cannot be probed with a TCP connect.
+bool listensUdpOnly(const Manifest &manifest);
+
+// A supervised child process listening on 127.0.0.1:PORT (the process and deno runtimes,
+// and the `docker run` of the dockerfile runtime). Everything is asynchronous: readiness is
+// polled with non-blocking connects, stop escalates from SIGTERM to SIGKILL on a timer.
+// The child runs in its own session/process group (signals reach its children too) and
+// dies with the daemon (PR_SET_PDEATHSIG), its own children with it (a controlling
+// terminal whose hangup reaches the whole group).
+class ProcessBackend final : public Backend {
+    Q_OBJECT
+    Q_DISABLE_COPY_MOVE(ProcessBackend)
+public:
+    ProcessBackend(ProcessSpec spec, const RuntimeContext &context, QObject *parent = nullptr);
+    // Kills the process group with SIGKILL if still running (prefer stop() and stopped()).
+    ~ProcessBackend() override;
+
+    void start() override;
+    void stop() override;
+    void restart() override;
+    BackendTarget target() const override;
+    BackendState state() const override { return m_state; }
+    QString stateReason() const override { return m_reason; }
+    QStringList logTail(int lines) const override;
+    qint64 pid() const override;
+
+    quint16 port() const { return m_port; }
+    int restartCount() const { return m_restarts; }
+    int currentBackoffMs() const { return m_lastBackoffMs; }
+
+private:
+    void launch();
+    void onStarted();
+    void onFinished(int exitCode, QProcess::ExitStatus status);
+    void onStartError(QProcess::ProcessError error);
+    void probe();
+    void becomeReady();
+    void onReadyTimeout();
+    void afterExit(const QString &why);
+    void scheduleRestart(const QString &why);
+    void setState(BackendState state, const QString &reason);
+    void readChannel(QProcess::ProcessChannel channel);
+    void appendLog(const QString &line, bool fromStderr);
+    void writeLogFile(const QString &line);
+    void signalGroup(int sig);
+    void stopTimers();
+    void releasePort();
+    bool acquirePort(QString *error);
+    QString stderrTail() const;
+    void failStart(const QString &reason);
+    QByteArray openPtyMaster(); // the slave's name, empty when no pty is available
+    void closePtyMaster();
+
+    ProcessSpec m_spec;
+    RuntimeContext m_context;
+    QProcess *m_process = nullptr;
+    qint64 m_pgid = 0;
+    int m_ptyMaster = -1; // controlling terminal of the child's session, see launch()
+    quint16 m_port = 0;
+    BackendState m_state = BackendState::Stopped;
+    QString m_reason;
+
+    bool m_supervised = false;       // was ready once: crashes are restarted, not reported as failed()
+    bool m_stopping = false;         // stop() in progress
+    bool m_restartAfterStop = false; // restart() in progress
+    bool m_failedStart = false;      // failed() already emitted for the current process
+    int m_attempt = 0;               // consecutive crashes, for the backoff delay
+    int m_restarts = 0;
+    int m_lastBackoffMs = 0;
+
+    QTimer m_pollTimer;
+    QTimer m_readyTimer;
+    QTimer m_udpTimer;
+    QTimer m_backoffTimer;
+    QTimer m_stableTimer;
+    QTimer m_killTimer;
+    QPointer<QTcpSocket> m_probe;
+
+    QStringList m_ring;       // stdout and stderr lines, at most Config::logRingLines
+    QStringList m_stderrTail; // last stderr lines, for failure reasons
+    QByteArray m_partial[2];  // incomplete line per channel
+    QFile m_logFile;
+};
+
+} // namespace portico

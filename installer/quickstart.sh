@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# Quickstart: installs the dependencies, builds Release, starts porticod in the
+# foreground on its built-in defaults (ingress 127.0.0.1:8080, admin socket and state
+# under per-user directories) and deploys the examples in resources/examples/.
+# Ctrl-C stops it cleanly.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+
+installer/deps.sh
+build="${PORTICO_BUILD_DIR:-$root/build-release}"
+cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release -DPORTICO_BUILD_TESTS=OFF >/dev/null
+cmake --build "$build" --parallel "$(nproc)" --target porticod porticoctl
+
+if [[ -x "$root/.tools/deno/node_modules/.bin/deno" ]]; then
+    export PATH="$root/.tools/deno/node_modules/.bin:$PATH"
+fi
+
+socket="${XDG_RUNTIME_DIR:-/tmp/portico-${USER:-$(id -un)}}/portico/admin.sock"
+ctl=("$build/daemon/ctl/porticoctl" --socket "$socket")
+
+"$build/daemon/porticod" --admin-socket "$socket" "$@" &
+daemon=$!
+stop() {
+    echo
+    echo "quickstart: stopping porticod"
+    kill -TERM "$daemon" 2>/dev/null || true
+    wait "$daemon" 2>/dev/null || true
+    exit 0
+}
+trap stop INT TERM
+
+for _ in $(seq 1 100); do
+    if "${ctl[@]}" status >/dev/null 2>&1; then break; fi
+    if ! kill -0 "$daemon" 2>/dev/null; then
+        echo "quickstart: porticod exited; see the messages above" >&2
+        exit 1
+    fi
+    sleep 0.1
+done
+
+for manifest in resources/examples/*/portico.json; do
+    "${ctl[@]}" deploy "$manifest" || echo "quickstart: $manifest was not deployed (see above)" >&2
+done
+
+cat <<TXT
+
+Portico is running. Try:
+  curl localhost:8080/                 # the deployed path-routed projects
+  curl localhost:8080/hello/           # Deno, export-default handler
+  curl localhost:8080/site/            # static files
+  curl localhost:3000/                 # a Python process on its own HTTP port
+  echo hi | nc -q1 localhost 5000      # raw TCP echo on port 5000
+  echo hi | nc -u -w1 localhost 5300   # UDP echo on port 5300
+  curl localhost:8080/_api/routes      # the routing table
+  ${ctl[*]} routes
+Ctrl-C stops it.
+TXT
+wait "$daemon"

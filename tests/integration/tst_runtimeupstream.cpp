@@ -1,0 +1,152 @@
+// The upstream runtime: nothing started, ready at once, and a periodic connect check that
+// flips the state between running and unhealthy as the upstream goes away and comes back.
+#include "runtime/backend.h"
+
+#include <QLocalServer>
+#include <QSignalSpy>
+#include <QTcpServer>
+#include <QTemporaryDir>
+#include <QtTest>
+
+using namespace portico;
+
+class tst_RuntimeUpstream : public QObject {
+    Q_OBJECT
+
+private:
+    Config m_config;
+    RuntimeContext m_context;
+    QTemporaryDir m_tmp;
+
+private Q_SLOTS:
+    void init() {
+        m_config = Config();
+        m_config.healthCheckIntervalMs = 50;
+        m_config.backendConnectTimeoutMs = 1000;
+        m_context = RuntimeContext();
+        m_context.config = &m_config;
+    }
+
+    void healthFollowsTheUpstream_data() {
+        QTest::addColumn<QString>("kind");
+        QTest::newRow("ipv4") << QStringLiteral("ipv4");
+        QTest::newRow("ipv6") << QStringLiteral("ipv6");
+        QTest::newRow("unix") << QStringLiteral("unix");
+    }
+    void healthFollowsTheUpstream() {
+        QFETCH(QString, kind);
+        QTcpServer tcp;
+        QLocalServer local;
+        QString upstream;
+        quint16 port = 0;
+        const QString socketPath = m_tmp.filePath(QStringLiteral("up-%1.sock").arg(kind));
+        auto listen = [&]() -> bool {
+            if (kind == QLatin1String("unix"))
+                return local.listen(socketPath);
+            const QHostAddress host(kind == QLatin1String("ipv6") ? QHostAddress::LocalHostIPv6
+                                                                  : QHostAddress::LocalHost);
+            return tcp.listen(host, port);
+        };
+        if (!listen()) {
+            if (kind == QLatin1String("ipv6"))
+                QSKIP("no IPv6 loopback here");
+            QFAIL("cannot listen");
+        }
+        port = tcp.serverPort();
+        if (kind == QLatin1String("unix"))
+            upstream = QStringLiteral("unix:") + socketPath;
+        else if (kind == QLatin1String("ipv6"))
+            upstream = QStringLiteral("[::1]:%1").arg(port);
+        else
+            upstream = QStringLiteral("127.0.0.1:%1").arg(port);
+
+        Manifest m;
+        m.name = QStringLiteral("up");
+        m.runtime = RuntimeKind::Upstream;
+        m.upstream = upstream;
+        QString error;
+        auto b = createBackend(m, QString(), m_context, &error);
+        QVERIFY2(b, qPrintable(error));
+        const BackendTarget t = b->target();
+        if (kind == QLatin1String("unix")) {
+            QCOMPARE(t.kind, BackendTarget::Kind::Unix);
+            QCOMPARE(t.unixPath, socketPath);
+        } else {
+            QCOMPARE(t.kind, BackendTarget::Kind::Tcp);
+            QCOMPARE(t.host,
+                     kind == QLatin1String("ipv6") ? QStringLiteral("::1") : QStringLiteral("127.0.0.1"));
+            QCOMPARE(t.port, port);
+        }
+
+        QSignalSpy ready(b.get(), &Backend::ready);
+        b->start();
+        QCOMPARE(ready.count(), 1); // nothing to wait for
+        QCOMPARE(b->state(), BackendState::Running);
+
+        // Away: the next checks fail.
+        if (kind == QLatin1String("unix"))
+            local.close();
+        else
+            tcp.close();
+        QTRY_COMPARE_WITH_TIMEOUT(b->state(), BackendState::Unhealthy, 5000);
+        QVERIFY2(b->stateReason().contains(QLatin1String("does not accept connections")),
+                 qPrintable(b->stateReason()));
+        QCOMPARE(b->target(), t); // the address stays; only the state says it is down
+
+        // Back on the same address.
+        QVERIFY(listen());
+        QTRY_COMPARE_WITH_TIMEOUT(b->state(), BackendState::Running, 5000);
+
+        QSignalSpy stopped(b.get(), &Backend::stopped);
+        b->stop();
+        QCOMPARE(stopped.count(), 1);
+        QCOMPARE(b->state(), BackendState::Stopped);
+        // No checks after stop: the state stays even when the upstream goes away.
+        if (kind == QLatin1String("unix"))
+            local.close();
+        else
+            tcp.close();
+        QTest::qWait(200);
+        QCOMPARE(b->state(), BackendState::Stopped);
+    }
+
+    void stateChangesAreTransitions() {
+        QTcpServer tcp;
+        QVERIFY(tcp.listen(QHostAddress::LocalHost, 0));
+        Manifest m;
+        m.name = QStringLiteral("up");
+        m.runtime = RuntimeKind::Upstream;
+        m.upstream = QStringLiteral("127.0.0.1:%1").arg(tcp.serverPort());
+        QString error;
+        auto b = createBackend(m, QString(), m_context, &error);
+        QVERIFY(b);
+        int changes = 0;
+        connect(b.get(), &Backend::stateChanged, this, [&changes] { ++changes; });
+        b->start();
+        QTest::qWait(300);    // about six checks, all healthy
+        QCOMPARE(changes, 1); // stopped -> running, then nothing new
+        b->stop();
+    }
+
+    void malformedUpstreamRefused_data() {
+        QTest::addColumn<QString>("upstream");
+        QTest::newRow("empty") << QString();
+        QTest::newRow("no-port") << QStringLiteral("127.0.0.1");
+        QTest::newRow("port-too-big") << QStringLiteral("127.0.0.1:99999");
+        QTest::newRow("relative-unix") << QStringLiteral("unix:relative.sock");
+        QTest::newRow("unclosed-v6") << QStringLiteral("[::1:80");
+    }
+    void malformedUpstreamRefused() {
+        QFETCH(QString, upstream);
+        Manifest m;
+        m.name = QStringLiteral("up");
+        m.runtime = RuntimeKind::Upstream;
+        m.upstream = upstream;
+        QString error;
+        QVERIFY(!createBackend(m, QString(), m_context, &error));
+        QVERIFY2(error.contains(QLatin1String("upstream")), qPrintable(error));
+    }
+};
+
+QTEST_GUILESS_MAIN(tst_RuntimeUpstream)
+#include "tst_runtimeupstream.moc"

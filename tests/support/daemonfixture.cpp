@@ -1,0 +1,164 @@
+#include "daemonfixture.h"
+
+#include "testutil.h"
+
+#include <QDeadlineTimer>
+#include <QFile>
+#include <QJsonDocument>
+#include <QLocalSocket>
+#include <QTcpSocket>
+#include <QThread>
+
+namespace portico::test {
+
+DaemonFixture::DaemonFixture() = default;
+
+DaemonFixture::~DaemonFixture() {
+    stop();
+}
+
+bool DaemonFixture::start(QString *why) {
+    m_ingressPort = freePort();
+    QJsonObject cfg = config;
+    if (!cfg.contains(QStringLiteral("ingress_port")))
+        cfg.insert(QStringLiteral("ingress_port"), int(m_ingressPort));
+    else
+        m_ingressPort = quint16(cfg.value(QStringLiteral("ingress_port")).toInt());
+    cfg.insert(QStringLiteral("state_dir"), stateDir());
+    cfg.insert(QStringLiteral("admin_socket"), socketPath());
+    if (!cfg.contains(QStringLiteral("workers")))
+        cfg.insert(QStringLiteral("workers"), 2);
+    const QString cfgPath = m_dir.filePath(QStringLiteral("porticod.json"));
+    QFile f(cfgPath);
+    if (!f.open(QIODevice::WriteOnly))
+        return false;
+    f.write(QJsonDocument(cfg).toJson());
+    f.close();
+
+    m_process = std::make_unique<QProcess>();
+    m_process->setProcessChannelMode(QProcess::MergedChannels);
+    m_process->start(QStringLiteral(PORTICOD_PATH),
+                     QStringList{QStringLiteral("--config"), cfgPath} + extraArgs);
+    if (!m_process->waitForStarted(10000)) {
+        if (why)
+            *why = QStringLiteral("porticod did not start: ") + m_process->errorString();
+        return false;
+    }
+    QDeadlineTimer deadline(20000);
+    while (!deadline.hasExpired()) {
+        if (m_process->state() != QProcess::Running)
+            break;
+        const QJsonObject r = call(QStringLiteral("daemon.info"), {}, 1000);
+        if (r.contains(QStringLiteral("result")))
+            return true;
+        m_process->waitForReadyRead(50);
+    }
+    if (why)
+        *why = QStringLiteral("porticod did not come up; it said:\n") + QString::fromUtf8(output());
+    return false;
+}
+
+QByteArray DaemonFixture::output() const {
+    return m_process ? m_process->readAll() : QByteArray();
+}
+
+bool DaemonFixture::isRunning() const {
+    return m_process && m_process->state() == QProcess::Running;
+}
+
+void DaemonFixture::stop() {
+    if (!m_process || m_process->state() == QProcess::NotRunning)
+        return;
+    m_process->terminate();
+    if (!m_process->waitForFinished(15000)) {
+        m_process->kill();
+        m_process->waitForFinished(5000);
+    }
+}
+
+void DaemonFixture::kill() {
+    if (!m_process)
+        return;
+    m_process->kill();
+    m_process->waitForFinished(5000);
+}
+
+QJsonObject DaemonFixture::call(const QString &method, const QJsonObject &params, int timeoutMs) const {
+    QLocalSocket s;
+    s.connectToServer(socketPath());
+    if (!s.waitForConnected(timeoutMs))
+        return {{QStringLiteral("transport_error"), s.errorString()}};
+    static int nextId = 1;
+    const int id = nextId++;
+    const QJsonObject req{{QStringLiteral("jsonrpc"), QStringLiteral("2.0")},
+                          {QStringLiteral("id"), id},
+                          {QStringLiteral("method"), method},
+                          {QStringLiteral("params"), params}};
+    s.write(QJsonDocument(req).toJson(QJsonDocument::Compact) + '\n');
+    QDeadlineTimer deadline(timeoutMs);
+    QByteArray buffer;
+    while (!deadline.hasExpired()) {
+        if (!s.waitForReadyRead(int(qMax<qint64>(1, deadline.remainingTime()))))
+            break;
+        buffer += s.readAll();
+        qsizetype nl;
+        while ((nl = buffer.indexOf('\n')) >= 0) {
+            const QJsonObject msg = QJsonDocument::fromJson(buffer.left(nl)).object();
+            buffer.remove(0, nl + 1);
+            if (msg.value(QStringLiteral("id")).toInt() == id)
+                return msg;
+        }
+    }
+    return {{QStringLiteral("transport_error"),
+             QStringLiteral("no answer to %1 within %2 ms").arg(method).arg(timeoutMs)}};
+}
+
+QJsonObject DaemonFixture::deploy(const QByteArray &manifestJson, const QString &sourceDir) const {
+    return call(QStringLiteral("projects.deploy"),
+                {{QStringLiteral("manifest"), QJsonDocument::fromJson(manifestJson).object()},
+                 {QStringLiteral("source_dir"), sourceDir.isEmpty() ? dir() : sourceDir}},
+                60000);
+}
+
+DaemonFixture::HttpReply DaemonFixture::httpGet(quint16 port, const QByteArray &path, int timeoutMs) {
+    HttpReply reply;
+    QTcpSocket s;
+    s.connectToHost(QHostAddress::LocalHost, port);
+    if (!s.waitForConnected(timeoutMs))
+        return reply;
+    s.write("GET " + path + " HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n");
+    QByteArray data;
+    QDeadlineTimer deadline(timeoutMs);
+    while (!deadline.hasExpired() && s.state() == QAbstractSocket::ConnectedState) {
+        if (s.waitForReadyRead(int(qMax<qint64>(1, deadline.remainingTime()))))
+            data += s.readAll();
+    }
+    data += s.readAll();
+    const qsizetype end = data.indexOf("\r\n\r\n");
+    if (end < 0)
+        return reply;
+    reply.headers = data.left(end);
+    reply.body = data.mid(end + 4);
+    const QList<QByteArray> statusLine = reply.headers.split('\n').value(0).split(' ');
+    reply.status = statusLine.value(1).toInt();
+    if (reply.headers.toLower().contains("transfer-encoding: chunked")) {
+        // De-chunk for convenience.
+        QByteArray out;
+        QByteArray in = reply.body;
+        while (true) {
+            const qsizetype nl = in.indexOf("\r\n");
+            if (nl < 0)
+                break;
+            bool ok = false;
+            const qsizetype size = in.left(nl).split(';').value(0).toLongLong(&ok, 16);
+            if (!ok || size == 0)
+                break;
+            out += in.mid(nl + 2, size);
+            in.remove(0, nl + 2 + size + 2);
+        }
+        reply.body = out;
+    }
+    return reply;
+}
+
+} // namespace portico::test

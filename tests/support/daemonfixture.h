@@ -1,0 +1,59 @@
+#pragma once
+
+#include <QJsonObject>
+#include <QJsonValue>
+#include <QProcess>
+#include <QString>
+#include <QTemporaryDir>
+
+#include <memory>
+
+namespace portico::test {
+
+// A real porticod in a temporary state directory, on a free ingress port, with its
+// own admin socket. Tests drive it over the admin socket like any client would.
+class DaemonFixture {
+public:
+    DaemonFixture();
+    ~DaemonFixture(); // stops the daemon (SIGTERM, then SIGKILL)
+
+    // Extra config keys (written to a config file) and arguments; call before start().
+    QJsonObject config;
+    QStringList extraArgs;
+
+    // Starts and waits until the admin socket answers daemon.info. False with the
+    // daemon's output in *why.
+    bool start(QString *why = nullptr);
+    void stop();
+    void kill(); // SIGKILL, for crash tests
+    bool isRunning() const;
+
+    quint16 ingressPort() const { return m_ingressPort; }
+    QString stateDir() const { return m_dir.path() + QStringLiteral("/state"); }
+    QString socketPath() const { return m_dir.path() + QStringLiteral("/admin.sock"); }
+    QString dir() const { return m_dir.path(); }
+    qint64 pid() const { return m_process ? m_process->processId() : 0; }
+    QByteArray output() const; // everything the daemon printed so far
+
+    // One JSON-RPC call over a fresh connection (blocking, bounded by timeoutMs).
+    // Returns the whole response object ({"result":...} or {"error":...}).
+    QJsonObject call(const QString &method, const QJsonObject &params = {}, int timeoutMs = 30000) const;
+    // projects.deploy with a manifest written as JSON; sourceDir defaults to dir().
+    QJsonObject deploy(const QByteArray &manifestJson, const QString &sourceDir = {}) const;
+
+    // HTTP/1.1 GET through the ingress (or any port) with a blocking QTcpSocket; returns
+    // status and body (Connection: close).
+    struct HttpReply {
+        int status = 0;
+        QByteArray headers;
+        QByteArray body;
+    };
+    static HttpReply httpGet(quint16 port, const QByteArray &path, int timeoutMs = 10000);
+
+private:
+    QTemporaryDir m_dir;
+    std::unique_ptr<QProcess> m_process;
+    quint16 m_ingressPort = 0;
+};
+
+} // namespace portico::test
