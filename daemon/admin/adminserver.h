@@ -12,6 +12,8 @@ Q_DECLARE_LOGGING_CATEGORY(lcAdmin)
 
 namespace portico {
 
+class AuditLog;
+
 // The admin socket: a QLocalServer speaking JSON-RPC 2.0, one object per line. Only the
 // owner (same uid), root, or the configured group may connect (SO_PEERCRED, checked
 // before a byte is read). Lives in the control thread.
@@ -27,7 +29,11 @@ public:
     bool listen(QString *error);
     QString socketPath() const;
     int clientCount() const;
+    // Clients that asked for events.
+    int subscriberCount() const;
     void close();
+    // Every deploy, undeploy, restart, reload and refusal (also in <stateDir>/audit.log).
+    const AuditLog &auditLog() const;
 
 private:
     struct Impl;

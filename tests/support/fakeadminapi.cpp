@@ -1,0 +1,160 @@
+#include "fakeadminapi.h"
+
+#include "protocol.h"
+
+#include <QTimer>
+
+namespace portico::test {
+
+namespace err = protocol::error;
+
+FakeAdminApi::FakeAdminApi(QObject *parent) : AdminApi(parent) {
+    RouteInfo ingress;
+    ingress.hostPort = 8080;
+    ingress.protocol = QStringLiteral("http");
+    ingress.backend = QStringLiteral("path-based routing");
+    ingress.state = QStringLiteral("active");
+    m_routes.append(ingress);
+    m_stats = {{QStringLiteral("routes"), QJsonArray()}, {QStringLiteral("uptime_ms"), 1234}};
+}
+
+void FakeAdminApi::addProject(const QString &name, quint16 port, const QString &protocol) {
+    RouteInfo r;
+    r.hostPort = port;
+    r.protocol = protocol;
+    r.project = name;
+    r.backend = QStringLiteral("127.0.0.1:20001");
+    r.state = QStringLiteral("active");
+    r.runtime = QStringLiteral("process");
+    m_routes.append(r);
+    // Shaped like the daemon's: the manifest as deployed and the live route rows.
+    m_projects.insert(
+        name, {{QStringLiteral("name"), name},
+               {QStringLiteral("runtime"), QStringLiteral("process")},
+               {QStringLiteral("state"), QStringLiteral("active")},
+               {QStringLiteral("manifest"),
+                QJsonObject{{QStringLiteral("name"), name},
+                            {QStringLiteral("listen"), QJsonObject{{QStringLiteral("port"), port},
+                                                                   {QStringLiteral("protocol"), protocol}}}}},
+               {QStringLiteral("routes"), QJsonArray{r.toJson()}}});
+}
+
+QJsonObject FakeAdminApi::info() const {
+    return {{QStringLiteral("version"), QStringLiteral("0.1.0-fake")},
+            {QStringLiteral("uptime_ms"), 42000},
+            {QStringLiteral("pid"), 4242},
+            {QStringLiteral("listeners"), double(m_routes.size())}};
+}
+
+QList<RouteInfo> FakeAdminApi::routes() const {
+    return m_routes;
+}
+
+QJsonArray FakeAdminApi::projects() const {
+    QJsonArray a;
+    QStringList names = m_projects.keys();
+    names.sort();
+    for (const auto &n : names)
+        a.append(m_projects.value(n));
+    return a;
+}
+
+std::optional<QJsonObject> FakeAdminApi::project(const QString &name) const {
+    const auto it = m_projects.constFind(name);
+    if (it == m_projects.constEnd())
+        return std::nullopt;
+    return *it;
+}
+
+void FakeAdminApi::answer(const ApiReply &reply, const ApiResult &result) {
+    if (m_holdReplies) {
+        m_heldReplies.append(reply);
+        return;
+    }
+    if (m_deferReplies)
+        QTimer::singleShot(0, this, [reply, result] { reply(result); });
+    else
+        reply(result);
+}
+
+std::optional<ApiResult> FakeAdminApi::refusal(const QJsonValue &manifest) const {
+    if (!m_validationErrors.isEmpty())
+        return ApiResult::failure(
+            err::ValidationFailed,
+            QStringLiteral("the manifest has %1 error(s)").arg(m_validationErrors.size()),
+            {{QStringLiteral("errors"), m_validationErrors}});
+    if (!m_conflicts.isEmpty())
+        return ApiResult::failure(
+            err::Conflict, m_conflicts.first().toObject().value(QStringLiteral("message")).toString(),
+            {{QStringLiteral("project"), manifest.toObject().value(QStringLiteral("name"))},
+             {QStringLiteral("conflicts"), m_conflicts}});
+    return std::nullopt;
+}
+
+void FakeAdminApi::validate(const QJsonValue &manifest, const QString &sourceDir, const ApiReply &reply) {
+    m_calls.append({QStringLiteral("validate"), manifest, sourceDir, {}, {}, 0});
+    if (auto r = refusal(manifest))
+        return answer(reply, *r);
+    answer(reply, ApiResult::success(QJsonObject{
+                      {QStringLiteral("ok"), true},
+                      {QStringLiteral("project"), manifest.toObject().value(QStringLiteral("name"))},
+                      {QStringLiteral("diff"), QJsonObject{{QStringLiteral("added"), QJsonArray()}}}}));
+}
+
+void FakeAdminApi::deploy(const QJsonValue &manifest, const QString &sourceDir, const PeerInfo &peer,
+                          const ApiReply &reply) {
+    m_calls.append({QStringLiteral("deploy"), manifest, sourceDir, {}, peer, 0});
+    if (auto r = refusal(manifest))
+        return answer(reply, *r);
+    const QJsonObject m = manifest.toObject();
+    const QString name = m.value(QStringLiteral("name")).toString();
+    const quint16 port =
+        quint16(m.value(QStringLiteral("listen")).toObject().value(QStringLiteral("port")).toInt());
+    if (!m_projects.contains(name))
+        addProject(name, port ? port : 8080);
+    if (!port)
+        m_routes.last().path = QLatin1Char('/') + name + QLatin1Char('/');
+    answer(reply, ApiResult::success(QJsonObject{{QStringLiteral("project"), name},
+                                                 {QStringLiteral("state"), QStringLiteral("active")}}));
+}
+
+void FakeAdminApi::undeploy(const QString &name, const PeerInfo &peer, const ApiReply &reply) {
+    m_calls.append({QStringLiteral("undeploy"), {}, {}, name, peer, 0});
+    if (!m_projects.remove(name))
+        return answer(reply,
+                      ApiResult::failure(err::NotFound, QStringLiteral("no project named '%1'").arg(name),
+                                         {{QStringLiteral("project"), name}}));
+    m_routes.removeIf([&](const RouteInfo &r) { return r.project == name; });
+    answer(reply, ApiResult::success(QJsonObject{{QStringLiteral("project"), name}}));
+}
+
+void FakeAdminApi::restart(const QString &name, const PeerInfo &peer, const ApiReply &reply) {
+    m_calls.append({QStringLiteral("restart"), {}, {}, name, peer, 0});
+    if (!m_projects.contains(name))
+        return answer(reply,
+                      ApiResult::failure(err::NotFound, QStringLiteral("no project named '%1'").arg(name),
+                                         {{QStringLiteral("project"), name}}));
+    answer(reply, ApiResult::success(QJsonObject{{QStringLiteral("project"), name}}));
+}
+
+ApiResult FakeAdminApi::logs(const QString &name, int lines) const {
+    m_log->append({QStringLiteral("logs"), {}, {}, name, {}, lines});
+    if (!m_projects.contains(name))
+        return ApiResult::failure(err::NotFound, QStringLiteral("no project named '%1'").arg(name),
+                                  {{QStringLiteral("project"), name}});
+    QJsonArray a;
+    for (qsizetype i = qMax<qsizetype>(0, m_logLines.size() - lines); i < m_logLines.size(); ++i)
+        a.append(m_logLines.at(i));
+    return ApiResult::success(QJsonObject{{QStringLiteral("project"), name}, {QStringLiteral("lines"), a}});
+}
+
+QJsonObject FakeAdminApi::stats() const {
+    return m_stats;
+}
+
+void FakeAdminApi::reload(const PeerInfo &peer, const ApiReply &reply) {
+    m_calls.append({QStringLiteral("reload"), {}, {}, {}, peer, 0});
+    answer(reply, ApiResult::success(QJsonObject{{QStringLiteral("reloaded"), true}}));
+}
+
+} // namespace portico::test

@@ -1,0 +1,192 @@
+// The admin protocol's wire format: message shapes, parse failures, line framing.
+#include "jsonrpc.h"
+#include "protocol.h"
+
+#include <QBuffer>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QTest>
+
+using namespace portico;
+using jsonrpc::LineReader;
+using jsonrpc::Message;
+
+class TestJsonRpc final : public QObject {
+    Q_OBJECT
+private Q_SLOTS:
+    void serializeIsOneCompactLine();
+    void roundTrip_data();
+    void roundTrip();
+    void parseFailures_data();
+    void parseFailures();
+    void framing_data();
+    void framing();
+    void framingAcrossChunks();
+    void partialLineOverCapIsTooLong();
+};
+
+void TestJsonRpc::serializeIsOneCompactLine() {
+    const QByteArray line = Message::request(7, QStringLiteral("projects.get"),
+                                             {{QStringLiteral("name"), QStringLiteral("a\nb")}})
+                                .serialize();
+    QVERIFY(line.endsWith('\n'));
+    QCOMPARE(line.count('\n'), 1); // the embedded newline is escaped
+    QVERIFY(!line.contains(' '));
+    const QJsonObject o = QJsonDocument::fromJson(line).object();
+    QCOMPARE(o.value("jsonrpc").toString(), QStringLiteral("2.0"));
+    QCOMPARE(o.value("id").toInt(), 7);
+    QCOMPARE(o.value("method").toString(), QStringLiteral("projects.get"));
+    QCOMPARE(o.value("params").toObject().value("name").toString(), QStringLiteral("a\nb"));
+
+    const QJsonObject err =
+        QJsonDocument::fromJson(Message::error(3, protocol::error::Conflict, QStringLiteral("busy"),
+                                               {{QStringLiteral("conflicts"), QJsonArray{1}}})
+                                    .serialize())
+            .object();
+    QCOMPARE(err.value("error").toObject().value("code").toInt(), protocol::error::Conflict);
+    QCOMPARE(err.value("error").toObject().value("data").toObject().value("conflicts").toArray().size(), 1);
+    QVERIFY(!err.contains("result"));
+
+    const QJsonObject resp = QJsonDocument::fromJson(Message::response(4, QJsonValue()).serialize()).object();
+    QVERIFY(resp.contains("result")); // null, but present
+    const QJsonObject note =
+        QJsonDocument::fromJson(Message::notification(QStringLiteral("event"), {{"kind", "x"}}).serialize())
+            .object();
+    QVERIFY(!note.contains("id"));
+}
+
+void TestJsonRpc::roundTrip_data() {
+    QTest::addColumn<Message>("message");
+    QTest::newRow("request-int-id") << Message::request(1, QStringLiteral("daemon.info"));
+    QTest::newRow("request-string-id")
+        << Message::request(QStringLiteral("abc"), QStringLiteral("routes.list"), {{QStringLiteral("x"), 1}});
+    QTest::newRow("notification") << Message::notification(
+        QStringLiteral("event"), {{QStringLiteral("kind"), QStringLiteral("stats.tick")}});
+    QTest::newRow("response") << Message::response(2, QJsonObject{{QStringLiteral("routes"), QJsonArray()}});
+    QTest::newRow("error-with-data") << Message::error(
+        3, protocol::error::ValidationFailed, QStringLiteral("bad"),
+        {{QStringLiteral("errors"), QJsonArray{QJsonObject{{"path", "name"}, {"message", "missing"}}}}});
+    QTest::newRow("error-null-id") << Message::error(
+        QJsonValue(QJsonValue::Null), protocol::error::ParseError, QStringLiteral("invalid JSON"));
+}
+
+void TestJsonRpc::roundTrip() {
+    QFETCH(Message, message);
+    int code = 0;
+    QString error;
+    const auto parsed = Message::parse(message.serialize(), &code, &error);
+    QVERIFY2(parsed.has_value(), qPrintable(error));
+    QCOMPARE(int(parsed->kind()), int(message.kind()));
+    QCOMPARE(parsed->toJson(), message.toJson());
+    QCOMPARE(parsed->serialize(), message.serialize());
+}
+
+void TestJsonRpc::parseFailures_data() {
+    QTest::addColumn<QByteArray>("line");
+    QTest::addColumn<int>("code");
+    QTest::addColumn<QJsonValue>("id");
+    const QJsonValue null(QJsonValue::Null);
+    QTest::newRow("empty") << QByteArray("\n") << protocol::error::ParseError << null;
+    QTest::newRow("garbage") << QByteArray("hello") << protocol::error::ParseError << null;
+    QTest::newRow("truncated") << QByteArray(R"({"jsonrpc":"2.0","id":1,"meth)")
+                               << protocol::error::ParseError << null;
+    QTest::newRow("batch") << QByteArray(R"([{"jsonrpc":"2.0","id":1,"method":"x"}])")
+                           << protocol::error::InvalidRequest << null;
+    QTest::newRow("scalar") << QByteArray("42") << protocol::error::ParseError << null;
+    QTest::newRow("no-version") << QByteArray(R"({"id":5,"method":"x"})") << protocol::error::InvalidRequest
+                                << QJsonValue(5);
+    QTest::newRow("wrong-version") << QByteArray(R"({"jsonrpc":"1.0","id":"a","method":"x"})")
+                                   << protocol::error::InvalidRequest << QJsonValue("a");
+    QTest::newRow("method-not-string") << QByteArray(R"({"jsonrpc":"2.0","id":6,"method":12})")
+                                       << protocol::error::InvalidRequest << QJsonValue(6);
+    QTest::newRow("params-scalar") << QByteArray(R"({"jsonrpc":"2.0","id":8,"method":"x","params":3})")
+                                   << protocol::error::InvalidRequest << QJsonValue(8);
+    QTest::newRow("id-object") << QByteArray(R"({"jsonrpc":"2.0","id":{},"method":"x"})")
+                               << protocol::error::InvalidRequest << null;
+    QTest::newRow("neither-method-nor-result")
+        << QByteArray(R"({"jsonrpc":"2.0","id":9})") << protocol::error::InvalidRequest << QJsonValue(9);
+    QTest::newRow("error-without-code") << QByteArray(R"({"jsonrpc":"2.0","id":10,"error":{"message":"x"}})")
+                                        << protocol::error::InvalidRequest << QJsonValue(10);
+}
+
+void TestJsonRpc::parseFailures() {
+    QFETCH(QByteArray, line);
+    QFETCH(int, code);
+    QFETCH(QJsonValue, id);
+    int gotCode = 0;
+    QString error;
+    QJsonValue gotId;
+    QVERIFY(!Message::parse(line, &gotCode, &error, &gotId).has_value());
+    QCOMPARE(gotCode, code);
+    QVERIFY(!error.isEmpty());
+    QCOMPARE(gotId, id);
+}
+
+void TestJsonRpc::framing_data() {
+    QTest::addColumn<QByteArray>("input");
+    QTest::addColumn<int>("max");
+    QTest::addColumn<QList<QByteArray>>("lines");
+    QTest::addColumn<bool>("tooLong");
+    QTest::newRow("two-lines") << QByteArray("a\nbb\n") << 10 << QList<QByteArray>{"a", "bb"} << false;
+    QTest::newRow("crlf") << QByteArray("a\r\nb\r\n") << 10 << QList<QByteArray>{"a", "b"} << false;
+    QTest::newRow("trailing-partial") << QByteArray("a\nbbb") << 10 << QList<QByteArray>{"a"} << false;
+    QTest::newRow("exactly-max") << QByteArray("0123456789\n") << 10 << QList<QByteArray>{"0123456789"}
+                                 << false;
+    QTest::newRow("one-over-max") << QByteArray("ok\n01234567890\nnext\n") << 10 << QList<QByteArray>{"ok"}
+                                  << true;
+    QTest::newRow("far-over-max") << QByteArray(100, 'x') + "\n" << 10 << QList<QByteArray>{} << true;
+}
+
+void TestJsonRpc::framing() {
+    QFETCH(QByteArray, input);
+    QFETCH(int, max);
+    QFETCH(QList<QByteArray>, lines);
+    QFETCH(bool, tooLong);
+    QBuffer buf(&input);
+    QVERIFY(buf.open(QIODevice::ReadOnly));
+    LineReader reader(max);
+    QList<QByteArray> got;
+    bool sawTooLong = false;
+    for (int i = 0; i < 100; ++i) {
+        QByteArray line;
+        const auto s = reader.next(&buf, &line);
+        if (s == LineReader::Status::Line) {
+            got.append(line);
+            continue;
+        }
+        sawTooLong = s == LineReader::Status::TooLong;
+        break;
+    }
+    QCOMPARE(got, lines);
+    QCOMPARE(sawTooLong, tooLong);
+}
+
+void TestJsonRpc::framingAcrossChunks() {
+    // One message written a byte at a time is still one message.
+    const QByteArray msg = Message::request(1, QStringLiteral("daemon.info")).serialize();
+    QByteArray data;
+    QBuffer buf(&data);
+    QVERIFY(buf.open(QIODevice::ReadOnly));
+    LineReader reader(1024);
+    QByteArray line;
+    for (int i = 0; i < msg.size() - 1; ++i) {
+        buf.buffer().append(msg.at(i));
+        QCOMPARE(reader.next(&buf, &line), LineReader::Status::Incomplete);
+    }
+    buf.buffer().append(msg.back());
+    QCOMPARE(reader.next(&buf, &line), LineReader::Status::Line);
+    QVERIFY(Message::parse(line).has_value());
+}
+
+void TestJsonRpc::partialLineOverCapIsTooLong() {
+    // No newline yet, but already over the cap: no need to wait for the rest.
+    QByteArray data(2048, 'x');
+    QBuffer buf(&data);
+    QVERIFY(buf.open(QIODevice::ReadOnly));
+    QByteArray line;
+    QCOMPARE(LineReader(1024).next(&buf, &line), LineReader::Status::TooLong);
+    QCOMPARE(LineReader(4096).next(&buf, &line), LineReader::Status::Incomplete);
+}
+
+QTEST_GUILESS_MAIN(TestJsonRpc)
+#include "tst_jsonrpc.moc"
