@@ -8,6 +8,7 @@
 #include <QJsonDocument>
 #include <QStandardPaths>
 #include <QTcpSocket>
+#include <QTemporaryDir>
 #include <QTest>
 #include <QUdpSocket>
 
@@ -56,6 +57,7 @@ private Q_SLOTS:
     void initTestCase();
     void staticSite();
     void denoHello();
+    void denoOwnServe();
     void pythonProcessOnItsOwnPort();
     void tcpEcho();
     void udpEcho();
@@ -79,6 +81,28 @@ void TestExamples::staticSite() {
                  reply.body.contains("<!doctype"),
              reply.body);
     QVERIFY(reply.headers.toLower().contains("content-type: text/html"));
+
+    // Ranges and revalidation work through the ingress too.
+    const auto range = DaemonFixture::httpRequest(
+        m_daemon.ingressPort(),
+        "GET /site/index.html HTTP/1.1\r\nHost: x\r\nRange: bytes=0-9\r\nConnection: close\r\n\r\n");
+    QCOMPARE(range.status, 206);
+    QCOMPARE(range.body, reply.body.left(10));
+    QVERIFY2(range.headers.toLower().contains("content-range: bytes 0-9/"), range.headers);
+    QByteArray etag;
+    for (const QByteArray &line : reply.headers.split('\n'))
+        if (line.toLower().startsWith("etag:"))
+            etag = line.mid(5).trimmed();
+    QVERIFY(!etag.isEmpty());
+    const auto cached = DaemonFixture::httpRequest(
+        m_daemon.ingressPort(),
+        "GET /site/ HTTP/1.1\r\nHost: x\r\nIf-None-Match: " + etag + "\r\nConnection: close\r\n\r\n");
+    QCOMPARE(cached.status, 304);
+    QVERIFY(cached.body.isEmpty());
+    // No way out of the root.
+    const int traversal =
+        DaemonFixture::httpGet(m_daemon.ingressPort(), "/site/%2e%2e/%2e%2e/portico.json").status;
+    QVERIFY2(traversal == 403 || traversal == 404, qPrintable(QString::number(traversal)));
 }
 
 void TestExamples::denoHello() {
@@ -90,6 +114,28 @@ void TestExamples::denoHello() {
     const auto reply = DaemonFixture::httpGet(m_daemon.ingressPort(), "/hello/");
     QCOMPARE(reply.status, 200);
     QVERIFY2(!reply.body.isEmpty(), reply.headers);
+}
+
+void TestExamples::denoOwnServe() {
+    if (!haveDeno())
+        QSKIP("deno is not installed (installer/deps.sh installs it from npm)");
+    // The other Deno style: the script serves itself on PORT.
+    QTemporaryDir app;
+    QFile script(app.filePath(QStringLiteral("server.ts")));
+    QVERIFY(script.open(QIODevice::WriteOnly));
+    script.write("Deno.serve({ port: Number(Deno.env.get(\"PORT\")), hostname: Deno.env.get(\"HOST\") },\n"
+                 "  (req) => new Response(\"own serve \" + new URL(req.url).pathname));\n");
+    script.close();
+    const QJsonObject r = m_daemon.call(
+        QStringLiteral("projects.deploy"),
+        {{QStringLiteral("manifest"), QJsonObject{{QStringLiteral("name"), QStringLiteral("own")},
+                                                  {QStringLiteral("runtime"), QStringLiteral("deno")}}},
+         {QStringLiteral("source_dir"), app.path()}},
+        60000);
+    QVERIFY2(r.contains(QStringLiteral("result")), QJsonDocument(r).toJson());
+    const auto reply = DaemonFixture::httpGet(m_daemon.ingressPort(), "/own/x");
+    QCOMPARE(reply.status, 200);
+    QCOMPARE(reply.body, QByteArray("own serve /x"));
 }
 
 void TestExamples::pythonProcessOnItsOwnPort() {

@@ -121,12 +121,17 @@ QJsonObject DaemonFixture::deploy(const QByteArray &manifestJson, const QString 
 }
 
 DaemonFixture::HttpReply DaemonFixture::httpGet(quint16 port, const QByteArray &path, int timeoutMs) {
+    return httpRequest(port, "GET " + path + " HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n",
+                       timeoutMs);
+}
+
+DaemonFixture::HttpReply DaemonFixture::httpRequest(quint16 port, const QByteArray &request, int timeoutMs) {
     HttpReply reply;
     QTcpSocket s;
     s.connectToHost(QHostAddress::LocalHost, port);
     if (!s.waitForConnected(timeoutMs))
         return reply;
-    s.write("GET " + path + " HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n");
+    s.write(request);
     QByteArray data;
     QDeadlineTimer deadline(timeoutMs);
     while (!deadline.hasExpired() && s.state() == QAbstractSocket::ConnectedState) {

@@ -49,6 +49,8 @@ public:
         QByteArray body;
     };
     static HttpReply httpGet(quint16 port, const QByteArray &path, int timeoutMs = 10000);
+    // Sends a whole raw request (it should ask for Connection: close) and reads the answer.
+    static HttpReply httpRequest(quint16 port, const QByteArray &request, int timeoutMs = 10000);
 
 private:
     QTemporaryDir m_dir;
