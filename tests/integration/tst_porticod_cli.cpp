@@ -1,5 +1,6 @@
 // porticod as a command: --check-manifest, --version, config errors, a clean SIGTERM.
 #include "daemonfixture.h"
+#include "testutil.h"
 
 #include <QProcess>
 #include <QTcpServer>
@@ -39,8 +40,24 @@ private Q_SLOTS:
     void version();
     void badConfigNamesFileAndKey();
     void busyIngressPortIsAClearError();
+    void secondDaemonOnTheSameSocketExits();
     void sigtermStopsCleanly();
 };
+
+void TestPorticodCli::secondDaemonOnTheSameSocketExits() {
+    DaemonFixture first;
+    QString why;
+    QVERIFY2(first.start(&why), qPrintable(why));
+    QTemporaryDir dir;
+    const Run second = runDaemon({QStringLiteral("--ingress-port"), QString::number(freePort()),
+                                  QStringLiteral("--state-dir"), dir.filePath(QStringLiteral("state")),
+                                  QStringLiteral("--admin-socket"), first.socketPath()});
+    QCOMPARE(second.code, 1);
+    QVERIFY2(second.err.contains(QStringLiteral("another porticod is already serving")),
+             qPrintable(second.err));
+    // The first one is untouched.
+    QVERIFY(first.call(QStringLiteral("daemon.info")).contains(QStringLiteral("result")));
+}
 
 void TestPorticodCli::checkManifest_data() {
     QTest::addColumn<QByteArray>("json");
