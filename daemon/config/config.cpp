@@ -100,34 +100,25 @@ bool wholeNumber(const QJsonValue &v, qint64 *out) {
 bool Config::apply(const QJsonObject &o, QStringList *errors) {
     const int before = errors->size();
     QSet<QString> known{QStringLiteral("bind"), QStringLiteral("reserved_ports")};
-    for (const auto &k : kIntKeys) {
-        known.insert(QLatin1String(k.name));
-        const QJsonValue v = o.value(QLatin1String(k.name));
-        if (v.isUndefined())
-            continue;
-        qint64 n = 0;
-        if (!wholeNumber(v, &n) || n < k.min || n > k.max)
-            errors->append(QStringLiteral("%1: must be a whole number from %2 to %3")
-                               .arg(QLatin1String(k.name))
-                               .arg(k.min)
-                               .arg(k.max));
-        else
-            this->*k.member = int(n);
-    }
-    for (const auto &k : kInt64Keys) {
-        known.insert(QLatin1String(k.name));
-        const QJsonValue v = o.value(QLatin1String(k.name));
-        if (v.isUndefined())
-            continue;
-        qint64 n = 0;
-        if (!wholeNumber(v, &n) || n < k.min || n > k.max)
-            errors->append(QStringLiteral("%1: must be a whole number from %2 to %3")
-                               .arg(QLatin1String(k.name))
-                               .arg(k.min)
-                               .arg(k.max));
-        else
-            this->*k.member = n;
-    }
+    // int and qint64 settings: whole numbers within their bounds.
+    const auto applyNumbers = [&](const auto &keys) {
+        for (const auto &k : keys) {
+            known.insert(QLatin1String(k.name));
+            const QJsonValue v = o.value(QLatin1String(k.name));
+            if (v.isUndefined())
+                continue;
+            qint64 n = 0;
+            if (!wholeNumber(v, &n) || n < k.min || n > k.max)
+                errors->append(QStringLiteral("%1: must be a whole number from %2 to %3")
+                                   .arg(QLatin1String(k.name))
+                                   .arg(k.min)
+                                   .arg(k.max));
+            else
+                this->*k.member = n;
+        }
+    };
+    applyNumbers(kIntKeys);
+    applyNumbers(kInt64Keys);
     for (const auto &k : kPortKeys) {
         known.insert(QLatin1String(k.name));
         const QJsonValue v = o.value(QLatin1String(k.name));

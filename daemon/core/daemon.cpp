@@ -91,6 +91,15 @@ bool serving(const Project &p) {
            (p.backend->state() == BackendState::Running || p.backend->state() == BackendState::Unhealthy);
 }
 
+// The conflict the plan found for this listen entry, if any.
+const Conflict *conflictFor(const Plan &plan, const ListenSpec &spec) {
+    for (const auto &c : plan.conflicts) {
+        if (c.port == spec.port && c.transport == spec.transport())
+            return &c;
+    }
+    return nullptr;
+}
+
 int refusalCode(const QString &runtimeError) {
     return runtimeError.contains(QStringLiteral("Docker engine")) ? protocol::error::RuntimeUnavailable
                                                                   : protocol::error::BackendFailed;
@@ -344,11 +353,7 @@ struct Daemon::Impl {
         const Manifest *previous = it == projects.end() ? nullptr : &it->second.stored.manifest;
         Plan plan = planDeploy(claims(), m, previous, limits());
         for (const auto &spec : plan.diff.added) {
-            const bool alreadyRefused =
-                std::any_of(plan.conflicts.begin(), plan.conflicts.end(), [&](const Conflict &c) {
-                    return c.port == spec.port && c.transport == spec.transport();
-                });
-            if (alreadyRefused)
+            if (conflictFor(plan, spec))
                 continue;
             // The same port in the same transport, held by this project's current version with
             // another protocol, is released at the swap; the OS would refuse the test bind.
@@ -417,11 +422,7 @@ struct Daemon::Impl {
             Binding b;
             b.spec = spec;
             b.stats = std::make_shared<RouteStats>();
-            const auto conflict =
-                std::find_if(plan.conflicts.begin(), plan.conflicts.end(), [&](const Conflict &c) {
-                    return c.port == spec.port && c.transport == spec.transport();
-                });
-            if (conflict != plan.conflicts.end()) {
+            if (const Conflict *conflict = conflictFor(plan, spec)) {
                 b.conflict = *conflict; // only at startup
                 opened.append(b);
                 continue;
@@ -495,11 +496,7 @@ struct Daemon::Impl {
             Binding b;
             b.spec = spec;
             b.stats = std::make_shared<RouteStats>();
-            const auto conflict =
-                std::find_if(plan.conflicts.begin(), plan.conflicts.end(), [&](const Conflict &c) {
-                    return c.port == spec.port && c.transport == spec.transport();
-                });
-            if (conflict != plan.conflicts.end()) {
+            if (const Conflict *conflict = conflictFor(plan, spec)) {
                 b.conflict = *conflict;
             } else {
                 QString err;
