@@ -13,24 +13,12 @@
 using namespace portico::test;
 
 namespace {
-struct Run {
-    int code = -1;
-    QString out;
-    QString err;
-};
-Run ctl(const DaemonFixture &d, const QStringList &args) {
-    QProcess p;
-    p.start(QStringLiteral(PORTICOCTL_PATH), QStringList{QStringLiteral("--socket"), d.socketPath()} + args);
-    if (!p.waitForFinished(60000))
-        p.kill();
-    return {p.exitCode(), QString::fromUtf8(p.readAllStandardOutput()),
-            QString::fromUtf8(p.readAllStandardError())};
+ProgramRun ctl(const DaemonFixture &d, const QStringList &args) {
+    return runProgram(QStringLiteral(PORTICOCTL_PATH),
+                      QStringList{QStringLiteral("--socket"), d.socketPath()} + args);
 }
 QString writeManifest(const QTemporaryDir &dir, const QString &name, const QByteArray &json) {
-    QFile f(dir.filePath(name));
-    f.open(QIODevice::WriteOnly);
-    f.write(json);
-    return f.fileName();
+    return writeFile(dir.path(), name, json);
 }
 } // namespace
 
@@ -47,10 +35,11 @@ void TestCtlDaemon::deployRoutesConflict() {
     QVERIFY2(d.start(&why), qPrintable(why));
 
     // The shipped example, deployed by file: path-routed static site.
-    const Run deployed = ctl(d, {QStringLiteral("deploy"),
-                                 QStringLiteral(PORTICO_SOURCE_DIR "/resources/examples/site/portico.json")});
+    const ProgramRun deployed =
+        ctl(d, {QStringLiteral("deploy"),
+                QStringLiteral(PORTICO_SOURCE_DIR "/resources/examples/site/portico.json")});
     QVERIFY2(deployed.code == 0, qPrintable(deployed.out + deployed.err));
-    const Run routes = ctl(d, {QStringLiteral("routes")});
+    const ProgramRun routes = ctl(d, {QStringLiteral("routes")});
     QCOMPARE(routes.code, 0);
     QVERIFY2(routes.out.contains(QStringLiteral("/site/")), qPrintable(routes.out));
     QVERIFY2(routes.out.contains(QStringLiteral("site")), qPrintable(routes.out));
@@ -71,16 +60,16 @@ void TestCtlDaemon::deployRoutesConflict() {
             .toUtf8();
     QCOMPARE(ctl(d, {QStringLiteral("deploy"), writeManifest(dir, QStringLiteral("a.json"), first)}).code, 0);
     const QString secondPath = writeManifest(dir, QStringLiteral("b.json"), second);
-    const Run dry = ctl(d, {QStringLiteral("deploy"), secondPath, QStringLiteral("--dry-run")});
+    const ProgramRun dry = ctl(d, {QStringLiteral("deploy"), secondPath, QStringLiteral("--dry-run")});
     QCOMPARE(dry.code, 1);
-    const Run refused = ctl(d, {QStringLiteral("deploy"), secondPath});
+    const ProgramRun refused = ctl(d, {QStringLiteral("deploy"), secondPath});
     QCOMPARE(refused.code, 1);
     const QString expected = QStringLiteral("port %1/tcp is already bound by project 'my-api'").arg(port);
     QVERIFY2((refused.out + refused.err).contains(expected), qPrintable(refused.out + refused.err));
     QVERIFY2((dry.out + dry.err).contains(expected), qPrintable(dry.out + dry.err));
 
     // --json gives the same rows as the ingress's /_api/routes.
-    const Run json = ctl(d, {QStringLiteral("routes"), QStringLiteral("--json")});
+    const ProgramRun json = ctl(d, {QStringLiteral("routes"), QStringLiteral("--json")});
     QCOMPARE(json.code, 0);
     const QJsonDocument doc = QJsonDocument::fromJson(json.out.toUtf8());
     const QJsonArray rows =

@@ -12,23 +12,11 @@
 using namespace portico::test;
 
 namespace {
-struct Run {
-    int code = -1;
-    QString out;
-    QString err;
-};
-Run runDaemon(const QStringList &args) {
-    QProcess p;
-    p.start(QStringLiteral(PORTICOD_PATH), args);
-    p.waitForFinished(20000);
-    return {p.exitCode(), QString::fromUtf8(p.readAllStandardOutput()),
-            QString::fromUtf8(p.readAllStandardError())};
+ProgramRun runDaemon(const QStringList &args) {
+    return runProgram(QStringLiteral(PORTICOD_PATH), args, 20000);
 }
 QString writeFile(const QTemporaryDir &dir, const QString &name, const QByteArray &data) {
-    QFile f(dir.filePath(name));
-    f.open(QIODevice::WriteOnly);
-    f.write(data);
-    return f.fileName();
+    return portico::test::writeFile(dir.path(), name, data);
 }
 } // namespace
 
@@ -49,9 +37,9 @@ void TestPorticodCli::secondDaemonOnTheSameSocketExits() {
     QString why;
     QVERIFY2(first.start(&why), qPrintable(why));
     QTemporaryDir dir;
-    const Run second = runDaemon({QStringLiteral("--ingress-port"), QString::number(freePort()),
-                                  QStringLiteral("--state-dir"), dir.filePath(QStringLiteral("state")),
-                                  QStringLiteral("--admin-socket"), first.socketPath()});
+    const ProgramRun second = runDaemon({QStringLiteral("--ingress-port"), QString::number(freePort()),
+                                         QStringLiteral("--state-dir"), dir.filePath(QStringLiteral("state")),
+                                         QStringLiteral("--admin-socket"), first.socketPath()});
     QCOMPARE(second.code, 1);
     QVERIFY2(second.err.contains(QStringLiteral("another porticod is already serving")),
              qPrintable(second.err));
@@ -79,7 +67,7 @@ void TestPorticodCli::checkManifest() {
     QFETCH(QStringList, expected);
     QTemporaryDir dir;
     const QString path = writeFile(dir, QStringLiteral("portico.json"), json);
-    const Run r = runDaemon({QStringLiteral("--check-manifest"), path});
+    const ProgramRun r = runDaemon({QStringLiteral("--check-manifest"), path});
     QCOMPARE(r.code, exitCode);
     const QString all = r.out + r.err;
     for (const QString &e : expected) {
@@ -88,14 +76,14 @@ void TestPorticodCli::checkManifest() {
             QVERIFY2(all.contains(path + QStringLiteral(": ") + e.left(10)),
                      qPrintable(all)); // names the file
     }
-    const Run missing =
+    const ProgramRun missing =
         runDaemon({QStringLiteral("--check-manifest"), dir.filePath(QStringLiteral("nope.json"))});
     QCOMPARE(missing.code, 1);
     QVERIFY(missing.err.contains(QStringLiteral("cannot read")));
 }
 
 void TestPorticodCli::version() {
-    const Run r = runDaemon({QStringLiteral("--version")});
+    const ProgramRun r = runDaemon({QStringLiteral("--version")});
     QCOMPARE(r.code, 0);
     QVERIFY2(r.out.contains(QStringLiteral(PORTICO_VERSION)), qPrintable(r.out));
 }
@@ -104,7 +92,7 @@ void TestPorticodCli::badConfigNamesFileAndKey() {
     QTemporaryDir dir;
     const QString path =
         writeFile(dir, QStringLiteral("c.json"), R"({"ingress_prot": 1, "udp_idle_timeout_ms": "x"})");
-    const Run r = runDaemon({QStringLiteral("--config"), path});
+    const ProgramRun r = runDaemon({QStringLiteral("--config"), path});
     QCOMPARE(r.code, 1);
     QVERIFY2(r.err.contains(path + QStringLiteral(": ingress_prot: unknown setting")), qPrintable(r.err));
     QVERIFY2(r.err.contains(QStringLiteral("udp_idle_timeout_ms: must be a whole number")),
@@ -115,9 +103,10 @@ void TestPorticodCli::busyIngressPortIsAClearError() {
     QTcpServer squatter;
     QVERIFY(squatter.listen(QHostAddress::LocalHost, 0));
     QTemporaryDir dir;
-    const Run r = runDaemon({QStringLiteral("--ingress-port"), QString::number(squatter.serverPort()),
-                             QStringLiteral("--state-dir"), dir.filePath(QStringLiteral("state")),
-                             QStringLiteral("--admin-socket"), dir.filePath(QStringLiteral("admin.sock"))});
+    const ProgramRun r =
+        runDaemon({QStringLiteral("--ingress-port"), QString::number(squatter.serverPort()),
+                   QStringLiteral("--state-dir"), dir.filePath(QStringLiteral("state")),
+                   QStringLiteral("--admin-socket"), dir.filePath(QStringLiteral("admin.sock"))});
     QCOMPARE(r.code, 1);
     QVERIFY2(
         r.err.contains(

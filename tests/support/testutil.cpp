@@ -3,6 +3,7 @@
 #include <QCryptographicHash>
 #include <QFile>
 #include <QJsonDocument>
+#include <QProcess>
 #include <QTcpServer>
 #include <QUdpSocket>
 
@@ -42,6 +43,24 @@ static qint64 statusField(qint64 pid, const QByteArray &field) {
             return line.mid(field.size() + 1).trimmed().split(' ').value(0).toLongLong();
     }
     return -1;
+}
+
+ProgramRun runProgram(const QString &program, const QStringList &args, int timeoutMs) {
+    QProcess p;
+    p.start(program, args);
+    if (!p.waitForFinished(timeoutMs)) {
+        p.kill();
+        p.waitForFinished(5000);
+    }
+    return {p.exitCode(), QString::fromUtf8(p.readAllStandardOutput()),
+            QString::fromUtf8(p.readAllStandardError())};
+}
+
+QString writeFile(const QString &dir, const QString &name, const QByteArray &data) {
+    QFile f(dir + QLatin1Char('/') + name);
+    if (f.open(QIODevice::WriteOnly))
+        f.write(data);
+    return f.fileName();
 }
 
 qint64 rssKiB(qint64 pid) {

@@ -3,6 +3,7 @@
 #include <QByteArray>
 #include <QJsonObject>
 #include <QString>
+#include <QStringList>
 
 namespace portico::test {
 
@@ -16,5 +17,16 @@ QByteArray sha256Hex(const QByteArray &data);
 // Resident set size of a process in KiB (from /proc/<pid>/status), -1 if unknown.
 qint64 rssKiB(qint64 pid);
 qint64 peakRssKiB(qint64 pid); // VmHWM
+
+// Runs a program to its end (killed after timeoutMs) and collects what it said.
+struct ProgramRun {
+    int code = -1;
+    QString out;
+    QString err;
+};
+ProgramRun runProgram(const QString &program, const QStringList &args, int timeoutMs = 60000);
+
+// Writes a file under dir and returns its path.
+QString writeFile(const QString &dir, const QString &name, const QByteArray &data);
 
 } // namespace portico::test
