@@ -2,14 +2,18 @@
 
 #include "backendlink.h"
 #include "net/accesslog.h"
+#include "net/tcp/tcprelay.h"
 #include "runtime/staticfiles.h"
 
 #include <QFile>
 #include <QJsonArray>
 #include <QJsonDocument>
+#include <QLocalSocket>
 #include <QTcpSocket>
 
+#include <fcntl.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include <algorithm>
 
@@ -72,6 +76,19 @@ QByteArray reasonPhrase(int status) {
 
 QByteArray chunkHeader(size_t length) {
     return QByteArray::number(qulonglong(length), 16) + "\r\n";
+}
+
+// A second descriptor of the same connection (close-on-exec), or -1.
+int dupSocket(qintptr fd) {
+    return fd < 0 ? -1 : ::fcntl(int(fd), F_DUPFD_CLOEXEC, 0);
+}
+
+qintptr backendDescriptor(QIODevice *io) {
+    if (auto *tcp = qobject_cast<QAbstractSocket *>(io))
+        return tcp->socketDescriptor();
+    if (auto *local = qobject_cast<QLocalSocket *>(io))
+        return local->socketDescriptor();
+    return -1;
 }
 
 bool isIdempotent(unsigned method) {
@@ -299,6 +316,7 @@ HttpSession::HttpSession(QTcpSocket *client, std::shared_ptr<const HttpListenerC
 
 HttpSession::~HttpSession() {
     releaseBackend(false);
+    closeTunnelDescriptors();
     if (!m_dead) {
         attachProjectStats(nullptr);
         if (m_connStats)
@@ -397,9 +415,6 @@ void HttpSession::onClientReadyRead() {
             m_backendTimer.start(m_cfg.backendResponseTimeoutMs); // the upload is moving
         pumpRequestBody();
         break;
-    case Phase::Tunnel:
-        pumpTunnel();
-        break;
     case Phase::Closing:
         m_client->read(m_client->bytesAvailable()); // lingering close: discard
         break;
@@ -424,7 +439,7 @@ void HttpSession::onClientBytesWritten() {
         pumpFile();
         break;
     case Phase::Tunnel:
-        pumpTunnel();
+        handOverTunnel();
         break;
     case Phase::Closing:
         lingerAfterFlush();
@@ -437,13 +452,9 @@ void HttpSession::onClientBytesWritten() {
 void HttpSession::onClientClosed() {
     m_clientClosed = true;
     if (m_phase == Phase::Tunnel && m_backend) {
-        // Half-close: what the client sent before its FIN still goes to the backend,
-        // then the backend sees the close once its buffer has drained.
-        pumpTunnel();
-        m_inBuf += m_client->readAll();
-        if (!m_inBuf.isEmpty())
-            m_backend->io()->write(std::exchange(m_inBuf, {}));
-        m_backend->disconnectGracefully();
+        // Qt closed its descriptor at the client's FIN; the tunnel holds its own, and the
+        // relay sees the EOF (half-close) itself.
+        handOverTunnel();
         return;
     }
     teardown();
@@ -806,6 +817,7 @@ void HttpSession::closeClient() {
         return;
     m_phase = Phase::Closing;
     releaseBackend(false);
+    closeTunnelDescriptors();
     m_headerTimer.stop();
     m_idleTimer.stop();
     m_tunnelTimer.stop();
@@ -833,6 +845,7 @@ void HttpSession::teardown() {
         return;
     m_dead = true;
     releaseBackend(false);
+    closeTunnelDescriptors();
     for (QTimer *t : {&m_headerTimer, &m_idleTimer, &m_backendTimer, &m_tunnelTimer, &m_lingerTimer})
         t->stop();
     attachProjectStats(nullptr);
@@ -919,9 +932,7 @@ void HttpSession::connectBackend(bool allowPooled) {
     m_backend = link;
     connect(link, &BackendLink::connected, this, &HttpSession::onBackendConnected);
     connect(link, &BackendLink::readyRead, this, [this] {
-        if (m_phase == Phase::Tunnel)
-            pumpTunnel();
-        else
+        if (m_phase != Phase::Tunnel) // a tunnel's bytes wait in the socket for the handover
             pumpResponse();
     });
     connect(link, &BackendLink::bytesWritten, this, &HttpSession::onBackendBytesWritten);
@@ -964,7 +975,7 @@ void HttpSession::onBackendBytesWritten() {
             m_backendTimer.start(m_cfg.backendResponseTimeoutMs); // the backend is taking the upload
         pumpRequestBody();
     } else if (m_phase == Phase::Tunnel) {
-        pumpTunnel();
+        handOverTunnel();
     }
 }
 
@@ -996,7 +1007,7 @@ void HttpSession::onBackendClosed() {
     } else if (m_phase == Phase::Exchange) {
         pumpResponse(); // drains what is still buffered, then handles the end
     } else if (m_phase == Phase::Tunnel) {
-        pumpTunnel();
+        handOverTunnel();
     }
 }
 
@@ -1219,50 +1230,126 @@ void HttpSession::startTunnel() {
         r.durationUs = m_clock.nsecsElapsed() / 1000;
         m_ctx->accessLog->write(r);
     }
-    writeClient(std::exchange(m_backendLeftover, {}));
-    if (!m_inBuf.isEmpty())
-        m_backend->io()->write(std::exchange(m_inBuf, {}));
+    // Bytes already read past the heads on either side are handed to the relay.
+    m_tunnelToVisitor = std::exchange(m_backendLeftover, {});
+    m_tunnelToBackend = std::exchange(m_inBuf, {});
+    if (m_tunnelToVisitor.size() > 0)
+        countOut(quint64(m_tunnelToVisitor.size()));
+    // Own descriptors of both connections, taken now: if Qt reads an EOF while the 101
+    // head is still flushing it closes its descriptor, and the connection must survive.
+    m_tunnelClientFd = dupSocket(m_client->socketDescriptor());
+    m_tunnelBackendFd = dupSocket(backendDescriptor(m_backend->io()));
+    if (m_tunnelClientFd < 0) {
+        qCDebug(lcHttp) << "tunnel: client connection already gone" << m_clientAddress;
+        teardown();
+        return;
+    }
+    if (m_tunnelBackendFd < 0) {
+        // The backend answered and closed at once: there is nothing to tunnel to. What it
+        // said goes to the client, then the close.
+        QByteArray rest = std::exchange(m_tunnelToVisitor, {});
+        const QByteArray more = m_backend->io()->readAll();
+        countOut(quint64(more.size()));
+        rest += more;
+        closeTunnelDescriptors();
+        if (!rest.isEmpty())
+            m_client->write(rest);
+        m_lastStatus = 101;
+        closeClient();
+        return;
+    }
     m_tunnelTimer.start(m_cfg.tunnelIdleTimeoutMs);
-    pumpTunnel();
+    handOverTunnel();
 }
 
-void HttpSession::pumpTunnel() {
+void HttpSession::handOverTunnel() {
     if (m_phase != Phase::Tunnel || !m_backend || m_dead)
         return;
-    bool moved = false;
-    QIODevice *backend = m_backend->io();
-    if (!m_clientClosed || m_client->bytesAvailable() > 0) {
-        while (m_backend->bytesToWrite() < m_cfg.relayBufferBytes) {
-            const QByteArray data = readClient(kReadChunk);
-            if (data.isEmpty())
-                break;
-            backend->write(data);
-            moved = true;
+    // What the Qt sockets still hold to write (the 101 head, the request head) cannot be
+    // taken out of them: it reaches the wire before the descriptors change hands, so no
+    // byte is lost or reordered. Nothing is read meanwhile; flush() does not block, but
+    // it may emit bytesWritten, which lands here again: the inner call does the work.
+    const auto unsent = [](QIODevice *io, bool flush) -> qint64 {
+        if (auto *tcp = qobject_cast<QAbstractSocket *>(io)) {
+            if (tcp->state() == QAbstractSocket::UnconnectedState)
+                return 0;
+            if (flush)
+                tcp->flush();
+            return tcp->bytesToWrite();
         }
-    }
-    if (!m_clientClosed) {
-        while (m_client->bytesToWrite() < m_cfg.relayBufferBytes) {
-            const QByteArray data = backend->read(kReadChunk);
-            if (data.isEmpty())
-                break;
-            writeClient(data);
-            moved = true;
+        if (auto *local = qobject_cast<QLocalSocket *>(io)) {
+            if (local->state() == QLocalSocket::UnconnectedState)
+                return 0;
+            if (flush)
+                local->flush();
+            return local->bytesToWrite();
         }
+        return 0;
+    };
+    if (m_flushingTunnel)
+        return;
+    m_flushingTunnel = true;
+    unsent(m_client, true);
+    if (m_backend)
+        unsent(m_backend->io(), true);
+    m_flushingTunnel = false;
+    if (m_phase != Phase::Tunnel || !m_backend || m_dead)
+        return;
+    if (unsent(m_client, false) > 0 || unsent(m_backend->io(), false) > 0)
+        return; // resumed by bytesWritten or a close on either side
+
+    TcpRelayAdoption adoption;
+    adoption.visitorFd = std::exchange(m_tunnelClientFd, -1);
+    adoption.backendFd = std::exchange(m_tunnelBackendFd, -1);
+    adoption.toBackend = std::exchange(m_tunnelToBackend, {});
+    if (const qint64 n = m_client->bytesAvailable(); n > 0)
+        adoption.toBackend += readClient(n);
+    adoption.toVisitor = std::exchange(m_tunnelToVisitor, {});
+    const QByteArray fromBackend = m_backend->io()->readAll();
+    countOut(quint64(fromBackend.size()));
+    adoption.toVisitor += fromBackend;
+    adoption.idleTimeoutMs = m_cfg.tunnelIdleTimeoutMs;
+    adoption.bufferBytes = m_cfg.relayBufferBytes;
+    adoption.label = m_projectName + QStringLiteral(" (upgrade tunnel)");
+    // The connection is counted open on these; the relay closes them when it ends.
+    for (const auto &stats : {m_connStats, m_projStats}) {
+        if (stats)
+            adoption.stats.append(stats);
     }
-    if (moved)
-        m_tunnelTimer.start(m_cfg.tunnelIdleTimeoutMs);
-    if (m_backend->isClosed()) {
-        if (m_clientClosed) {
-            teardown();
-        } else if (m_backend->bytesAvailable() == 0) {
-            // Everything the backend said has been handed to the client: pass the close on
-            // after the client's buffer drains.
-            m_phase = Phase::Closing;
-            releaseBackend(false);
-            m_client->disconnectFromHost();
-            m_lingerTimer.start(kLingerMs);
-        }
+    m_connStats.reset();
+    m_projStats.reset();
+
+    m_dead = true;
+    for (QTimer *t : {&m_headerTimer, &m_idleTimer, &m_backendTimer, &m_tunnelTimer, &m_lingerTimer})
+        t->stop();
+    // Closing Qt's descriptors does not end the connections: the relay holds the others.
+    releaseBackend(false);
+    disconnect(m_client, nullptr, this, nullptr);
+    m_client->abort();
+    auto *relay = new TcpRelay(std::move(adoption), parent());
+    // The listener counts the client socket's destroyed(): the relay keeps the (closed)
+    // socket object as its child, so the connection counts until the relay ends.
+    m_client->setParent(relay);
+    qCDebug(lcHttp) << "tunnel handed to a relay" << m_clientAddress << m_projectName;
+    relay->start();
+    deleteLater();
+}
+
+void HttpSession::closeTunnelDescriptors() {
+    for (int *fd : {&m_tunnelClientFd, &m_tunnelBackendFd}) {
+        if (*fd >= 0)
+            ::close(*fd);
+        *fd = -1;
     }
+}
+
+void HttpSession::countOut(quint64 n) {
+    if (n == 0)
+        return;
+    if (m_connStats)
+        m_connStats->addOut(n);
+    if (m_projStats)
+        m_projStats->addOut(n);
 }
 
 } // namespace portico::http
