@@ -3,6 +3,7 @@
 // half-close both ways, keeps the bytes that travelled with the heads, pushes back on a
 // slow reader and still ends at its idle timeout.
 #include "httpharness.h"
+#include "net/tcp/tcplistener.h"
 #include "relayutil.h"
 #include "testutil.h"
 
@@ -18,7 +19,9 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cstring>
+#include <functional>
 #include <thread>
 
 using namespace portico;
@@ -28,7 +31,8 @@ namespace {
 
 const QByteArray kUpgradeRequest = "GET /raw/tunnel HTTP/1.1\r\nHost: tunnel.test\r\n"
                                    "Connection: Upgrade\r\nUpgrade: raw-echo\r\n\r\n";
-const QByteArray k101 = "HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: raw-echo\r\n\r\n";
+const QByteArray k101 =
+    "HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: raw-echo\r\n\r\n";
 
 // Reads one HTTP head byte by byte, so that whatever follows it stays in the socket.
 QByteArray readHead(int fd, int timeoutMs = 5000) {
@@ -349,6 +353,111 @@ private Q_SLOTS:
         QVERIFY(waitClosed(t.backend, 5000) >= 0);
         QTRY_COMPARE_WITH_TIMEOUT(table->ingressStats->sum().connectionsOpen, quint64(0), 5000);
         closeFd(listenFd);
+    }
+
+    // Under a real TcpListener, the tunnel still counts as the listener's connection after
+    // the session has handed it to a relay: connectionCount() and the port's live count
+    // hold it, a drain (stopAccepting) lets it run, and allClosed() comes when it ends.
+    // Deleting the listener ends a tunnel that is still open.
+    void listenerCountsTheTunnel() {
+        HttpProxyHarness tables(config()); // only for its routing table holder
+        quint16 backendPort = 0;
+        const int backendListen = tcpListen(QHostAddress::LocalHost, &backendPort);
+        QVERIFY(backendListen >= 0);
+        const auto table = tables.publish({{QStringLiteral("raw"), HttpProxyHarness::tcp(backendPort)}});
+        const Config cfg = config();
+        auto ctx = std::make_shared<HttpListenerContext>();
+        ctx->config = &cfg;
+        ctx->routes = &tables.routes();
+
+        QThread worker;
+        worker.start();
+        QObject root;
+        root.moveToThread(&worker);
+        const auto inWorker = [&root](auto fn) {
+            QMetaObject::invokeMethod(&root, fn, Qt::BlockingQueuedConnection);
+        };
+        auto live = std::make_shared<std::atomic<int>>(0);
+        std::atomic<int> allClosed{0};
+        TcpListener *listener = nullptr;
+        // Whatever happens below, the listener dies in its thread and the thread stops.
+        const std::unique_ptr<void, std::function<void(void *)>> cleanup(&root, [&](void *) {
+            inWorker([&] {
+                delete std::exchange(listener, nullptr);
+                root.moveToThread(QCoreApplication::instance()->thread());
+            });
+            worker.quit();
+            worker.wait();
+        });
+        quint16 port = 0;
+        const int listenFd = tcpListen(QHostAddress::LocalHost, &port);
+        QVERIFY(listenFd >= 0);
+        bool started = false;
+        inWorker([&] {
+            setCurrentWorkerIndex(1);
+            listener = new TcpListener(ctx, nullptr, live, 100, nullptr);
+            QObject::connect(listener, &Listener::allClosed, listener, [&allClosed] { ++allClosed; });
+            started = listener->start(listenFd, nullptr);
+        });
+        QVERIFY(started);
+        const auto counts = [&] {
+            int connections = -1;
+            int sessions = -1;
+            inWorker([&] {
+                connections = listener->connectionCount();
+                sessions = httpSessionCount(listener);
+            });
+            return std::pair(connections, sessions);
+        };
+
+        {
+            Tunnel t;
+            QVERIFY(open(t, port, backendListen));
+            QVERIFY(sendAll(t.client, "ping"));
+            QCOMPARE(recvExactly(t.backend, 4), QByteArray("ping"));
+            QTRY_COMPARE_WITH_TIMEOUT(counts(), std::pair(1, 0), 5000); // a relay, no session
+            QCOMPARE(live->load(), 1);
+            inWorker([&] { listener->stopAccepting(); });
+            QVERIFY(sendAll(t.backend, "pong"));
+            QCOMPARE(recvExactly(t.client, 4), QByteArray("pong"));
+            QCOMPARE(allClosed.load(), 0);
+            ::shutdown(t.client, SHUT_WR);
+            QVERIFY(waitClosed(t.backend, 5000) >= 0); // the client's FIN arrived
+            QVERIFY(sendAll(t.backend, "last words"));
+            ::shutdown(t.backend, SHUT_WR);
+            bool eof = false;
+            QCOMPARE(recvUntilEof(t.client, 5000, &eof), QByteArray("last words"));
+            QVERIFY(eof);
+            QTRY_COMPARE_WITH_TIMEOUT(allClosed.load(), 1, 5000);
+            QCOMPARE(counts(), std::pair(0, 0));
+            QCOMPARE(live->load(), 0);
+            QTRY_COMPARE_WITH_TIMEOUT(table->ingressStats->sum().connectionsOpen, quint64(0), 5000);
+        }
+        inWorker([&] { delete std::exchange(listener, nullptr); });
+
+        // A tunnel still open when its listener goes is closed with it.
+        quint16 port2 = 0;
+        const int listenFd2 = tcpListen(QHostAddress::LocalHost, &port2);
+        inWorker([&] {
+            listener = new TcpListener(ctx, nullptr, live, 100, nullptr);
+            started = listener->start(listenFd2, nullptr);
+        });
+        QVERIFY(started);
+        {
+            Tunnel t;
+            QVERIFY(open(t, port2, backendListen));
+            QVERIFY(sendAll(t.client, "ping"));
+            QCOMPARE(recvExactly(t.backend, 4), QByteArray("ping"));
+            QTRY_COMPARE_WITH_TIMEOUT(counts(), std::pair(1, 0), 5000);
+            inWorker([&] { delete std::exchange(listener, nullptr); });
+            QVERIFY(waitClosed(t.client, 5000) >= 0);
+            QVERIFY(waitClosed(t.backend, 5000) >= 0);
+            QCOMPARE(live->load(), 0);
+            QTRY_COMPARE_WITH_TIMEOUT(table->ingressStats->sum().connectionsOpen, quint64(0), 5000);
+            QTRY_COMPARE_WITH_TIMEOUT(
+                table->project(QStringLiteral("raw"))->ingressStats->sum().connectionsOpen, quint64(0), 5000);
+        }
+        closeFd(backendListen);
     }
 };
 

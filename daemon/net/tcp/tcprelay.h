@@ -45,12 +45,12 @@ struct TcpRelayContext {
 // but not yet relayed. No routing, no connect phase, no PROXY header; the idle timeout
 // and the counters are the adopter's.
 struct TcpRelayAdoption {
-    int visitorFd = -1;      // connected TCP socket of the visitor (ownership passes)
-    int backendFd = -1;      // connected TCP or AF_UNIX socket to the backend (ownership passes)
-    QByteArray toBackend;    // read from the visitor, not yet written to the backend
-    QByteArray toVisitor;    // read from the backend, not yet written to the visitor
-    int idleTimeoutMs = 0;   // e.g. Config::tunnelIdleTimeoutMs
-    qint64 bufferBytes = 0;  // per direction, e.g. Config::relayBufferBytes
+    int visitorFd = -1;     // connected TCP socket of the visitor (ownership passes)
+    int backendFd = -1;     // connected TCP or AF_UNIX socket to the backend (ownership passes)
+    QByteArray toBackend;   // read from the visitor, not yet written to the backend
+    QByteArray toVisitor;   // read from the backend, not yet written to the visitor
+    int idleTimeoutMs = 0;  // e.g. Config::tunnelIdleTimeoutMs
+    qint64 bufferBytes = 0; // per direction, e.g. Config::relayBufferBytes
     // Bytes relayed from now on are added to each (visitor -> backend as in, the other
     // way as out). Each already counts this connection as open; the relay closes it.
     QList<std::shared_ptr<RouteStats>> stats;
