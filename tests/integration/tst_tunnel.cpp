@@ -277,6 +277,51 @@ private Q_SLOTS:
         closeFd(listenFd);
     }
 
+    // One side goes away completely (close, not half-close) right after the handover:
+    // what it sent still reaches the other side, which then sees the end; when that one
+    // closes too, the relay ends and the counters are balanced.
+    void peerClosesAtOnce_data() {
+        QTest::addColumn<bool>("backendCloses");
+        QTest::newRow("backend: 101 + bytes, close") << true;
+        QTest::newRow("client: bytes, close") << false;
+    }
+    void peerClosesAtOnce() {
+        QFETCH(bool, backendCloses);
+        HttpProxyHarness proxy(config());
+        quint16 backendPort = 0;
+        const int listenFd = tcpListen(QHostAddress::LocalHost, &backendPort);
+        QVERIFY(listenFd >= 0);
+        const auto table = proxy.publish({{QStringLiteral("raw"), HttpProxyHarness::tcp(backendPort)}});
+        Tunnel t;
+        const QByteArray last = "last words before the close";
+        if (backendCloses) {
+            t.client = tcpConnect(QHostAddress::LocalHost, proxy.port());
+            QVERIFY(sendAll(t.client, kUpgradeRequest));
+            t.backend = acceptWithin(listenFd, 5000);
+            QVERIFY(readHead(t.backend).startsWith("GET /tunnel "));
+            QVERIFY(sendAll(t.backend, k101 + last));
+            closeFd(std::exchange(t.backend, -1));
+            QVERIFY(readHead(t.client).startsWith("HTTP/1.1 101 "));
+            bool eof = false;
+            QCOMPARE(recvUntilEof(t.client, 5000, &eof), last);
+            QVERIFY(eof);
+            // A FIN may be a half-close: the tunnel ends when the client closes too.
+            closeFd(std::exchange(t.client, -1));
+        } else {
+            QVERIFY(open(t, proxy.port(), listenFd));
+            QVERIFY(sendAll(t.client, last));
+            closeFd(std::exchange(t.client, -1));
+            bool eof = false;
+            QCOMPARE(recvUntilEof(t.backend, 5000, &eof), last);
+            QVERIFY(eof);
+            closeFd(std::exchange(t.backend, -1));
+        }
+        QTRY_COMPARE_WITH_TIMEOUT(table->ingressStats->sum().connectionsOpen, quint64(0), 5000);
+        QTRY_COMPARE_WITH_TIMEOUT(table->project(QStringLiteral("raw"))->ingressStats->sum().connectionsOpen,
+                                  quint64(0), 5000);
+        closeFd(listenFd);
+    }
+
     // A client that does not read: the backend is pushed back at a bound instead of the
     // daemon buffering the stream; everything it got out arrives intact later.
     void slowReaderPushesBack() {
