@@ -14,6 +14,8 @@
 #include <QTemporaryDir>
 #include <QTest>
 
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
 #include <sys/socket.h>
 #include <sys/un.h>
@@ -21,13 +23,22 @@
 
 #include <atomic>
 #include <cstring>
-#include <functional>
 #include <thread>
 
 using namespace portico;
 using namespace portico::test;
 
 namespace {
+
+// Counts the session's "tunnel handover waits" debug lines (the 101 head still queued).
+std::atomic<int> g_handoverWaits{0};
+QtMessageHandler g_previousHandler = nullptr;
+void countHandoverWaits(QtMsgType type, const QMessageLogContext &context, const QString &message) {
+    if (message.contains(QLatin1String("tunnel handover waits")))
+        ++g_handoverWaits;
+    if (g_previousHandler)
+        g_previousHandler(type, context, message);
+}
 
 const QByteArray kUpgradeRequest = "GET /raw/tunnel HTTP/1.1\r\nHost: tunnel.test\r\n"
                                    "Connection: Upgrade\r\nUpgrade: raw-echo\r\n\r\n";
@@ -60,6 +71,25 @@ int unixListen(const QString &path) {
     return fd;
 }
 
+// A client connection whose path holds little in the kernel (small MSS and receive
+// buffer), so that what the proxy writes while it does not read stays in the proxy.
+int smallWindowConnect(quint16 port) {
+    const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    const int mss = 536;
+    const int rcvbuf = 4096;
+    ::setsockopt(fd, IPPROTO_TCP, TCP_MAXSEG, &mss, sizeof mss);
+    ::setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof rcvbuf);
+    sockaddr_in sin{};
+    sin.sin_family = AF_INET;
+    sin.sin_port = htons(port);
+    sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (fd < 0 || ::connect(fd, reinterpret_cast<sockaddr *>(&sin), sizeof sin) != 0) {
+        closeFd(fd);
+        return -1;
+    }
+    return fd;
+}
+
 QByteArray pattern(quint64 seed, qsizetype size) {
     ChunkSource source(seed);
     QByteArray out;
@@ -72,6 +102,62 @@ QByteArray pattern(quint64 seed, qsizetype size) {
 QByteArray sha(const QByteArray &data) {
     return QCryptographicHash::hash(data, QCryptographicHash::Sha256).toHex();
 }
+
+// An HTTP TcpListener as a worker runs it, on a listening socket the test made (so the
+// test can set options that accepted sockets inherit, and see the listener's counts).
+class ListenerThread {
+public:
+    ListenerThread(std::shared_ptr<const HttpListenerContext> ctx, int listenFd) {
+        m_thread.start();
+        m_root.moveToThread(&m_thread);
+        run([&] {
+            setCurrentWorkerIndex(1);
+            m_listener = new TcpListener(ctx, nullptr, m_live, 100, nullptr);
+            QObject::connect(m_listener, &Listener::allClosed, m_listener, [this] { ++m_allClosed; });
+            m_started = m_listener->start(listenFd, nullptr);
+        });
+    }
+    ~ListenerThread() {
+        run([this] {
+            delete std::exchange(m_listener, nullptr);
+            m_root.moveToThread(QCoreApplication::instance()->thread());
+        });
+        m_thread.quit();
+        m_thread.wait();
+    }
+    ListenerThread(const ListenerThread &) = delete;
+    ListenerThread &operator=(const ListenerThread &) = delete;
+
+    template <typename F> void run(F fn) {
+        QMetaObject::invokeMethod(&m_root, fn, Qt::BlockingQueuedConnection);
+    }
+    bool started() const { return m_started; }
+    // {connectionCount(), httpSessionCount()} of the listener
+    std::pair<int, int> counts() {
+        std::pair<int, int> out{-1, -1};
+        run([&] {
+            if (m_listener)
+                out = {m_listener->connectionCount(), httpSessionCount(m_listener)};
+        });
+        return out;
+    }
+    void stopAccepting() {
+        run([this] { m_listener->stopAccepting(); });
+    }
+    void destroyListener() {
+        run([this] { delete std::exchange(m_listener, nullptr); });
+    }
+    int live() const { return m_live->load(); }
+    int allClosed() const { return m_allClosed.load(); }
+
+private:
+    QThread m_thread;
+    QObject m_root;
+    TcpListener *m_listener = nullptr;
+    std::shared_ptr<std::atomic<int>> m_live = std::make_shared<std::atomic<int>>(0);
+    std::atomic<int> m_allClosed{0};
+    bool m_started = false;
+};
 
 } // namespace
 
@@ -120,6 +206,7 @@ private Q_SLOTS:
     void initTestCase() {
         QLoggingCategory::setFilterRules(QStringLiteral("portico.access.info=false"));
         QVERIFY(m_dir.isValid());
+        g_previousHandler = qInstallMessageHandler(countHandoverWaits);
     }
 
     // The client sends its request, half-closes, and still reads the backend's whole
@@ -322,6 +409,98 @@ private Q_SLOTS:
         closeFd(listenFd);
     }
 
+    // A keep-alive exchange, then a pipelined upgrade on the same client connection:
+    // the earlier answer, the 101 head, the backend's first bytes and the client's
+    // early bytes all arrive whole and in order across the handover.
+    void pipelinedRequestThenUpgrade_data() {
+        QTest::addColumn<bool>("stallClient");
+        QTest::newRow("client reads on") << false;
+        QTest::newRow("client stalls while the upgrade is dispatched") << true;
+    }
+    void pipelinedRequestThenUpgrade() {
+        QFETCH(bool, stallClient);
+        HttpProxyHarness proxy(config());
+        // Stalled row: the proxy's client-side socket gets a small, fixed send buffer
+        // (inherited from the listening socket) and the client a small window, so what
+        // the proxy writes while the client does not read stays in the proxy's socket.
+        quint16 stallPort = 0;
+        const int stallListen = tcpListen(QHostAddress::LocalHost, &stallPort);
+        const int sndbuf = 4096;
+        ::setsockopt(stallListen, SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof sndbuf);
+        const Config cfg = config();
+        auto ctx = std::make_shared<HttpListenerContext>();
+        ctx->config = &cfg;
+        ctx->routes = &proxy.routes();
+        ListenerThread stallListener(ctx, stallListen);
+        QVERIFY(stallListener.started());
+        std::atomic<bool> upgradeAccepted{false};
+        std::atomic<bool> sent101{false};
+        const int waitsBefore = g_handoverWaits.load();
+        quint16 backendPort = 0;
+        const int listenFd = tcpListen(QHostAddress::LocalHost, &backendPort);
+        QVERIFY(listenFd >= 0);
+        proxy.publish({{QStringLiteral("raw"), HttpProxyHarness::tcp(backendPort)}});
+        const QByteArray body = pattern(8, 2 * 1024 * 1024);
+        int plain = -1;
+        int upgraded = -1;
+        QByteArray plainHead, upgradeHead, early, ping;
+        bool backendOk = false;
+        std::thread backend([&] {
+            plain = acceptWithin(listenFd, 5000);
+            plainHead = readHead(plain);
+            if (!sendAll(plain,
+                         "HTTP/1.1 200 OK\r\nContent-Length: " + QByteArray::number(body.size()) +
+                             "\r\n\r\n" + body,
+                         15000))
+                return;
+            upgraded = acceptWithin(listenFd, 5000); // upgrades never use pooled connections
+            upgradeAccepted = true;
+            upgradeHead = readHead(upgraded);
+            if (!sendAll(upgraded, k101 + "hi"))
+                return;
+            sent101 = true;
+            early = recvExactly(upgraded, 5);
+            ping = recvExactly(upgraded, 4);
+            backendOk = sendAll(upgraded, "pong");
+        });
+        const int client =
+            stallClient ? smallWindowConnect(stallPort) : tcpConnect(QHostAddress::LocalHost, proxy.port());
+        const bool sent = client >= 0 && sendAll(client, "GET /raw/file HTTP/1.1\r\nHost: t\r\n\r\n" +
+                                                             kUpgradeRequest + "early");
+        const QByteArray head200 = readHead(client);
+        QByteArray got;
+        if (stallClient) {
+            // Read the answer slowly; stop while the upgrade is dispatched and answered, so
+            // the 101 head queues behind the unread rest of the answer.
+            while (got.size() < body.size() && !upgradeAccepted)
+                got += recvExactly(client, qMin<qsizetype>(4096, body.size() - got.size()));
+            QTRY_VERIFY_WITH_TIMEOUT(sent101.load(), 5000);
+            qInfo("stopped with %lld of %lld read", qint64(got.size()), qint64(body.size()));
+            QTRY_VERIFY_WITH_TIMEOUT(g_handoverWaits.load() > waitsBefore, 2000);
+        }
+        got += recvExactly(client, body.size() - got.size(), 15000);
+        const QByteArray head101 = readHead(client);
+        const QByteArray hi = recvExactly(client, 2);
+        const bool pinged = sendAll(client, "ping");
+        const QByteArray pong = recvExactly(client, 4);
+        backend.join();
+        closeFd(client);
+        closeFd(plain);
+        closeFd(upgraded);
+        closeFd(listenFd);
+        QVERIFY(sent && pinged);
+        QVERIFY(plainHead.startsWith("GET /file HTTP/1.1"));
+        QVERIFY(head200.startsWith("HTTP/1.1 200 "));
+        QCOMPARE(sha(got), sha(body));
+        QVERIFY(upgradeHead.startsWith("GET /tunnel HTTP/1.1"));
+        QVERIFY(head101.startsWith("HTTP/1.1 101 "));
+        QCOMPARE(hi, QByteArray("hi"));
+        QCOMPARE(early, QByteArray("early"));
+        QCOMPARE(ping, QByteArray("ping"));
+        QVERIFY(backendOk);
+        QCOMPARE(pong, QByteArray("pong"));
+    }
+
     // A client that does not read: the backend is pushed back at a bound instead of the
     // daemon buffering the stream; everything it got out arrives intact later.
     void slowReaderPushesBack() {
@@ -415,57 +594,20 @@ private Q_SLOTS:
         ctx->config = &cfg;
         ctx->routes = &tables.routes();
 
-        QThread worker;
-        worker.start();
-        QObject root;
-        root.moveToThread(&worker);
-        const auto inWorker = [&root](auto fn) {
-            QMetaObject::invokeMethod(&root, fn, Qt::BlockingQueuedConnection);
-        };
-        auto live = std::make_shared<std::atomic<int>>(0);
-        std::atomic<int> allClosed{0};
-        TcpListener *listener = nullptr;
-        // Whatever happens below, the listener dies in its thread and the thread stops.
-        const std::unique_ptr<void, std::function<void(void *)>> cleanup(&root, [&](void *) {
-            inWorker([&] {
-                delete std::exchange(listener, nullptr);
-                root.moveToThread(QCoreApplication::instance()->thread());
-            });
-            worker.quit();
-            worker.wait();
-        });
-        quint16 port = 0;
-        const int listenFd = tcpListen(QHostAddress::LocalHost, &port);
-        QVERIFY(listenFd >= 0);
-        bool started = false;
-        inWorker([&] {
-            setCurrentWorkerIndex(1);
-            listener = new TcpListener(ctx, nullptr, live, 100, nullptr);
-            QObject::connect(listener, &Listener::allClosed, listener, [&allClosed] { ++allClosed; });
-            started = listener->start(listenFd, nullptr);
-        });
-        QVERIFY(started);
-        const auto counts = [&] {
-            int connections = -1;
-            int sessions = -1;
-            inWorker([&] {
-                connections = listener->connectionCount();
-                sessions = httpSessionCount(listener);
-            });
-            return std::pair(connections, sessions);
-        };
-
         {
+            quint16 port = 0;
+            ListenerThread listener(ctx, tcpListen(QHostAddress::LocalHost, &port));
+            QVERIFY(listener.started());
             Tunnel t;
             QVERIFY(open(t, port, backendListen));
             QVERIFY(sendAll(t.client, "ping"));
             QCOMPARE(recvExactly(t.backend, 4), QByteArray("ping"));
-            QTRY_COMPARE_WITH_TIMEOUT(counts(), std::pair(1, 0), 5000); // a relay, no session
-            QCOMPARE(live->load(), 1);
-            inWorker([&] { listener->stopAccepting(); });
+            QTRY_COMPARE_WITH_TIMEOUT(listener.counts(), std::pair(1, 0), 5000); // a relay, no session
+            QCOMPARE(listener.live(), 1);
+            listener.stopAccepting();
             QVERIFY(sendAll(t.backend, "pong"));
             QCOMPARE(recvExactly(t.client, 4), QByteArray("pong"));
-            QCOMPARE(allClosed.load(), 0);
+            QCOMPARE(listener.allClosed(), 0);
             ::shutdown(t.client, SHUT_WR);
             QVERIFY(waitClosed(t.backend, 5000) >= 0); // the client's FIN arrived
             QVERIFY(sendAll(t.backend, "last words"));
@@ -473,31 +615,25 @@ private Q_SLOTS:
             bool eof = false;
             QCOMPARE(recvUntilEof(t.client, 5000, &eof), QByteArray("last words"));
             QVERIFY(eof);
-            QTRY_COMPARE_WITH_TIMEOUT(allClosed.load(), 1, 5000);
-            QCOMPARE(counts(), std::pair(0, 0));
-            QCOMPARE(live->load(), 0);
+            QTRY_COMPARE_WITH_TIMEOUT(listener.allClosed(), 1, 5000);
+            QCOMPARE(listener.counts(), std::pair(0, 0));
+            QCOMPARE(listener.live(), 0);
             QTRY_COMPARE_WITH_TIMEOUT(table->ingressStats->sum().connectionsOpen, quint64(0), 5000);
         }
-        inWorker([&] { delete std::exchange(listener, nullptr); });
-
-        // A tunnel still open when its listener goes is closed with it.
-        quint16 port2 = 0;
-        const int listenFd2 = tcpListen(QHostAddress::LocalHost, &port2);
-        inWorker([&] {
-            listener = new TcpListener(ctx, nullptr, live, 100, nullptr);
-            started = listener->start(listenFd2, nullptr);
-        });
-        QVERIFY(started);
         {
+            // A tunnel still open when its listener goes is closed with it.
+            quint16 port = 0;
+            ListenerThread listener(ctx, tcpListen(QHostAddress::LocalHost, &port));
+            QVERIFY(listener.started());
             Tunnel t;
-            QVERIFY(open(t, port2, backendListen));
+            QVERIFY(open(t, port, backendListen));
             QVERIFY(sendAll(t.client, "ping"));
             QCOMPARE(recvExactly(t.backend, 4), QByteArray("ping"));
-            QTRY_COMPARE_WITH_TIMEOUT(counts(), std::pair(1, 0), 5000);
-            inWorker([&] { delete std::exchange(listener, nullptr); });
+            QTRY_COMPARE_WITH_TIMEOUT(listener.counts(), std::pair(1, 0), 5000);
+            listener.destroyListener();
             QVERIFY(waitClosed(t.client, 5000) >= 0);
             QVERIFY(waitClosed(t.backend, 5000) >= 0);
-            QCOMPARE(live->load(), 0);
+            QCOMPARE(listener.live(), 0);
             QTRY_COMPARE_WITH_TIMEOUT(table->ingressStats->sum().connectionsOpen, quint64(0), 5000);
             QTRY_COMPARE_WITH_TIMEOUT(
                 table->project(QStringLiteral("raw"))->ingressStats->sum().connectionsOpen, quint64(0), 5000);

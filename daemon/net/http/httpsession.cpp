@@ -1295,8 +1295,10 @@ void HttpSession::handOverTunnel() {
     m_flushingTunnel = false;
     if (m_phase != Phase::Tunnel || !m_backend || m_dead)
         return;
-    if (unsent(m_client, false) > 0 || unsent(m_backend->io(), false) > 0)
+    if (const qint64 waiting = unsent(m_client, false) + unsent(m_backend->io(), false); waiting > 0) {
+        qCDebug(lcHttp) << "tunnel handover waits for" << waiting << "unsent bytes" << m_clientAddress;
         return; // resumed by bytesWritten or a close on either side
+    }
 
     TcpRelayAdoption adoption;
     adoption.visitorFd = std::exchange(m_tunnelClientFd, -1);
