@@ -216,6 +216,61 @@ private Q_SLOTS:
         closeFd(listenFd);
     }
 
+    // The client sends its Upgrade request and its data and half-closes at once, before
+    // the 101 exists (`printf ... | nc -N`): it still gets the 101 and the whole answer,
+    // and the backend gets the data and the EOF. A refused upgrade just ends.
+    void clientHalfClosesBeforeThe101_data() {
+        QTest::addColumn<bool>("accept");
+        QTest::newRow("backend switches protocols") << true;
+        QTest::newRow("backend refuses (404)") << false;
+    }
+    void clientHalfClosesBeforeThe101() {
+        QFETCH(bool, accept);
+        HttpProxyHarness proxy(config());
+        quint16 backendPort = 0;
+        const int listenFd = tcpListen(QHostAddress::LocalHost, &backendPort);
+        QVERIFY(listenFd >= 0);
+        const auto table = proxy.publish({{QStringLiteral("raw"), HttpProxyHarness::tcp(backendPort)}});
+        Tunnel t;
+        t.client = tcpConnect(QHostAddress::LocalHost, proxy.port());
+        QVERIFY(sendAll(t.client, kUpgradeRequest + "the question"));
+        ::shutdown(t.client, SHUT_WR);
+        t.backend = acceptWithin(listenFd, 5000);
+        QVERIFY(t.backend >= 0);
+        QVERIFY(readHead(t.backend).startsWith("GET /tunnel "));
+        // The client's FIN went out before the proxy even connected to the backend: the
+        // proxy has read it (and Qt has closed its socket) before any answer exists.
+        if (!accept) {
+            QVERIFY(sendAll(t.backend, "HTTP/1.1 404 Not Found\r\nContent-Length: 2\r\n\r\nno"));
+            bool eof = false;
+            recvUntilEof(t.client, 5000, &eof); // the answer cannot be delivered: just the end
+            QVERIFY(eof);
+            QVERIFY(waitClosed(t.backend, 5000) >= 0);
+        } else {
+            const QByteArray answer = pattern(9, 1024 * 1024);
+            QVERIFY(sendAll(t.backend, k101));
+            bool eof = false;
+            const QByteArray question = recvUntilEof(t.backend, 5000, &eof);
+            QCOMPARE(question, QByteArray("the question"));
+            QVERIFY(eof);
+            std::jthread backend([&] {
+                sendAll(t.backend, answer, 15000);
+                ::shutdown(t.backend, SHUT_WR);
+            });
+            QVERIFY(readHead(t.client).startsWith("HTTP/1.1 101 "));
+            const QByteArray got = recvUntilEof(t.client, 15000, &eof);
+            QVERIFY(eof);
+            QCOMPARE(sha(got), sha(answer));
+        }
+        closeFd(std::exchange(t.client, -1));
+        closeFd(std::exchange(t.backend, -1));
+        QTRY_COMPARE_WITH_TIMEOUT(table->ingressStats->sum().connectionsOpen, quint64(0), 5000);
+        QTRY_COMPARE_WITH_TIMEOUT(table->project(QStringLiteral("raw"))->ingressStats->sum().connectionsOpen,
+                                  quint64(0), 5000);
+        QCOMPARE(proxy.sessionCount(), 0);
+        closeFd(listenFd);
+    }
+
     // The backend says everything and half-closes; the client sees the EOF, keeps sending,
     // and the backend receives all of it.
     void backendHalfCloseClientKeepsSending_data() {

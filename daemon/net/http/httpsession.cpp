@@ -457,6 +457,13 @@ void HttpSession::onClientClosed() {
         handOverTunnel();
         return;
     }
+    if ((m_phase == Phase::Connecting || m_phase == Phase::Exchange) && m_req.upgrade &&
+        m_tunnelClientFd >= 0 && !m_responseHeadSent) {
+        // EOF right after an Upgrade request: the answer decides. A 101 becomes a tunnel
+        // (on the session's own descriptor) that delivers it; any other answer cannot be
+        // delivered any more and ends the connection (pumpResponse).
+        return;
+    }
     teardown();
 }
 
@@ -802,6 +809,7 @@ void HttpSession::endExchange(bool close) {
     m_chunkedToClient = false;
     m_backendLeftover.clear();
     m_file.reset();
+    closeTunnelDescriptors(); // an Upgrade that was refused
     if (close || m_clientClosed || m_draining) {
         closeClient();
         return;
@@ -879,6 +887,11 @@ void HttpSession::proxyTo(const BackendTarget &target) {
     m_target = target;
     m_attempts = 0;
     m_backendHead = buildBackendHead();
+    // An Upgrade may become a tunnel: the session keeps its own descriptor of the client
+    // from now on, so a client that half-closes right after its request (Qt then closes
+    // its socket) still gets the 101 and the backend's answer through the tunnel.
+    if (m_req.upgrade && m_tunnelClientFd < 0)
+        m_tunnelClientFd = dupSocket(m_client->socketDescriptor());
     connectBackend(true);
 }
 
@@ -1064,6 +1077,10 @@ void HttpSession::pumpResponse() {
         m_backendTimer.start(m_cfg.backendResponseTimeoutMs);
         const size_t used = feedResponse(data.constData(), size_t(data.size()));
         if (m_resError) {
+            if (m_clientClosed) {
+                teardown(); // an answer other than 101 to a client that left after its Upgrade
+                return;
+            }
             if (!m_responseHeadSent)
                 fail(502, QStringLiteral("invalid answer from backend"),
                      {{QStringLiteral("project"), m_projectName}});
@@ -1096,6 +1113,8 @@ int HttpSession::onResponseHeadersComplete() {
         }
         return 1;
     }
+    if (m_clientClosed && status != 101)
+        return -1; // the client is gone (pumpResponse ends the session)
     m_resStatus = status;
     m_lastStatus = status;
     if (status == 101) {
@@ -1126,7 +1145,15 @@ void HttpSession::writeResponseHead() {
     const bool client11 = m_req.major == 1 && m_req.minor >= 1;
     if (status == 101) {
         out += "Connection: Upgrade\r\nUpgrade: " + headerValue(m_resHeaders, "upgrade") + "\r\n\r\n";
-        writeClient(out);
+        if (m_clientClosed) {
+            // Qt's client socket is closed (the client half-closed): the head goes first
+            // through the tunnel.
+            m_tunnelHead = out;
+            m_exBytesOut += quint64(out.size());
+            countOut(quint64(out.size()));
+        } else {
+            writeClient(out);
+        }
         m_responseHeadSent = true;
         return;
     }
@@ -1231,13 +1258,14 @@ void HttpSession::startTunnel() {
         m_ctx->accessLog->write(r);
     }
     // Bytes already read past the heads on either side are handed to the relay.
-    m_tunnelToVisitor = std::exchange(m_backendLeftover, {});
+    countOut(quint64(m_backendLeftover.size()));
+    m_tunnelToVisitor = std::exchange(m_tunnelHead, {}) + std::exchange(m_backendLeftover, {});
     m_tunnelToBackend = std::exchange(m_inBuf, {});
-    if (m_tunnelToVisitor.size() > 0)
-        countOut(quint64(m_tunnelToVisitor.size()));
-    // Own descriptors of both connections, taken now: if Qt reads an EOF while the 101
-    // head is still flushing it closes its descriptor, and the connection must survive.
-    m_tunnelClientFd = dupSocket(m_client->socketDescriptor());
+    // Own descriptors of both connections (the client's was taken when the Upgrade was
+    // forwarded): if Qt reads an EOF while the 101 head is still flushing it closes its
+    // descriptor, and the connection must survive.
+    if (m_tunnelClientFd < 0)
+        m_tunnelClientFd = dupSocket(m_client->socketDescriptor());
     m_tunnelBackendFd = dupSocket(backendDescriptor(m_backend->io()));
     if (m_tunnelClientFd < 0) {
         qCDebug(lcHttp) << "tunnel: client connection already gone" << m_clientAddress;

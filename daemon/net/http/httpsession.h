@@ -165,6 +165,7 @@ private:
 
     int m_tunnelClientFd = -1;  // dup of the client's descriptor until the handover
     int m_tunnelBackendFd = -1; // dup of the backend's descriptor until the handover
+    QByteArray m_tunnelHead;    // the 101 head, when Qt's client socket was already closed
     QByteArray m_tunnelToVisitor;
     QByteArray m_tunnelToBackend;
     bool m_flushingTunnel = false;
