@@ -1268,7 +1268,8 @@ void HttpSession::startTunnel() {
         m_tunnelClientFd = dupSocket(m_client->socketDescriptor());
     m_tunnelBackendFd = dupSocket(backendDescriptor(m_backend->io()));
     if (m_tunnelClientFd < 0) {
-        qCDebug(lcHttp) << "tunnel: client connection already gone" << m_clientAddress;
+        qCDebug(lcHttp) << "tunnel: no descriptor for the client connection (gone, or out of descriptors)"
+                        << m_clientAddress;
         teardown();
         return;
     }
