@@ -2,14 +2,18 @@
 
 #include "backendlink.h"
 #include "net/accesslog.h"
+#include "net/tcp/tcprelay.h"
 #include "runtime/staticfiles.h"
 
 #include <QFile>
 #include <QJsonArray>
 #include <QJsonDocument>
+#include <QLocalSocket>
 #include <QTcpSocket>
 
+#include <fcntl.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include <algorithm>
 
@@ -72,6 +76,19 @@ QByteArray reasonPhrase(int status) {
 
 QByteArray chunkHeader(size_t length) {
     return QByteArray::number(qulonglong(length), 16) + "\r\n";
+}
+
+// A second descriptor of the same connection (close-on-exec), or -1.
+int dupSocket(qintptr fd) {
+    return fd < 0 ? -1 : ::fcntl(int(fd), F_DUPFD_CLOEXEC, 0);
+}
+
+qintptr backendDescriptor(QIODevice *io) {
+    if (auto *tcp = qobject_cast<QAbstractSocket *>(io))
+        return tcp->socketDescriptor();
+    if (auto *local = qobject_cast<QLocalSocket *>(io))
+        return local->socketDescriptor();
+    return -1;
 }
 
 bool isIdempotent(unsigned method) {
@@ -299,6 +316,7 @@ HttpSession::HttpSession(QTcpSocket *client, std::shared_ptr<const HttpListenerC
 
 HttpSession::~HttpSession() {
     releaseBackend(false);
+    closeTunnelDescriptors();
     if (!m_dead) {
         attachProjectStats(nullptr);
         if (m_connStats)
@@ -397,9 +415,6 @@ void HttpSession::onClientReadyRead() {
             m_backendTimer.start(m_cfg.backendResponseTimeoutMs); // the upload is moving
         pumpRequestBody();
         break;
-    case Phase::Tunnel:
-        pumpTunnel();
-        break;
     case Phase::Closing:
         m_client->read(m_client->bytesAvailable()); // lingering close: discard
         break;
@@ -424,7 +439,7 @@ void HttpSession::onClientBytesWritten() {
         pumpFile();
         break;
     case Phase::Tunnel:
-        pumpTunnel();
+        handOverTunnel();
         break;
     case Phase::Closing:
         lingerAfterFlush();
@@ -437,13 +452,16 @@ void HttpSession::onClientBytesWritten() {
 void HttpSession::onClientClosed() {
     m_clientClosed = true;
     if (m_phase == Phase::Tunnel && m_backend) {
-        // Half-close: what the client sent before its FIN still goes to the backend,
-        // then the backend sees the close once its buffer has drained.
-        pumpTunnel();
-        m_inBuf += m_client->readAll();
-        if (!m_inBuf.isEmpty())
-            m_backend->io()->write(std::exchange(m_inBuf, {}));
-        m_backend->disconnectGracefully();
+        // Qt closed its descriptor at the client's FIN; the tunnel holds its own, and the
+        // relay sees the EOF (half-close) itself.
+        handOverTunnel();
+        return;
+    }
+    if ((m_phase == Phase::Connecting || m_phase == Phase::Exchange) && m_req.upgrade &&
+        m_tunnelClientFd >= 0 && !m_responseHeadSent) {
+        // EOF right after an Upgrade request: the answer decides. A 101 becomes a tunnel
+        // (on the session's own descriptor) that delivers it; any other answer cannot be
+        // delivered any more and ends the connection (pumpResponse).
         return;
     }
     teardown();
@@ -791,6 +809,7 @@ void HttpSession::endExchange(bool close) {
     m_chunkedToClient = false;
     m_backendLeftover.clear();
     m_file.reset();
+    closeTunnelDescriptors(); // an Upgrade that was refused
     if (close || m_clientClosed || m_draining) {
         closeClient();
         return;
@@ -806,6 +825,7 @@ void HttpSession::closeClient() {
         return;
     m_phase = Phase::Closing;
     releaseBackend(false);
+    closeTunnelDescriptors();
     m_headerTimer.stop();
     m_idleTimer.stop();
     m_tunnelTimer.stop();
@@ -833,6 +853,7 @@ void HttpSession::teardown() {
         return;
     m_dead = true;
     releaseBackend(false);
+    closeTunnelDescriptors();
     for (QTimer *t : {&m_headerTimer, &m_idleTimer, &m_backendTimer, &m_tunnelTimer, &m_lingerTimer})
         t->stop();
     attachProjectStats(nullptr);
@@ -866,6 +887,11 @@ void HttpSession::proxyTo(const BackendTarget &target) {
     m_target = target;
     m_attempts = 0;
     m_backendHead = buildBackendHead();
+    // An Upgrade may become a tunnel: the session keeps its own descriptor of the client
+    // from now on, so a client that half-closes right after its request (Qt then closes
+    // its socket) still gets the 101 and the backend's answer through the tunnel.
+    if (m_req.upgrade && m_tunnelClientFd < 0)
+        m_tunnelClientFd = dupSocket(m_client->socketDescriptor());
     connectBackend(true);
 }
 
@@ -919,9 +945,7 @@ void HttpSession::connectBackend(bool allowPooled) {
     m_backend = link;
     connect(link, &BackendLink::connected, this, &HttpSession::onBackendConnected);
     connect(link, &BackendLink::readyRead, this, [this] {
-        if (m_phase == Phase::Tunnel)
-            pumpTunnel();
-        else
+        if (m_phase != Phase::Tunnel) // a tunnel's bytes wait in the socket for the handover
             pumpResponse();
     });
     connect(link, &BackendLink::bytesWritten, this, &HttpSession::onBackendBytesWritten);
@@ -964,7 +988,7 @@ void HttpSession::onBackendBytesWritten() {
             m_backendTimer.start(m_cfg.backendResponseTimeoutMs); // the backend is taking the upload
         pumpRequestBody();
     } else if (m_phase == Phase::Tunnel) {
-        pumpTunnel();
+        handOverTunnel();
     }
 }
 
@@ -996,7 +1020,7 @@ void HttpSession::onBackendClosed() {
     } else if (m_phase == Phase::Exchange) {
         pumpResponse(); // drains what is still buffered, then handles the end
     } else if (m_phase == Phase::Tunnel) {
-        pumpTunnel();
+        handOverTunnel();
     }
 }
 
@@ -1053,6 +1077,10 @@ void HttpSession::pumpResponse() {
         m_backendTimer.start(m_cfg.backendResponseTimeoutMs);
         const size_t used = feedResponse(data.constData(), size_t(data.size()));
         if (m_resError) {
+            if (m_clientClosed) {
+                teardown(); // an answer other than 101 to a client that left after its Upgrade
+                return;
+            }
             if (!m_responseHeadSent)
                 fail(502, QStringLiteral("invalid answer from backend"),
                      {{QStringLiteral("project"), m_projectName}});
@@ -1085,6 +1113,8 @@ int HttpSession::onResponseHeadersComplete() {
         }
         return 1;
     }
+    if (m_clientClosed && status != 101)
+        return -1; // the client is gone (pumpResponse ends the session)
     m_resStatus = status;
     m_lastStatus = status;
     if (status == 101) {
@@ -1115,7 +1145,15 @@ void HttpSession::writeResponseHead() {
     const bool client11 = m_req.major == 1 && m_req.minor >= 1;
     if (status == 101) {
         out += "Connection: Upgrade\r\nUpgrade: " + headerValue(m_resHeaders, "upgrade") + "\r\n\r\n";
-        writeClient(out);
+        if (m_clientClosed) {
+            // Qt's client socket is closed (the client half-closed): the head goes first
+            // through the tunnel.
+            m_tunnelHead = out;
+            m_exBytesOut += quint64(out.size());
+            countOut(quint64(out.size()));
+        } else {
+            writeClient(out);
+        }
         m_responseHeadSent = true;
         return;
     }
@@ -1219,50 +1257,130 @@ void HttpSession::startTunnel() {
         r.durationUs = m_clock.nsecsElapsed() / 1000;
         m_ctx->accessLog->write(r);
     }
-    writeClient(std::exchange(m_backendLeftover, {}));
-    if (!m_inBuf.isEmpty())
-        m_backend->io()->write(std::exchange(m_inBuf, {}));
+    // Bytes already read past the heads on either side are handed to the relay.
+    countOut(quint64(m_backendLeftover.size()));
+    m_tunnelToVisitor = std::exchange(m_tunnelHead, {}) + std::exchange(m_backendLeftover, {});
+    m_tunnelToBackend = std::exchange(m_inBuf, {});
+    // Own descriptors of both connections (the client's was taken when the Upgrade was
+    // forwarded): if Qt reads an EOF while the 101 head is still flushing it closes its
+    // descriptor, and the connection must survive.
+    if (m_tunnelClientFd < 0)
+        m_tunnelClientFd = dupSocket(m_client->socketDescriptor());
+    m_tunnelBackendFd = dupSocket(backendDescriptor(m_backend->io()));
+    if (m_tunnelClientFd < 0) {
+        qCDebug(lcHttp) << "tunnel: no descriptor for the client connection (gone, or out of descriptors)"
+                        << m_clientAddress;
+        teardown();
+        return;
+    }
+    if (m_tunnelBackendFd < 0) {
+        // The backend answered and closed at once: there is nothing to tunnel to. What it
+        // said goes to the client, then the close.
+        QByteArray rest = std::exchange(m_tunnelToVisitor, {});
+        const QByteArray more = m_backend->io()->readAll();
+        countOut(quint64(more.size()));
+        rest += more;
+        closeTunnelDescriptors();
+        if (!rest.isEmpty())
+            m_client->write(rest);
+        m_lastStatus = 101;
+        closeClient();
+        return;
+    }
     m_tunnelTimer.start(m_cfg.tunnelIdleTimeoutMs);
-    pumpTunnel();
+    handOverTunnel();
 }
 
-void HttpSession::pumpTunnel() {
+void HttpSession::handOverTunnel() {
     if (m_phase != Phase::Tunnel || !m_backend || m_dead)
         return;
-    bool moved = false;
-    QIODevice *backend = m_backend->io();
-    if (!m_clientClosed || m_client->bytesAvailable() > 0) {
-        while (m_backend->bytesToWrite() < m_cfg.relayBufferBytes) {
-            const QByteArray data = readClient(kReadChunk);
-            if (data.isEmpty())
-                break;
-            backend->write(data);
-            moved = true;
+    // What the Qt sockets still hold to write (the 101 head, the request head) cannot be
+    // taken out of them: it reaches the wire before the descriptors change hands, so no
+    // byte is lost or reordered. Nothing is read meanwhile; flush() does not block, but
+    // it may emit bytesWritten, which lands here again: the inner call does the work.
+    const auto unsent = [](QIODevice *io, bool flush) -> qint64 {
+        if (auto *tcp = qobject_cast<QAbstractSocket *>(io)) {
+            if (tcp->state() == QAbstractSocket::UnconnectedState)
+                return 0;
+            if (flush)
+                tcp->flush();
+            return tcp->bytesToWrite();
         }
-    }
-    if (!m_clientClosed) {
-        while (m_client->bytesToWrite() < m_cfg.relayBufferBytes) {
-            const QByteArray data = backend->read(kReadChunk);
-            if (data.isEmpty())
-                break;
-            writeClient(data);
-            moved = true;
+        if (auto *local = qobject_cast<QLocalSocket *>(io)) {
+            if (local->state() == QLocalSocket::UnconnectedState)
+                return 0;
+            if (flush)
+                local->flush();
+            return local->bytesToWrite();
         }
+        return 0;
+    };
+    if (m_flushingTunnel)
+        return;
+    m_flushingTunnel = true;
+    unsent(m_client, true);
+    if (m_backend)
+        unsent(m_backend->io(), true);
+    m_flushingTunnel = false;
+    if (m_phase != Phase::Tunnel || !m_backend || m_dead)
+        return;
+    if (const qint64 waiting = unsent(m_client, false) + unsent(m_backend->io(), false); waiting > 0) {
+        qCDebug(lcHttp) << "tunnel handover waits for" << waiting << "unsent bytes" << m_clientAddress;
+        return; // resumed by bytesWritten or a close on either side
     }
-    if (moved)
-        m_tunnelTimer.start(m_cfg.tunnelIdleTimeoutMs);
-    if (m_backend->isClosed()) {
-        if (m_clientClosed) {
-            teardown();
-        } else if (m_backend->bytesAvailable() == 0) {
-            // Everything the backend said has been handed to the client: pass the close on
-            // after the client's buffer drains.
-            m_phase = Phase::Closing;
-            releaseBackend(false);
-            m_client->disconnectFromHost();
-            m_lingerTimer.start(kLingerMs);
-        }
+
+    TcpRelayAdoption adoption;
+    adoption.visitorFd = std::exchange(m_tunnelClientFd, -1);
+    adoption.backendFd = std::exchange(m_tunnelBackendFd, -1);
+    adoption.toBackend = std::exchange(m_tunnelToBackend, {});
+    if (const qint64 n = m_client->bytesAvailable(); n > 0)
+        adoption.toBackend += readClient(n);
+    adoption.toVisitor = std::exchange(m_tunnelToVisitor, {});
+    const QByteArray fromBackend = m_backend->io()->readAll();
+    countOut(quint64(fromBackend.size()));
+    adoption.toVisitor += fromBackend;
+    adoption.idleTimeoutMs = m_cfg.tunnelIdleTimeoutMs;
+    adoption.bufferBytes = m_cfg.relayBufferBytes;
+    adoption.label = m_projectName + QStringLiteral(" (upgrade tunnel)");
+    // The connection is counted open on these; the relay closes them when it ends.
+    for (const auto &stats : {m_connStats, m_projStats}) {
+        if (stats)
+            adoption.stats.append(stats);
     }
+    m_connStats.reset();
+    m_projStats.reset();
+
+    m_dead = true;
+    for (QTimer *t : {&m_headerTimer, &m_idleTimer, &m_backendTimer, &m_tunnelTimer, &m_lingerTimer})
+        t->stop();
+    // Closing Qt's descriptors does not end the connections: the relay holds the others.
+    releaseBackend(false);
+    disconnect(m_client, nullptr, this, nullptr);
+    m_client->abort();
+    auto *relay = new TcpRelay(std::move(adoption), parent());
+    // The listener counts the client socket's destroyed(): the relay keeps the (closed)
+    // socket object as its child, so the connection counts until the relay ends.
+    m_client->setParent(relay);
+    qCDebug(lcHttp) << "tunnel handed to a relay" << m_clientAddress << m_projectName;
+    relay->start();
+    deleteLater();
+}
+
+void HttpSession::closeTunnelDescriptors() {
+    for (int *fd : {&m_tunnelClientFd, &m_tunnelBackendFd}) {
+        if (*fd >= 0)
+            ::close(*fd);
+        *fd = -1;
+    }
+}
+
+void HttpSession::countOut(quint64 n) {
+    if (n == 0)
+        return;
+    if (m_connStats)
+        m_connStats->addOut(n);
+    if (m_projStats)
+        m_projStats->addOut(n);
 }
 
 } // namespace portico::http

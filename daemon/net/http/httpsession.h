@@ -97,9 +97,11 @@ private:
     void releaseBackend(bool reuse);
     bool retryable() const;
 
-    // Tunnel
+    // Tunnel: on 101 both connections are handed to a TcpRelay (real half-close)
     void startTunnel();
-    void pumpTunnel();
+    void handOverTunnel();
+    void closeTunnelDescriptors();
+    void countOut(quint64 n);
 
     void attachProjectStats(std::shared_ptr<RouteStats> stats);
     void addError();
@@ -160,6 +162,13 @@ private:
     QElapsedTimer m_clock;
     quint64 m_exBytesIn = 0;
     quint64 m_exBytesOut = 0;
+
+    int m_tunnelClientFd = -1;  // dup of the client's descriptor until the handover
+    int m_tunnelBackendFd = -1; // dup of the backend's descriptor until the handover
+    QByteArray m_tunnelHead;    // the 101 head, when Qt's client socket was already closed
+    QByteArray m_tunnelToVisitor;
+    QByteArray m_tunnelToBackend;
+    bool m_flushingTunnel = false;
 
     QTimer m_headerTimer;
     QTimer m_idleTimer;

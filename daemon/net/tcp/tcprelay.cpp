@@ -61,12 +61,36 @@ bool endpoint(int fd, bool peer, QHostAddress *address, quint16 *port) {
     return true;
 }
 
+void setNonBlocking(int fd) {
+    const int flags = ::fcntl(fd, F_GETFL);
+    ::fcntl(fd, F_SETFL, flags | O_NONBLOCK);
+}
+
 } // namespace
 
 TcpRelay::TcpRelay(int clientFd, std::shared_ptr<const TcpRelayContext> context, QObject *parent)
     : QObject(parent), m_ctx(std::move(context)), m_clientFd(clientFd) {
-    const int flags = ::fcntl(m_clientFd, F_GETFL);
-    ::fcntl(m_clientFd, F_SETFL, flags | O_NONBLOCK);
+    setNonBlocking(m_clientFd);
+    if (m_ctx->stats)
+        m_stats.append(m_ctx->stats);
+    m_label = m_ctx->project;
+    m_idleMs = m_ctx->config->tcpIdleTimeoutMs;
+    m_bufferBytes = m_ctx->config->relayBufferBytes;
+}
+
+TcpRelay::TcpRelay(TcpRelayAdoption adoption, QObject *parent)
+    : QObject(parent), m_clientFd(adoption.visitorFd), m_backendFd(adoption.backendFd) {
+    if (m_clientFd >= 0)
+        setNonBlocking(m_clientFd);
+    if (m_backendFd >= 0)
+        setNonBlocking(m_backendFd);
+    m_stats = adoption.stats;
+    m_label = adoption.label;
+    m_idleMs = adoption.idleTimeoutMs;
+    m_bufferBytes = adoption.bufferBytes;
+    // The adopter counted the connection as open: from here on it is the relay's.
+    m_opened = true;
+    m_adoption = std::make_unique<TcpRelayAdoption>(std::move(adoption));
 }
 
 TcpRelay::~TcpRelay() {
@@ -81,9 +105,18 @@ TcpRelay::~TcpRelay() {
 void TcpRelay::start() {
     m_clock.start();
     touch();
+    if (m_adoption) {
+        const std::unique_ptr<TcpRelayAdoption> adoption = std::move(m_adoption);
+        if (m_clientFd < 0 || m_backendFd < 0) {
+            finish("adopted an invalid descriptor", true);
+            return;
+        }
+        startPipes(adoption->toBackend, adoption->toVisitor);
+        return;
+    }
     m_opened = true;
-    if (m_ctx->stats)
-        m_ctx->stats->connectionOpened();
+    for (const auto &stats : std::as_const(m_stats))
+        stats->connectionOpened();
 
     const auto table = m_ctx->routes ? m_ctx->routes->current() : nullptr;
     const ProjectRoute *route = table ? table->project(m_ctx->project) : nullptr;
@@ -224,31 +257,35 @@ void TcpRelay::onConnected() {
     if (m_connectTimer)
         m_connectTimer->stop();
     setNoDelay(m_clientFd);
-    const qsizetype cap = qMax<qint64>(4096, m_ctx->config->relayBufferBytes);
-
-    m_up = std::make_unique<Pipe>();
-    m_up->from = m_clientFd;
-    m_up->to = m_backendFd;
-    m_up->cap = cap;
-    m_up->buf.reset(new char[size_t(cap)]);
-    m_up->inbound = true;
-    m_down = std::make_unique<Pipe>();
-    m_down->from = m_backendFd;
-    m_down->to = m_clientFd;
-    m_down->cap = cap;
-    m_down->buf.reset(new char[size_t(cap)]);
-    m_down->inbound = false;
-
+    QByteArray header;
     if (m_ctx->proxyProtocol != ProxyProtocol::None) {
         QHostAddress src, dst;
         quint16 srcPort = 0, dstPort = 0;
         endpoint(m_clientFd, true, &src, &srcPort);
         endpoint(m_clientFd, false, &dst, &dstPort);
-        const QByteArray header = buildProxyHeader(m_ctx->proxyProtocol, src, srcPort, dst, dstPort);
-        const qsizetype n = qMin(header.size(), cap);
-        std::memcpy(m_up->buf.get(), header.constData(), size_t(n));
-        m_up->tail = n;
+        header = buildProxyHeader(m_ctx->proxyProtocol, src, srcPort, dst, dstPort);
     }
+    startPipes(header, {});
+}
+
+void TcpRelay::startPipes(const QByteArray &toBackend, const QByteArray &toVisitor) {
+    const qsizetype bound = qMax<qint64>(4096, m_bufferBytes);
+    // A pipe's buffer holds at least what was handed over with it (bounded by the
+    // adopter's own buffers), so nothing is dropped and nothing is reordered.
+    const auto makePipe = [](int from, int to, qsizetype cap, const QByteArray &initial, bool inbound) {
+        auto pipe = std::make_unique<Pipe>();
+        pipe->from = from;
+        pipe->to = to;
+        pipe->cap = qMax(cap, initial.size());
+        pipe->buf.reset(new char[size_t(pipe->cap)]);
+        if (!initial.isEmpty())
+            std::memcpy(pipe->buf.get(), initial.constData(), size_t(initial.size()));
+        pipe->tail = initial.size();
+        pipe->inbound = inbound;
+        return pipe;
+    };
+    m_up = makePipe(m_clientFd, m_backendFd, bound, toBackend, true);
+    m_down = makePipe(m_backendFd, m_clientFd, bound, toVisitor, false);
 
     m_up->reader = new QSocketNotifier(m_clientFd, QSocketNotifier::Read, this);
     m_up->writer = new QSocketNotifier(m_backendFd, QSocketNotifier::Write, this);
@@ -264,10 +301,12 @@ void TcpRelay::onConnected() {
     m_idleTimer = new QTimer(this);
     m_idleTimer->setSingleShot(true);
     connect(m_idleTimer, &QTimer::timeout, this, &TcpRelay::onIdleCheck);
-    m_idleTimer->start(qMax(1, m_ctx->config->tcpIdleTimeoutMs));
+    m_idleTimer->start(qMax(1, m_idleMs));
     touch();
     if (m_up->pending() > 0)
         flush(*m_up);
+    if (!m_finished && m_down->pending() > 0)
+        flush(*m_down);
 }
 
 void TcpRelay::onReadable(Pipe &p) {
@@ -283,11 +322,11 @@ void TcpRelay::onReadable(Pipe &p) {
         if (n > 0) {
             p.tail += n;
             touch();
-            if (m_ctx->stats) {
+            for (const auto &stats : std::as_const(m_stats)) {
                 if (p.inbound)
-                    m_ctx->stats->addIn(quint64(n));
+                    stats->addIn(quint64(n));
                 else
-                    m_ctx->stats->addOut(quint64(n));
+                    stats->addOut(quint64(n));
             }
         } else if (n == 0) {
             p.eof = true;
@@ -336,7 +375,7 @@ void TcpRelay::flush(Pipe &p) {
 }
 
 void TcpRelay::onIdleCheck() {
-    const qint64 idle = qMax(1, m_ctx->config->tcpIdleTimeoutMs);
+    const qint64 idle = qMax(1, m_idleMs);
     const qint64 remaining = idle - (m_clock.elapsed() - m_lastActivity);
     if (remaining > 0) {
         m_idleTimer->start(int(remaining));
@@ -349,7 +388,7 @@ void TcpRelay::finish(const char *why, bool error) {
     if (m_finished)
         return;
     m_finished = true;
-    qCDebug(lcNet) << "tcp relay for" << m_ctx->project << "ends:" << why;
+    qCDebug(lcNet) << "tcp relay for" << m_label << "ends:" << why;
     // Notifiers are unregistered before their descriptors are closed.
     for (QSocketNotifier *n :
          {m_connectNotifier, m_up ? m_up->reader : nullptr, m_up ? m_up->writer : nullptr,
@@ -361,11 +400,11 @@ void TcpRelay::finish(const char *why, bool error) {
         m_connectTimer->stop();
     if (m_idleTimer)
         m_idleTimer->stop();
-    if (m_ctx->stats) {
+    for (const auto &stats : std::as_const(m_stats)) {
         if (error)
-            m_ctx->stats->addError();
+            stats->addError();
         if (m_opened)
-            m_ctx->stats->connectionClosed();
+            stats->connectionClosed();
     }
     if (m_clientFd >= 0)
         ::close(m_clientFd);
