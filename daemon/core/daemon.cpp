@@ -924,8 +924,9 @@ void Daemon::restart(const QString &name, const PeerInfo &, const ApiReply &repl
         }
         Project &p = it->second;
         if (!p.failure.isEmpty() || !p.backend) {
-            // It never came up: a fresh deploy of the same manifest.
-            const Impl::DeployRequest req{p.stored.manifest, p.stored.sourceDir, false};
+            // It never came up: deploy the same manifest again; if it fails again it stays
+            // listed as failed (as at start), since its manifest is still persisted.
+            const Impl::DeployRequest req{p.stored.manifest, p.stored.sourceDir, true};
             for (const auto &b : p.bindings)
                 if (b.id)
                     d->listeners->close(b.id);

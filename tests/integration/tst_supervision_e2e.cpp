@@ -7,6 +7,7 @@
 #include <QFile>
 #include <QJsonArray>
 #include <QJsonDocument>
+#include <QTemporaryDir>
 #include <QTest>
 
 #include <csignal>
@@ -54,7 +55,50 @@ private Q_SLOTS:
     void killedBackendComesBack();
     void undeployLeavesNoChild();
     void sigkillOfDaemonLeavesNoChild();
+    void projectThatCannotStartStaysListed();
 };
+
+void TestSupervisionE2e::projectThatCannotStartStaysListed() {
+    DaemonFixture d;
+    d.config.insert(QStringLiteral("ready_timeout_ms"), 2000);
+    QString why;
+    QVERIFY2(d.start(&why), qPrintable(why));
+    QTemporaryDir app;
+    QVERIFY(QFile::copy(exampleDir() + QStringLiteral("/app.py"), app.filePath(QStringLiteral("app.py"))));
+    QVERIFY(
+        d.deploy(processManifest(QStringLiteral("fragile")), app.path()).contains(QStringLiteral("result")));
+    d.stop();
+    // The app breaks while the daemon is down.
+    QFile broken(app.filePath(QStringLiteral("app.py")));
+    QVERIFY(broken.open(QIODevice::WriteOnly | QIODevice::Truncate));
+    broken.write("import sys\nprint('cannot start: missing config', file=sys.stderr)\nsys.exit(3)\n");
+    broken.close();
+    QVERIFY2(d.start(&why), qPrintable(why));
+    const auto project = [&] {
+        return d.call(QStringLiteral("projects.get"), {{QStringLiteral("name"), QStringLiteral("fragile")}})
+            .value(QStringLiteral("result"))
+            .toObject();
+    };
+    QTRY_COMPARE_WITH_TIMEOUT(project().value(QStringLiteral("state")).toString(), QStringLiteral("failed"),
+                              15000);
+    QVERIFY2(project()
+                 .value(QStringLiteral("reason"))
+                 .toString()
+                 .contains(QStringLiteral("cannot start: missing config")),
+             qPrintable(project().value(QStringLiteral("reason")).toString()));
+    QCOMPARE(DaemonFixture::httpGet(d.ingressPort(), "/fragile/").status, 503);
+    // A restart that fails again is refused with the reason, and the project stays listed.
+    const QJsonObject r =
+        d.call(QStringLiteral("projects.restart"), {{QStringLiteral("name"), QStringLiteral("fragile")}});
+    QCOMPARE(r.value(QStringLiteral("error")).toObject().value(QStringLiteral("code")).toInt(), 1004);
+    QCOMPARE(project().value(QStringLiteral("state")).toString(), QStringLiteral("failed"));
+    // Mended and restarted, it serves.
+    QVERIFY(QFile::remove(app.filePath(QStringLiteral("app.py"))));
+    QVERIFY(QFile::copy(exampleDir() + QStringLiteral("/app.py"), app.filePath(QStringLiteral("app.py"))));
+    QVERIFY(d.call(QStringLiteral("projects.restart"), {{QStringLiteral("name"), QStringLiteral("fragile")}})
+                .contains(QStringLiteral("result")));
+    QCOMPARE(DaemonFixture::httpGet(d.ingressPort(), "/fragile/").status, 200);
+}
 
 void TestSupervisionE2e::killedBackendComesBack() {
     DaemonFixture d;
