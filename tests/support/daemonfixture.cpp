@@ -7,7 +7,7 @@
 #include <QJsonDocument>
 #include <QLocalSocket>
 #include <QTcpSocket>
-#include <QThread>
+#include <QTest>
 
 namespace portico::test {
 
@@ -36,7 +36,10 @@ bool DaemonFixture::start(QString *why) {
     f.close();
 
     m_process = std::make_unique<QProcess>();
+    // Into a file, not a pipe: a pipe nobody reads fills up, and a daemon whose log
+    // writes block is not what a test should measure.
     m_process->setProcessChannelMode(QProcess::MergedChannels);
+    m_process->setStandardOutputFile(m_dir.filePath(QStringLiteral("porticod.log")), QIODevice::Append);
     m_process->start(QStringLiteral(PORTICOD_PATH),
                      QStringList{QStringLiteral("--config"), cfgPath} + extraArgs);
     if (!m_process->waitForStarted(10000)) {
@@ -51,7 +54,7 @@ bool DaemonFixture::start(QString *why) {
         const QJsonObject r = call(QStringLiteral("daemon.info"), {}, 1000);
         if (r.contains(QStringLiteral("result")))
             return true;
-        m_process->waitForReadyRead(50);
+        QTest::qWait(20); // poll interval while the daemon starts
     }
     if (why)
         *why = QStringLiteral("porticod did not come up; it said:\n") + QString::fromUtf8(output());
@@ -59,7 +62,8 @@ bool DaemonFixture::start(QString *why) {
 }
 
 QByteArray DaemonFixture::output() const {
-    return m_process ? m_process->readAll() : QByteArray();
+    QFile f(m_dir.filePath(QStringLiteral("porticod.log")));
+    return f.open(QIODevice::ReadOnly) ? f.readAll() : QByteArray();
 }
 
 bool DaemonFixture::isRunning() const {
