@@ -6,6 +6,7 @@
 #include "daemonfixture.h"
 #include "testutil.h"
 
+#include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <QSignalSpy>
