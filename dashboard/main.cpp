@@ -13,7 +13,8 @@ int main(int argc, char **argv) {
     QApplication::setApplicationVersion(QStringLiteral(PORTICO_VERSION));
 
     QCommandLineParser parser;
-    parser.setApplicationDescription(QStringLiteral("Portico's dashboard: routes, projects and traffic of porticod."));
+    parser.setApplicationDescription(
+        QStringLiteral("Portico's dashboard: routes, projects and traffic of porticod."));
     parser.addHelpOption();
     parser.addVersionOption();
     const QCommandLineOption socket(QStringLiteral("socket"),
@@ -35,7 +36,8 @@ int main(int argc, char **argv) {
     parser.process(app);
 
     portico::AdminClient client;
-    client.setSocketPath(parser.isSet(socket) ? parser.value(socket) : portico::AdminClient::defaultSocketPath());
+    client.setSocketPath(parser.isSet(socket) ? parser.value(socket)
+                                              : portico::AdminClient::defaultSocketPath());
     client.setAutoReconnect(true, 250, 5000);
     portico::MainWindow window(&client);
     window.show();

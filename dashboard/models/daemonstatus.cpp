@@ -17,15 +17,17 @@ DaemonStatus::DaemonStatus(AdminClient *client, QObject *parent) : QObject(paren
             [this] { setConnection(Connection::Retrying, tr("the connection was lost")); });
     connect(m_client, &AdminClient::connectError, this,
             [this](const QString &reason) { setConnection(Connection::Retrying, reason); });
-    connect(m_client, &AdminClient::eventReceived, this, [this](const QString &kind, const QJsonObject &data) {
-        if (kind == QLatin1String(protocol::event::StatsTick) && data.contains(QStringLiteral("uptime_ms"))) {
-            m_uptimeAtSample = qint64(data.value(QStringLiteral("uptime_ms")).toDouble());
-            m_sinceSample.start();
-        } else if (kind == QLatin1String(protocol::event::ProjectDeployed) ||
-                   kind == QLatin1String(protocol::event::ProjectUndeployed)) {
-            fetchInfo();
-        }
-    });
+    connect(m_client, &AdminClient::eventReceived, this,
+            [this](const QString &kind, const QJsonObject &data) {
+                if (kind == QLatin1String(protocol::event::StatsTick) &&
+                    data.contains(QStringLiteral("uptime_ms"))) {
+                    m_uptimeAtSample = qint64(data.value(QStringLiteral("uptime_ms")).toDouble());
+                    m_sinceSample.start();
+                } else if (kind == QLatin1String(protocol::event::ProjectDeployed) ||
+                           kind == QLatin1String(protocol::event::ProjectUndeployed)) {
+                    fetchInfo();
+                }
+            });
     if (m_client->isConnected()) {
         m_connection = Connection::Connected;
         fetchInfo();

@@ -74,7 +74,8 @@ DryRun DryRun::fromReply(const jsonrpc::Message &reply) {
             const QJsonObject e = v.toObject();
             const QString path = e.value(QStringLiteral("path")).toString();
             const QString message = e.value(QStringLiteral("message")).toString();
-            run.items.append({Item::Kind::Error, path.isEmpty() ? message : path + QStringLiteral(": ") + message});
+            run.items.append(
+                {Item::Kind::Error, path.isEmpty() ? message : path + QStringLiteral(": ") + message});
         }
         break;
     case protocol::error::Conflict:
@@ -83,12 +84,11 @@ DryRun DryRun::fromReply(const jsonrpc::Message &reply) {
         for (const QJsonValue &v : data.value(QStringLiteral("conflicts")).toArray()) {
             const QJsonObject c = v.toObject();
             const QString holder = c.value(QStringLiteral("holder")).toString();
-            run.items.append({Item::Kind::Conflict,
-                              tr("port %1/%2, held by %3: %4")
-                                  .arg(c.value(QStringLiteral("port")).toInt())
-                                  .arg(c.value(QStringLiteral("transport")).toString(),
-                                       holder.isEmpty() ? tr("(unknown)") : holder,
-                                       c.value(QStringLiteral("message")).toString())});
+            run.items.append({Item::Kind::Conflict, tr("port %1/%2, held by %3: %4")
+                                                        .arg(c.value(QStringLiteral("port")).toInt())
+                                                        .arg(c.value(QStringLiteral("transport")).toString(),
+                                                             holder.isEmpty() ? tr("(unknown)") : holder,
+                                                             c.value(QStringLiteral("message")).toString())});
         }
         break;
     default:

@@ -11,34 +11,38 @@ namespace portico {
 EventLogModel::EventLogModel(AdminClient *client, int maxRows, QObject *parent)
     : QAbstractListModel(parent), m_max(qMax(1, maxRows)) {
     connect(client, &AdminClient::eventReceived, this, &EventLogModel::addEvent);
-    connect(client, &AdminClient::connected, this,
-            [this] { addEvent(QStringLiteral("connection"), {{QStringLiteral("up"), true}}, {}); });
-    connect(client, &AdminClient::disconnected, this,
-            [this] { addEvent(QStringLiteral("connection"), {{QStringLiteral("up"), false}}, {}); });
+    connect(client, &AdminClient::connected, this, [this] {
+        addEvent(QStringLiteral("connection"), {{QStringLiteral("up"), true}}, {});
+    });
+    connect(client, &AdminClient::disconnected, this, [this] {
+        addEvent(QStringLiteral("connection"), {{QStringLiteral("up"), false}}, {});
+    });
 }
 
 QString EventLogModel::describe(const QString &kind, const QJsonObject &data) {
     const QString project = data.value(QStringLiteral("project")).toString();
     if (kind == QLatin1String("connection"))
         return data.value(QStringLiteral("up")).toBool() ? tr("connected to the daemon")
-                                                          : tr("lost the connection to the daemon");
+                                                         : tr("lost the connection to the daemon");
     if (kind == QLatin1String(protocol::event::ProjectState)) {
         const QString reason = data.value(QStringLiteral("reason")).toString();
-        return reason.isEmpty() ? tr("%1 is %2").arg(project, data.value(QStringLiteral("state")).toString())
-                                : tr("%1 is %2: %3")
-                                      .arg(project, data.value(QStringLiteral("state")).toString(), reason);
+        return reason.isEmpty()
+                   ? tr("%1 is %2").arg(project, data.value(QStringLiteral("state")).toString())
+                   : tr("%1 is %2: %3").arg(project, data.value(QStringLiteral("state")).toString(), reason);
     }
     if (kind == QLatin1String(protocol::event::ProjectDeployed))
         return tr("%1 deployed").arg(project);
     if (kind == QLatin1String(protocol::event::ProjectUndeployed))
         return tr("%1 undeployed").arg(project);
     if (kind == QLatin1String(protocol::event::RoutesChanged))
-        return tr("routing table: %n route(s)", nullptr, int(data.value(QStringLiteral("routes")).toArray().size()));
+        return tr("routing table: %n route(s)", nullptr,
+                  int(data.value(QStringLiteral("routes")).toArray().size()));
     if (kind == QLatin1String(protocol::event::Conflict))
         return tr("%1: port %2/%3: %4")
             .arg(project)
             .arg(data.value(QStringLiteral("port")).toInt())
-            .arg(data.value(QStringLiteral("transport")).toString(), data.value(QStringLiteral("reason")).toString());
+            .arg(data.value(QStringLiteral("transport")).toString(),
+                 data.value(QStringLiteral("reason")).toString());
     if (kind == QLatin1String(protocol::event::DeployRefused)) {
         QStringList why;
         const QJsonArray items = data.contains(QStringLiteral("conflicts"))
@@ -79,7 +83,8 @@ QVariant EventLogModel::data(const QModelIndex &index, int role) const {
     const Entry &e = m_entries[index.row()];
     switch (role) {
     case Qt::DisplayRole:
-        return QStringLiteral("%1  %2").arg(e.time.toLocalTime().toString(QStringLiteral("HH:mm:ss")), e.text);
+        return QStringLiteral("%1  %2").arg(e.time.toLocalTime().toString(QStringLiteral("HH:mm:ss")),
+                                            e.text);
     case Qt::ToolTipRole:
         return e.kind;
     case KindRole:

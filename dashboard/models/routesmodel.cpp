@@ -16,7 +16,8 @@ QString routeKey(const RouteInfo &r) {
     // A draining listener may briefly sit beside its successor on the same port.
     return QStringLiteral("%1/%2/%3/%4/%5")
         .arg(r.hostPort)
-        .arg(r.protocol, r.project, r.path, r.state == QLatin1String("draining") ? QStringLiteral("d") : QString());
+        .arg(r.protocol, r.project, r.path,
+             r.state == QLatin1String("draining") ? QStringLiteral("d") : QString());
 }
 
 RoutesModel::Rates ratesFromJson(const QJsonObject &o) {
@@ -27,7 +28,8 @@ RoutesModel::Rates ratesFromJson(const QJsonObject &o) {
 
 } // namespace
 
-RoutesModel::RoutesModel(AdminClient *client, QObject *parent) : QAbstractTableModel(parent), m_client(client) {
+RoutesModel::RoutesModel(AdminClient *client, QObject *parent)
+    : QAbstractTableModel(parent), m_client(client) {
     connect(m_client, &AdminClient::connected, this, &RoutesModel::refresh);
     connect(m_client, &AdminClient::disconnected, this, [this] { m_loaded = false; });
     connect(m_client, &AdminClient::eventReceived, this,

@@ -135,7 +135,8 @@ void DeployDialog::setManifestPath(const QString &path) {
     QJsonParseError error;
     const QJsonDocument doc = QJsonDocument::fromJson(file.read(kMaxManifestBytes), &error);
     if (error.error != QJsonParseError::NoError) {
-        showLocalError(tr("%1 is not JSON: %2 at offset %3").arg(path, error.errorString()).arg(error.offset));
+        showLocalError(
+            tr("%1 is not JSON: %2 at offset %3").arg(path, error.errorString()).arg(error.offset));
         return;
     }
     if (!doc.isObject()) {
@@ -192,7 +193,8 @@ void DeployDialog::deploy() {
         return;
     const quint64 generation = ++m_generation;
     m_busy = true;
-    m_headline->setText(tr("Deploying '%1'… (the backend is started and checked first)").arg(m_dryRun.project));
+    m_headline->setText(
+        tr("Deploying '%1'… (the backend is started and checked first)").arg(m_dryRun.project));
     updateButtons();
     QPointer<DeployDialog> self(this);
     m_client->call(QLatin1String(protocol::method::ProjectsDeploy),

@@ -32,11 +32,12 @@ LogViewer::LogViewer(AdminClient *client, const QString &project, QWidget *paren
     connect(reloadButton, &QPushButton::clicked, this, &LogViewer::reload);
     auto *close = new QDialogButtonBox(QDialogButtonBox::Close, this);
     connect(close, &QDialogButtonBox::rejected, this, &QDialog::reject);
-    connect(m_client, &AdminClient::eventReceived, this, [this](const QString &kind, const QJsonObject &data) {
-        if (kind == QLatin1String(protocol::event::Log) && m_follow->isChecked() &&
-            data.value(QStringLiteral("project")).toString() == m_project)
-            appendLine(data.value(QStringLiteral("line")).toString());
-    });
+    connect(m_client, &AdminClient::eventReceived, this,
+            [this](const QString &kind, const QJsonObject &data) {
+                if (kind == QLatin1String(protocol::event::Log) && m_follow->isChecked() &&
+                    data.value(QStringLiteral("project")).toString() == m_project)
+                    appendLine(data.value(QStringLiteral("line")).toString());
+            });
 
     auto *bottom = new QHBoxLayout;
     bottom->addWidget(m_follow);
@@ -74,7 +75,8 @@ void LogViewer::reload() {
                            return;
                        }
                        self->m_text->clear();
-                       const QJsonArray lines = reply.result().toObject().value(QStringLiteral("lines")).toArray();
+                       const QJsonArray lines =
+                           reply.result().toObject().value(QStringLiteral("lines")).toArray();
                        for (const QJsonValue &v : lines)
                            self->appendLine(v.toString());
                        self->m_status->setText(tr("%n line(s) of output", nullptr, int(lines.size())));

@@ -36,8 +36,7 @@ QGroupBox *framed(const QString &title, QWidget *content, QWidget *parent) {
 
 } // namespace
 
-MainWindow::MainWindow(AdminClient *client, QWidget *parent)
-    : QMainWindow(parent), m_client(client) {
+MainWindow::MainWindow(AdminClient *client, QWidget *parent) : QMainWindow(parent), m_client(client) {
     setWindowTitle(tr("Portico"));
     resize(1280, 800);
     // Every kind: the models pick what they need. Connected before the models are made,
@@ -46,7 +45,9 @@ MainWindow::MainWindow(AdminClient *client, QWidget *parent)
     if (m_client->isConnected())
         m_client->subscribe();
     else
-        connect(m_client, &AdminClient::connected, this, [this] { m_client->subscribe(); }, Qt::SingleShotConnection);
+        connect(
+            m_client, &AdminClient::connected, this, [this] { m_client->subscribe(); },
+            Qt::SingleShotConnection);
     m_routes = new RoutesModel(client, this);
     m_projects = new ProjectsModel(client, this);
     m_events = new EventLogModel(client, 500, this);

@@ -98,9 +98,10 @@ void ProjectsView::restartSelected() {
                    [self, name](const jsonrpc::Message &reply) {
                        if (!self)
                            return;
-                       Q_EMIT self->message(reply.isResponse()
-                                                ? tr("restarting %1").arg(name)
-                                                : tr("restart of %1 failed: %2").arg(name, reply.errorMessage()));
+                       Q_EMIT self->message(
+                           reply.isResponse()
+                               ? tr("restarting %1").arg(name)
+                               : tr("restart of %1 failed: %2").arg(name, reply.errorMessage()));
                    });
 }
 
@@ -109,10 +110,10 @@ void ProjectsView::undeploySelected() {
     if (name.isEmpty())
         return;
     // Asked without a nested event loop: the answer comes back through finished().
-    auto *box = new QMessageBox(QMessageBox::Warning, tr("Undeploy %1").arg(name),
-                                tr("Undeploy '%1'? Its routes and ports are released and its backend stops.")
-                                    .arg(name),
-                                QMessageBox::Cancel, this);
+    auto *box = new QMessageBox(
+        QMessageBox::Warning, tr("Undeploy %1").arg(name),
+        tr("Undeploy '%1'? Its routes and ports are released and its backend stops.").arg(name),
+        QMessageBox::Cancel, this);
     QPushButton *yes = box->addButton(tr("Undeploy"), QMessageBox::DestructiveRole);
     box->setDefaultButton(QMessageBox::Cancel);
     box->setAttribute(Qt::WA_DeleteOnClose);
@@ -129,9 +130,10 @@ void ProjectsView::undeploy(const QString &name) {
                    [self, name](const jsonrpc::Message &reply) {
                        if (!self)
                            return;
-                       Q_EMIT self->message(reply.isResponse()
-                                                ? tr("%1 undeployed").arg(name)
-                                                : tr("undeploy of %1 failed: %2").arg(name, reply.errorMessage()));
+                       Q_EMIT self->message(
+                           reply.isResponse()
+                               ? tr("%1 undeployed").arg(name)
+                               : tr("undeploy of %1 failed: %2").arg(name, reply.errorMessage()));
                    });
 }
 

@@ -24,8 +24,8 @@ inline QByteArray upstreamManifest(const QString &name, quint16 upstreamPort, qu
                   {QStringLiteral("runtime"), QStringLiteral("upstream")},
                   {QStringLiteral("upstream"), QStringLiteral("127.0.0.1:%1").arg(upstreamPort)}};
     if (listenPort)
-        m.insert(QStringLiteral("listen"),
-                 QJsonObject{{QStringLiteral("port"), int(listenPort)}, {QStringLiteral("protocol"), protocol}});
+        m.insert(QStringLiteral("listen"), QJsonObject{{QStringLiteral("port"), int(listenPort)},
+                                                       {QStringLiteral("protocol"), protocol}});
     return QJsonDocument(m).toJson(QJsonDocument::Compact);
 }
 
@@ -37,7 +37,8 @@ inline std::unique_ptr<AdminClient> makeClient(const DaemonFixture &daemon) {
     client->setSocketPath(daemon.socketPath());
     client->setAutoReconnect(true, 100, 1000);
     AdminClient *c = client.get();
-    QObject::connect(c, &AdminClient::connected, c, [c] { c->subscribe(); }, Qt::SingleShotConnection);
+    QObject::connect(
+        c, &AdminClient::connected, c, [c] { c->subscribe(); }, Qt::SingleShotConnection);
     return client;
 }
 

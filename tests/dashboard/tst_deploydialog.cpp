@@ -67,8 +67,8 @@ void TestDeployDialog::dryRunRefusesAndKeepsDeployOff_data() {
         << QByteArray("{\"name\":\"intruder\",\"runtime\":\"upstream\",\"upstream\":\"127.0.0.1:1\","
                       "\"listen\":{\"port\":HELD,\"protocol\":\"http\"}}")
         << int(DryRun::Outcome::Conflict)
-        << QStringList{QStringLiteral("conflict: port HELD/tcp, held by holder"), QStringLiteral("+ bind port HELD/http"),
-                       QStringLiteral("new project 'intruder'")};
+        << QStringList{QStringLiteral("conflict: port HELD/tcp, held by holder"),
+                       QStringLiteral("+ bind port HELD/http"), QStringLiteral("new project 'intruder'")};
     QTest::newRow("two listen entries on the ingress port and a held one")
         << QByteArray("{\"name\":\"greedy\",\"runtime\":\"upstream\",\"upstream\":\"127.0.0.1:1\","
                       "\"listen\":[{\"port\":HELD,\"protocol\":\"tcp\"},{\"port\":INGRESS}]}")
@@ -104,7 +104,8 @@ void TestDeployDialog::dryRunRefusesAndKeepsDeployOff() {
     for (QString expected : expectedLines) {
         expected.replace(QStringLiteral("HELD"), QString::fromLatin1(held))
             .replace(QStringLiteral("INGRESS"), QString::fromLatin1(ingress));
-        QVERIFY2(shown.contains(expected), qPrintable(QStringLiteral("'%1' not in:\n%2").arg(expected, shown)));
+        QVERIFY2(shown.contains(expected),
+                 qPrintable(QStringLiteral("'%1' not in:\n%2").arg(expected, shown)));
     }
     QVERIFY(!dialog.isDeployEnabled());
     QVERIFY(!dialog.deployButton()->isEnabled());
@@ -113,13 +114,15 @@ void TestDeployDialog::dryRunRefusesAndKeepsDeployOff() {
     dialog.deploy();
     QVERIFY(!dialog.isBusy());
     const QJsonObject list = m_daemon.call(QStringLiteral("projects.list"));
-    QCOMPARE(list.value(QStringLiteral("result")).toObject().value(QStringLiteral("projects")).toArray().size(), 1);
+    QCOMPARE(
+        list.value(QStringLiteral("result")).toObject().value(QStringLiteral("projects")).toArray().size(),
+        1);
 }
 
 void TestDeployDialog::cleanDryRunDeploys() {
     const quint16 port = freePort();
-    const QString path =
-        writeManifest(QStringLiteral("fresh.json"), upstreamManifest(QStringLiteral("fresh"), m_http->port(), port));
+    const QString path = writeManifest(QStringLiteral("fresh.json"),
+                                       upstreamManifest(QStringLiteral("fresh"), m_http->port(), port));
     DeployDialog dialog(m_client.get());
     dialog.show();
     QSignalSpy finished(&dialog, &DeployDialog::dryRunFinished);
@@ -129,15 +132,18 @@ void TestDeployDialog::cleanDryRunDeploys() {
     QCOMPARE(finished.first().at(0).toBool(), true);
     QVERIFY(dialog.dryRun().isClean());
     const QStringList lines = dialog.shownLines();
-    QVERIFY2(lines.contains(QStringLiteral("new project 'fresh'")), qPrintable(lines.join(QLatin1Char('\n'))));
-    QVERIFY2(lines.contains(QStringLiteral("+ bind port %1/http").arg(port)), qPrintable(lines.join(QLatin1Char('\n'))));
+    QVERIFY2(lines.contains(QStringLiteral("new project 'fresh'")),
+             qPrintable(lines.join(QLatin1Char('\n'))));
+    QVERIFY2(lines.contains(QStringLiteral("+ bind port %1/http").arg(port)),
+             qPrintable(lines.join(QLatin1Char('\n'))));
     // The dry run changed nothing.
-    QCOMPARE(m_daemon.call(QStringLiteral("projects.get"), {{QStringLiteral("name"), QStringLiteral("fresh")}})
-                 .value(QStringLiteral("error"))
-                 .toObject()
-                 .value(QStringLiteral("code"))
-                 .toInt(),
-             1003);
+    QCOMPARE(
+        m_daemon.call(QStringLiteral("projects.get"), {{QStringLiteral("name"), QStringLiteral("fresh")}})
+            .value(QStringLiteral("error"))
+            .toObject()
+            .value(QStringLiteral("code"))
+            .toInt(),
+        1003);
     QTRY_VERIFY_WITH_TIMEOUT(dialog.isDeployEnabled(), 5000);
 
     QTest::mouseClick(dialog.deployButton(), Qt::LeftButton);
@@ -145,7 +151,8 @@ void TestDeployDialog::cleanDryRunDeploys() {
     QVERIFY(deployed.wait(30000));
     QCOMPARE(deployed.first().at(0).toString(), QStringLiteral("fresh"));
     QCOMPARE(dialog.result(), int(QDialog::Accepted));
-    const QJsonObject got = m_daemon.call(QStringLiteral("projects.get"), {{QStringLiteral("name"), QStringLiteral("fresh")}});
+    const QJsonObject got =
+        m_daemon.call(QStringLiteral("projects.get"), {{QStringLiteral("name"), QStringLiteral("fresh")}});
     QVERIFY2(isOk(got), QJsonDocument(got).toJson().constData());
     QCOMPARE(DaemonFixture::httpGet(port, "/x").status, 200);
 }

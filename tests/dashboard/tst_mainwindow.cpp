@@ -60,7 +60,8 @@ void TestMainWindow::showsFirstData() {
     QTRY_VERIFY_WITH_TIMEOUT(m_window->daemonStatus()->hasInfo(), 5000);
     QCOMPARE(m_window->daemonStatus()->ingressPort(), int(m_daemon.ingressPort()));
     QCOMPARE(m_window->connectionStatus()->connectionText(), QStringLiteral("● connected"));
-    QVERIFY(m_window->connectionStatus()->infoText().contains(QStringLiteral(":%1").arg(m_daemon.ingressPort())));
+    QVERIFY(
+        m_window->connectionStatus()->infoText().contains(QStringLiteral(":%1").arg(m_daemon.ingressPort())));
     QVERIFY(m_window->connectionStatus()->infoText().startsWith(QStringLiteral("porticod ")));
 }
 
@@ -69,7 +70,8 @@ void TestMainWindow::survivesTheDaemonGoingAwayAndReconnects() {
     const quint16 oldIngress = m_daemon.ingressPort();
     m_daemon.stop();
 
-    QTRY_COMPARE_WITH_TIMEOUT(m_window->daemonStatus()->connection(), DaemonStatus::Connection::Retrying, 10000);
+    QTRY_COMPARE_WITH_TIMEOUT(m_window->daemonStatus()->connection(), DaemonStatus::Connection::Retrying,
+                              10000);
     QTRY_COMPARE_WITH_TIMEOUT(m_window->connectionStatus()->connectionText(),
                               QStringLiteral("● disconnected — retrying"), 3000);
     QVERIFY(m_window->connectionStatus()->infoText().startsWith(QStringLiteral("last seen: ")));
@@ -84,9 +86,11 @@ void TestMainWindow::survivesTheDaemonGoingAwayAndReconnects() {
     QString why;
     QVERIFY2(m_daemon.start(&why), qPrintable(why));
     QVERIFY(m_daemon.ingressPort() != oldIngress);
-    QTRY_COMPARE_WITH_TIMEOUT(m_window->daemonStatus()->connection(), DaemonStatus::Connection::Connected, 10000);
+    QTRY_COMPARE_WITH_TIMEOUT(m_window->daemonStatus()->connection(), DaemonStatus::Connection::Connected,
+                              10000);
     QTRY_VERIFY_WITH_TIMEOUT(m_window->routesModel()->findRow({}, m_daemon.ingressPort()) >= 0, 10000);
-    QTRY_VERIFY_WITH_TIMEOUT(m_window->routesModel()->findRow(QStringLiteral("site"), m_daemon.ingressPort()) >= 0, 10000);
+    QTRY_VERIFY_WITH_TIMEOUT(
+        m_window->routesModel()->findRow(QStringLiteral("site"), m_daemon.ingressPort()) >= 0, 10000);
     QCOMPARE(m_window->routesModel()->findRow({}, oldIngress), -1);
     QTRY_COMPARE_WITH_TIMEOUT(m_window->daemonStatus()->ingressPort(), int(m_daemon.ingressPort()), 5000);
     QCOMPARE(m_window->connectionStatus()->connectionText(), QStringLiteral("● connected"));

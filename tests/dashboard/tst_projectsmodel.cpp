@@ -53,8 +53,8 @@ void TestProjectsModel::initTestCase() {
 
     m_client = makeClient(m_daemon);
     m_model = std::make_unique<ProjectsModel>(m_client.get());
-    m_tester = std::make_unique<QAbstractItemModelTester>(m_model.get(),
-                                                          QAbstractItemModelTester::FailureReportingMode::QtTest);
+    m_tester = std::make_unique<QAbstractItemModelTester>(
+        m_model.get(), QAbstractItemModelTester::FailureReportingMode::QtTest);
     QSignalSpy loaded(m_model.get(), &ProjectsModel::loaded);
     m_client->connectToDaemon();
     QVERIFY(loaded.wait(10000));
@@ -96,9 +96,10 @@ void TestProjectsModel::stateChangesInPlace_data() {
     QTest::newRow("restarted by the operator")
         << QStringLiteral("proc") << QStringList{QStringLiteral("http")} << true
         << QStringList{QStringLiteral("starting"), QStringLiteral("stopped")};
-    QTest::newRow("backend crashes")
-        << QStringLiteral("crashy") << QStringList{QStringLiteral("crash-after"), QStringLiteral("800")} << false
-        << QStringList{QStringLiteral("crashed"), QStringLiteral("backoff")};
+    QTest::newRow("backend crashes") << QStringLiteral("crashy")
+                                     << QStringList{QStringLiteral("crash-after"), QStringLiteral("800")}
+                                     << false
+                                     << QStringList{QStringLiteral("crashed"), QStringLiteral("backoff")};
 }
 
 void TestProjectsModel::stateChangesInPlace() {
@@ -110,7 +111,8 @@ void TestProjectsModel::stateChangesInPlace() {
     const QJsonObject r = m_daemon.deploy(processManifest(name, args));
     QVERIFY2(isOk(r), QJsonDocument(r).toJson().constData());
     QTRY_VERIFY_WITH_TIMEOUT(m_model->findRow(name) >= 0, 10000);
-    QTRY_COMPARE_WITH_TIMEOUT(m_model->project(m_model->findRow(name)).state, QStringLiteral("active"), 10000);
+    QTRY_COMPARE_WITH_TIMEOUT(m_model->project(m_model->findRow(name)).state, QStringLiteral("active"),
+                              10000);
     QVERIFY(m_model->project(m_model->findRow(name)).pid > 0);
 
     const QPersistentModelIndex index = m_model->index(m_model->findRow(name), ProjectsModel::State);
@@ -124,13 +126,17 @@ void TestProjectsModel::stateChangesInPlace() {
     });
     if (restart)
         QVERIFY(isOk(m_daemon.call(QStringLiteral("projects.restart"), {{QStringLiteral("name"), name}})));
-    QTRY_VERIFY_WITH_TIMEOUT(std::any_of(seen.cbegin(), seen.cend(), [&](const QString &s) { return expectSome.contains(s); }),
-                             15000);
+    QTRY_VERIFY_WITH_TIMEOUT(
+        std::any_of(seen.cbegin(), seen.cend(), [&](const QString &s) { return expectSome.contains(s); }),
+        15000);
     // Supervision brings it back (it starts again), and the row follows.
-    const auto firstExpected = std::find_if(seen.cbegin(), seen.cend(), [&](const QString &s) { return expectSome.contains(s); }) - seen.cbegin();
+    const auto firstExpected =
+        std::find_if(seen.cbegin(), seen.cend(), [&](const QString &s) { return expectSome.contains(s); }) -
+        seen.cbegin();
     QTRY_VERIFY_WITH_TIMEOUT(std::any_of(seen.cbegin() + firstExpected + 1, seen.cend(),
                                          [](const QString &s) {
-                                             return s == QLatin1String("active") || s == QLatin1String("starting");
+                                             return s == QLatin1String("active") ||
+                                                    s == QLatin1String("starting");
                                          }),
                              15000);
     QVERIFY2(!seen.contains(QStringLiteral("running")), qPrintable(seen.join(QLatin1Char(' '))));
@@ -142,7 +148,8 @@ void TestProjectsModel::stateChangesInPlace() {
 
 void TestProjectsModel::undeployRemovesTheRow() {
     QTRY_VERIFY_WITH_TIMEOUT(m_model->findRow(QStringLiteral("beta")) >= 0, 5000);
-    QVERIFY(isOk(m_daemon.call(QStringLiteral("projects.undeploy"), {{QStringLiteral("name"), QStringLiteral("beta")}})));
+    QVERIFY(isOk(m_daemon.call(QStringLiteral("projects.undeploy"),
+                               {{QStringLiteral("name"), QStringLiteral("beta")}})));
     QTRY_VERIFY_WITH_TIMEOUT(m_model->findRow(QStringLiteral("beta")) < 0, 10000);
     QCOMPARE(m_model->findRow(QStringLiteral("alpha")), 0);
     QTRY_COMPARE_WITH_TIMEOUT(m_model->rowCount(), 1, 10000);

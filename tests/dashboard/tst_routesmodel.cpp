@@ -46,8 +46,8 @@ void TestRoutesModel::initTestCase() {
 
     m_client = makeClient(m_daemon);
     m_model = std::make_unique<RoutesModel>(m_client.get());
-    m_tester = std::make_unique<QAbstractItemModelTester>(m_model.get(),
-                                                          QAbstractItemModelTester::FailureReportingMode::QtTest);
+    m_tester = std::make_unique<QAbstractItemModelTester>(
+        m_model.get(), QAbstractItemModelTester::FailureReportingMode::QtTest);
     QSignalSpy loaded(m_model.get(), &RoutesModel::loaded);
     m_client->connectToDaemon();
     QVERIFY(loaded.wait(10000));
@@ -87,16 +87,19 @@ void TestRoutesModel::followsDeployAndUndeploy() {
     QSignalSpy inserted(m_model.get(), &QAbstractItemModel::rowsInserted);
     QSignalSpy removed(m_model.get(), &QAbstractItemModel::rowsRemoved);
     // The rows already shown stay where they are while others come and go.
-    const QPersistentModelIndex web = m_model->index(m_model->findRow(QStringLiteral("web"), m_daemon.ingressPort()), 0);
+    const QPersistentModelIndex web =
+        m_model->index(m_model->findRow(QStringLiteral("web"), m_daemon.ingressPort()), 0);
 
     const quint16 port = freePort();
     QVERIFY(isOk(m_daemon.deploy(upstreamManifest(QStringLiteral("late"), m_http->port(), port))));
-    QTRY_VERIFY_WITH_TIMEOUT(m_model->findRow(QStringLiteral("late"), port, QStringLiteral("http")) >= 0, 10000);
+    QTRY_VERIFY_WITH_TIMEOUT(m_model->findRow(QStringLiteral("late"), port, QStringLiteral("http")) >= 0,
+                             10000);
     const int late = m_model->findRow(QStringLiteral("late"), port);
     QCOMPARE(m_model->route(late).state, QStringLiteral("active"));
     QVERIFY(inserted.count() >= 1);
 
-    QVERIFY(isOk(m_daemon.call(QStringLiteral("projects.undeploy"), {{QStringLiteral("name"), QStringLiteral("late")}})));
+    QVERIFY(isOk(m_daemon.call(QStringLiteral("projects.undeploy"),
+                               {{QStringLiteral("name"), QStringLiteral("late")}})));
     // The port drains (a "draining" row for drain_timeout_ms), then the row goes.
     QTRY_VERIFY_WITH_TIMEOUT(m_model->findRow(QStringLiteral("late"), port) < 0, 10000);
     QVERIFY(removed.count() >= 1);
@@ -122,9 +125,9 @@ void TestRoutesModel::countersFollowTraffic() {
     // The daemon samples rates once a second from a route's first sample on: let it take
     // one (two ticks) so that this traffic shows as a rate.
     int ticks = 0;
-    const auto tickCounter = connect(m_client.get(), &AdminClient::eventReceived, this, [&](const QString &kind) {
-        ticks += kind == QLatin1String("stats.tick");
-    });
+    const auto tickCounter =
+        connect(m_client.get(), &AdminClient::eventReceived, this,
+                [&](const QString &kind) { ticks += kind == QLatin1String("stats.tick"); });
     QTRY_VERIFY_WITH_TIMEOUT(ticks >= 2, 5000);
     disconnect(tickCounter);
     const RouteCounters before = m_model->route(row).counters;
@@ -157,9 +160,10 @@ void TestRoutesModel::countersFollowTraffic() {
     }
     // stats.tick (1 Hz) brings the new counters into the same row.
     if (dedicatedTcp) {
-        QTRY_VERIFY_WITH_TIMEOUT(m_model->route(row).counters.connectionsTotal >= before.connectionsTotal + kRounds,
+        QTRY_VERIFY_WITH_TIMEOUT(
+            m_model->route(row).counters.connectionsTotal >= before.connectionsTotal + kRounds, 10000);
+        QTRY_VERIFY_WITH_TIMEOUT(m_model->route(row).counters.bytesIn >= before.bytesIn + quint64(sent),
                                  10000);
-        QTRY_VERIFY_WITH_TIMEOUT(m_model->route(row).counters.bytesIn >= before.bytesIn + quint64(sent), 10000);
     } else {
         QTRY_VERIFY_WITH_TIMEOUT(m_model->route(row).counters.requests >= before.requests + kRounds, 10000);
     }
