@@ -181,6 +181,8 @@ QVariant ProjectsModel::data(const QModelIndex &index, int role) const {
     case Qt::ToolTipRole:
         if (index.column() == Routes)
             return p.routes.join(QLatin1Char('\n'));
+        if (index.column() == Backend && p.pid > 0)
+            return tr("%1\npid %2").arg(p.backend).arg(p.pid);
         return p.reason.isEmpty() ? QVariant() : QVariant(p.state + QStringLiteral(": ") + p.reason);
     case Qt::ForegroundRole:
         if (index.column() == State || index.column() == Reason) {
@@ -199,7 +201,7 @@ QVariant ProjectsModel::data(const QModelIndex &index, int role) const {
         case Routes:
             return p.routes.join(QStringLiteral(", "));
         case Backend:
-            return p.pid > 0 ? QStringLiteral("%1 (pid %2)").arg(p.backend).arg(p.pid) : p.backend;
+            return p.backend;
         case Reason:
             return p.reason;
         default:

@@ -71,7 +71,7 @@ MainWindow::MainWindow(AdminClient *client, QWidget *parent) : QMainWindow(paren
     bottom->addWidget(tabs);
     bottom->setStretchFactor(0, 1);
     bottom->setStretchFactor(1, 1);
-    bottom->setSizes({620, 660});
+    bottom->setSizes({660, 620});
     auto *central = new QSplitter(Qt::Vertical, this);
     central->addWidget(framed(tr("Routing table"), m_routesView, central));
     central->addWidget(bottom);

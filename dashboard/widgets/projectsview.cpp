@@ -1,6 +1,7 @@
 #include "projectsview.h"
 
 #include "adminclient.h"
+#include "elidedelegate.h"
 #include "logviewer.h"
 #include "models/projectsmodel.h"
 #include "protocol.h"
@@ -31,18 +32,18 @@ ProjectsView::ProjectsView(ProjectsModel *model, AdminClient *client, QWidget *p
     m_table->setSelectionMode(QAbstractItemView::SingleSelection);
     m_table->setAlternatingRowColors(true);
     m_table->setWordWrap(false);
-    m_table->setTextElideMode(Qt::ElideMiddle);
+    m_table->setItemDelegate(new ElideDelegate({{ProjectsModel::Backend, Qt::ElideMiddle}}, m_table));
     m_table->verticalHeader()->hide();
     m_table->verticalHeader()->setDefaultSectionSize(m_table->fontMetrics().height() + 8);
     m_table->horizontalHeader()->setStretchLastSection(true);
     m_table->horizontalHeader()->setHighlightSections(false);
     const QFontMetrics fm = m_table->fontMetrics();
     const auto width = [&](const char *sample) { return fm.horizontalAdvance(QLatin1String(sample)) + 24; };
-    m_table->horizontalHeader()->resizeSection(ProjectsModel::Name, width("hello-process"));
+    m_table->horizontalHeader()->resizeSection(ProjectsModel::Name, width("hello-deno"));
     m_table->horizontalHeader()->resizeSection(ProjectsModel::Runtime, width("upstream"));
     m_table->horizontalHeader()->resizeSection(ProjectsModel::State, width("starting"));
-    m_table->horizontalHeader()->resizeSection(ProjectsModel::Routes, width("/hello/ on :55555"));
-    m_table->horizontalHeader()->resizeSection(ProjectsModel::Backend, width("127.0.0.1:20001 (pid 1234)"));
+    m_table->horizontalHeader()->resizeSection(ProjectsModel::Routes, width("/hello/ on :8080"));
+    m_table->horizontalHeader()->resizeSection(ProjectsModel::Backend, width("127.0.0.1:20001"));
 
     m_restart->setObjectName(QStringLiteral("restartButton"));
     m_undeploy->setObjectName(QStringLiteral("undeployButton"));

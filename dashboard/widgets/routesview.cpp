@@ -1,5 +1,6 @@
 #include "routesview.h"
 
+#include "elidedelegate.h"
 #include "models/routesmodel.h"
 
 #include <QHeaderView>
@@ -21,7 +22,8 @@ RoutesView::RoutesView(RoutesModel *model, QWidget *parent)
     m_table->setSelectionMode(QAbstractItemView::SingleSelection);
     m_table->setAlternatingRowColors(true);
     m_table->setWordWrap(false);
-    m_table->setTextElideMode(Qt::ElideMiddle);
+    m_table->setItemDelegate(new ElideDelegate(
+        {{RoutesModel::Backend, Qt::ElideMiddle}, {RoutesModel::Path, Qt::ElideMiddle}}, m_table));
     m_table->verticalHeader()->hide();
     m_table->verticalHeader()->setDefaultSectionSize(m_table->fontMetrics().height() + 8);
     QHeaderView *h = m_table->horizontalHeader();

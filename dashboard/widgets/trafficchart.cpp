@@ -7,6 +7,7 @@
 #include <QDateTimeAxis>
 #include <QLegend>
 #include <QLineSeries>
+#include <QSet>
 #include <QValueAxis>
 
 namespace portico {
@@ -47,9 +48,17 @@ TrafficChart::TrafficChart(TrafficHistory *history, QWidget *parent)
 }
 
 void TrafficChart::redraw() {
+    // Only the routes that carried something in the window: flat lines at zero would
+    // crowd the legend of a host with many quiet routes.
     const auto &series = m_history->series();
+    QSet<QString> busy;
+    for (auto it = series.cbegin(); it != series.cend(); ++it) {
+        if (std::any_of(it.value().cbegin(), it.value().cend(),
+                        [](const TrafficHistory::Sample &s) { return s.bytesPerSec > 0; }))
+            busy.insert(it.key());
+    }
     for (auto it = m_lines.begin(); it != m_lines.end();) {
-        if (!series.contains(it.key())) {
+        if (!busy.contains(it.key())) {
             chart()->removeSeries(it.value());
             delete it.value();
             it = m_lines.erase(it);
@@ -60,6 +69,12 @@ void TrafficChart::redraw() {
     const auto [divisor, unit] = scaleFor(m_history->peak());
     qint64 first = 0, last = 0;
     for (auto it = series.cbegin(); it != series.cend(); ++it) {
+        if (!it.value().isEmpty()) {
+            first = first == 0 ? it.value().first().timeMs : qMin(first, it.value().first().timeMs);
+            last = qMax(last, it.value().last().timeMs);
+        }
+        if (!busy.contains(it.key()))
+            continue;
         QLineSeries *line = m_lines.value(it.key());
         if (!line) {
             line = new QLineSeries(chart());
@@ -71,11 +86,8 @@ void TrafficChart::redraw() {
         }
         QList<QPointF> points;
         points.reserve(it.value().size());
-        for (const auto &s : it.value()) {
+        for (const auto &s : it.value())
             points.append(QPointF(double(s.timeMs), s.bytesPerSec / divisor));
-            first = first == 0 ? s.timeMs : qMin(first, s.timeMs);
-            last = qMax(last, s.timeMs);
-        }
         line->replace(points);
     }
     if (last == 0)
@@ -87,6 +99,8 @@ void TrafficChart::redraw() {
     m_y->setRange(0, qMax(10.0, peak * 1.1));
     m_y->applyNiceNumbers();
     m_y->setTitleText(unit);
+    chart()->setTitle(busy.isEmpty() ? tr("No traffic in the last %1 s").arg((last - first) / 1000)
+                                     : QString());
 }
 
 } // namespace portico
