@@ -61,7 +61,10 @@ QString EventLogModel::describe(const QString &kind, const QJsonObject &data) {
 }
 
 void EventLogModel::addEvent(const QString &kind, const QJsonObject &data, const QDateTime &time) {
-    if (kind == QLatin1String(protocol::event::StatsTick) || kind == QLatin1String(protocol::event::Log))
+    // Ticks and log lines are many and shown elsewhere; routes.changed follows every state
+    // change, which project.state already tells.
+    if (kind == QLatin1String(protocol::event::StatsTick) || kind == QLatin1String(protocol::event::Log) ||
+        kind == QLatin1String(protocol::event::RoutesChanged))
         return;
     beginInsertRows({}, 0, 0);
     m_entries.prepend({time.isValid() ? time : QDateTime::currentDateTimeUtc(), kind, describe(kind, data)});

@@ -9,8 +9,8 @@ namespace portico {
 
 class AdminClient;
 
-// The latest daemon events, newest first, at most maxRows() of them. stats.tick and
-// project.log are left out: they are many and shown elsewhere.
+// The latest daemon events, newest first, at most maxRows() of them. stats.tick,
+// project.log and routes.changed are left out: they are many and shown elsewhere.
 class EventLogModel final : public QAbstractListModel {
     Q_OBJECT
     Q_DISABLE_COPY_MOVE(EventLogModel)

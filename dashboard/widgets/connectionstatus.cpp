@@ -55,8 +55,8 @@ void ConnectionStatus::update() {
                                  ? m_status->socketPath()
                                  : m_status->socketPath() + QStringLiteral("\n") + m_status->lastError());
     QString info = m_status->summary();
-    if (m_status->connection() != DaemonStatus::Connection::Connected && !info.isEmpty())
-        info = tr("last seen: %1").arg(info);
+    if (m_status->connection() != DaemonStatus::Connection::Connected)
+        info = info.isEmpty() ? m_status->lastError() : tr("last seen: %1").arg(info);
     m_info->setText(info);
 }
 

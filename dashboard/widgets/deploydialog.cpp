@@ -10,6 +10,7 @@
 #include <QFileInfo>
 #include <QGridLayout>
 #include <QHBoxLayout>
+#include <QJsonArray>
 #include <QJsonDocument>
 #include <QLabel>
 #include <QLineEdit>
@@ -59,6 +60,21 @@ QColor colour(DryRun::Item::Kind kind) {
     return {};
 }
 
+// Who holds which port, in a routes.changed event.
+QString portClaims(const QJsonArray &routes) {
+    QStringList claims;
+    for (const QJsonValue &v : routes) {
+        const QJsonObject r = v.toObject();
+        claims << QStringLiteral("%1/%2/%3/%4")
+                      .arg(r.value(QStringLiteral("host_port")).toInt())
+                      .arg(r.value(QStringLiteral("protocol")).toString(),
+                           r.value(QStringLiteral("project")).toString(),
+                           r.value(QStringLiteral("path")).toString());
+    }
+    claims.sort();
+    return claims.join(QLatin1Char(' '));
+}
+
 } // namespace
 
 DeployDialog::DeployDialog(AdminClient *client, QWidget *parent)
@@ -82,10 +98,19 @@ DeployDialog::DeployDialog(AdminClient *client, QWidget *parent)
     connect(m_path, &QLineEdit::returnPressed, this, [this] { setManifestPath(m_path->text()); });
     connect(m_check, &QPushButton::clicked, this, &DeployDialog::checkAgain);
     connect(m_deploy, &QPushButton::clicked, this, &DeployDialog::deploy);
-    connect(m_client, &AdminClient::eventReceived, this, [this](const QString &kind) {
-        if (kind == QLatin1String(protocol::event::RoutesChanged) && !m_busy && !m_manifest.isEmpty())
-            checkAgain();
-    });
+    connect(m_client, &AdminClient::eventReceived, this,
+            [this](const QString &kind, const QJsonObject &data) {
+                if (kind != QLatin1String(protocol::event::RoutesChanged))
+                    return;
+                // Only a change of who holds which port can change the dry run; a backend going
+                // through its states (which also republishes the table) cannot.
+                const QString claims = portClaims(data.value(QStringLiteral("routes")).toArray());
+                if (claims == m_claims)
+                    return;
+                m_claims = claims;
+                if (!m_busy && !m_manifest.isEmpty())
+                    checkAgain();
+            });
     auto *buttons = new QDialogButtonBox(this);
     buttons->addButton(m_check, QDialogButtonBox::ActionRole);
     buttons->addButton(m_deploy, QDialogButtonBox::ActionRole);

@@ -17,8 +17,8 @@ class AdminClient;
 // Deploys a manifest file, but only after showing its dry run (projects.validate): the
 // route diff, every validation error with its path, every conflict with its port,
 // transport and holder. Deploy is enabled only while the last dry run is clean; it
-// sends exactly the manifest that was checked. The check runs again when the routing
-// table changes, since another deploy may have taken a port meanwhile.
+// sends exactly the manifest that was checked. The check runs again when the ports in
+// the routing table change hands, since another deploy may have taken one meanwhile.
 class DeployDialog final : public QDialog {
     Q_OBJECT
     Q_DISABLE_COPY_MOVE(DeployDialog)
@@ -57,6 +57,7 @@ private:
     QPushButton *m_deploy;
     QJsonObject m_manifest; // what the last dry run checked
     QString m_sourceDir;
+    QString m_claims; // the port claims of the last routes.changed
     DryRun m_dryRun;
     bool m_busy = false;
     quint64 m_generation = 0; // replies to an older check are dropped

@@ -20,6 +20,7 @@ private Q_SLOTS:
     void dryRunRefusesAndKeepsDeployOff_data();
     void dryRunRefusesAndKeepsDeployOff();
     void cleanDryRunDeploys();
+    void dryRunFollowsPortsTakenMeanwhile();
 
 private:
     QString writeManifest(const QString &file, const QByteArray &json);
@@ -155,6 +156,26 @@ void TestDeployDialog::cleanDryRunDeploys() {
         m_daemon.call(QStringLiteral("projects.get"), {{QStringLiteral("name"), QStringLiteral("fresh")}});
     QVERIFY2(isOk(got), QJsonDocument(got).toJson().constData());
     QCOMPARE(DaemonFixture::httpGet(port, "/x").status, 200);
+}
+
+void TestDeployDialog::dryRunFollowsPortsTakenMeanwhile() {
+    const quint16 port = freePort();
+    DeployDialog dialog(m_client.get());
+    dialog.show();
+    dialog.setManifestPath(writeManifest(QStringLiteral("late.json"),
+                                         upstreamManifest(QStringLiteral("late"), m_http->port(), port)));
+    QTRY_VERIFY_WITH_TIMEOUT(dialog.isDeployEnabled(), 10000);
+
+    // Someone else takes the port while the dialog is open: the dry run runs again.
+    QVERIFY(isOk(m_daemon.deploy(upstreamManifest(QStringLiteral("quick"), m_http->port(), port))));
+    QTRY_COMPARE_WITH_TIMEOUT(int(dialog.dryRun().outcome), int(DryRun::Outcome::Conflict), 10000);
+    QVERIFY(!dialog.isDeployEnabled());
+    QVERIFY(dialog.shownLines().join(QLatin1Char('\n')).contains(QStringLiteral("held by quick")));
+
+    // And when it is released, Deploy comes back.
+    QVERIFY(isOk(m_daemon.call(QStringLiteral("projects.undeploy"),
+                               {{QStringLiteral("name"), QStringLiteral("quick")}})));
+    QTRY_VERIFY_WITH_TIMEOUT(dialog.isDeployEnabled(), 20000);
 }
 
 QTEST_MAIN(TestDeployDialog)

@@ -15,7 +15,7 @@ private Q_SLOTS:
     void describes_data();
     void describes();
     void isBoundedNewestFirst();
-    void leavesOutTicksAndLogLines();
+    void leavesOutTicksLogLinesAndRouteTables();
 };
 
 void TestEventLogModel::describes_data() {
@@ -76,11 +76,12 @@ void TestEventLogModel::isBoundedNewestFirst() {
     QVERIFY(model.index(9).data().toString().endsWith(QLatin1String("p15 deployed")));
 }
 
-void TestEventLogModel::leavesOutTicksAndLogLines() {
+void TestEventLogModel::leavesOutTicksLogLinesAndRouteTables() {
     AdminClient client;
     EventLogModel model(&client, 10);
     model.addEvent(QStringLiteral("stats.tick"), {}, {});
     model.addEvent(QStringLiteral("project.log"), {{QStringLiteral("line"), QStringLiteral("x")}}, {});
+    model.addEvent(QStringLiteral("routes.changed"), {{QStringLiteral("routes"), QJsonArray{}}}, {});
     QCOMPARE(model.rowCount(), 0);
 }
 
