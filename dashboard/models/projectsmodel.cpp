@@ -88,6 +88,8 @@ void ProjectsModel::onEvent(const QString &kind, const QJsonObject &data) {
             p.reason.clear();
         }
         setRow(row, p);
+        // The backend address and pid change with the process: read them again.
+        fetch(name);
     } else if (kind == QLatin1String(protocol::event::ProjectDeployed)) {
         fetch(name);
     } else if (kind == QLatin1String(protocol::event::ProjectUndeployed)) {

@@ -10,7 +10,8 @@ namespace portico {
 class AdminClient;
 
 // The deployed projects: projects.list on every (re)connect, then kept live by
-// `project.state` (state and reason in place), `project.deployed` (projects.get of that
+// `project.state` (state and reason in place at once, then projects.get for the new
+// backend address and pid), `project.deployed` (projects.get of that
 // project), `project.undeployed` (row removed) and `routes.changed` (the routes column).
 // Whoever owns the AdminClient subscribes it to events.
 class ProjectsModel final : public QAbstractTableModel {
