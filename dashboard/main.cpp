@@ -5,10 +5,34 @@
 #include <QApplication>
 #include <QCommandLineParser>
 
-#include <cstdio>
+#include <cstring>
+#include <memory>
+
+namespace {
+
+// Whether an option is given, as "--name" or "--name=value".
+bool hasArg(int argc, char **argv, std::initializer_list<const char *> names) {
+    for (int i = 1; i < argc; ++i) {
+        for (const char *n : names) {
+            const size_t len = std::strlen(n);
+            if (std::strncmp(argv[i], n, len) == 0 && (argv[i][len] == '\0' || argv[i][len] == '='))
+                return true;
+        }
+    }
+    return false;
+}
+
+} // namespace
 
 int main(int argc, char **argv) {
-    QApplication app(argc, argv);
+    // --screenshot on a host without a display renders offscreen instead of failing.
+    if (hasArg(argc, argv, {"--screenshot"}) && qEnvironmentVariableIsEmpty("QT_QPA_PLATFORM") &&
+        qEnvironmentVariableIsEmpty("DISPLAY") && qEnvironmentVariableIsEmpty("WAYLAND_DISPLAY"))
+        qputenv("QT_QPA_PLATFORM", "offscreen");
+    // --help and --version print without needing a display either.
+    const bool textOnly = hasArg(argc, argv, {"--help", "-h", "--help-all", "--version", "-v"});
+    std::unique_ptr<QCoreApplication> app = textOnly ? std::make_unique<QCoreApplication>(argc, argv)
+                                                     : std::make_unique<QApplication>(argc, argv);
     QApplication::setApplicationName(QStringLiteral("portico-dashboard"));
     QApplication::setApplicationVersion(QStringLiteral(PORTICO_VERSION));
 
@@ -33,7 +57,7 @@ int main(int argc, char **argv) {
                                                    "the first data (default 3500)."),
                                     QStringLiteral("MS"), QStringLiteral("3500"));
     parser.addOptions({socket, screenshot, timeout, settle});
-    parser.process(app);
+    parser.process(*app);
 
     portico::AdminClient client;
     client.setSocketPath(parser.isSet(socket) ? parser.value(socket)
@@ -49,5 +73,5 @@ int main(int argc, char **argv) {
                                      qBound(0, parser.value(settle).toInt(), 600'000),
                                      [](bool written) { QCoreApplication::exit(written ? 0 : 1); });
     }
-    return app.exec();
+    return QCoreApplication::exec();
 }
