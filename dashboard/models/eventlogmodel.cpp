@@ -89,7 +89,7 @@ QVariant EventLogModel::data(const QModelIndex &index, int role) const {
         return QStringLiteral("%1  %2").arg(e.time.toLocalTime().toString(QStringLiteral("HH:mm:ss")),
                                             e.text);
     case Qt::ToolTipRole:
-        return e.kind;
+        return QStringLiteral("%1 (%2)").arg(e.text, e.kind); // the whole line when it is elided
     case KindRole:
         return e.kind;
     case Qt::ForegroundRole:
