@@ -1,0 +1,182 @@
+// DeployDialog against a real porticod: the dry run (projects.validate) is shown before
+// anything is deployed, and Deploy is only possible when it is clean.
+
+#include "dashboardtest.h"
+#include "threadedbackend.h"
+#include "widgets/deploydialog.h"
+
+#include <QFile>
+#include <QPushButton>
+#include <QTemporaryDir>
+
+using namespace portico;
+using namespace portico::test;
+
+class TestDeployDialog final : public QObject {
+    Q_OBJECT
+private Q_SLOTS:
+    void initTestCase();
+    void cleanupTestCase();
+    void dryRunRefusesAndKeepsDeployOff_data();
+    void dryRunRefusesAndKeepsDeployOff();
+    void cleanDryRunDeploys();
+    void dryRunFollowsPortsTakenMeanwhile();
+
+private:
+    QString writeManifest(const QString &file, const QByteArray &json);
+
+    DaemonFixture m_daemon;
+    QTemporaryDir m_dir;
+    std::unique_ptr<ThreadedBackend> m_http;
+    std::unique_ptr<AdminClient> m_client;
+    quint16 m_heldPort = 0;
+};
+
+void TestDeployDialog::initTestCase() {
+    QVERIFY(m_dir.isValid());
+    m_http = std::make_unique<ThreadedBackend>(ThreadedBackend::Mode::Http, "up");
+    QString why;
+    QVERIFY2(m_daemon.start(&why), qPrintable(why));
+    m_heldPort = freePort();
+    QVERIFY(isOk(m_daemon.deploy(upstreamManifest(QStringLiteral("holder"), m_http->port(), m_heldPort))));
+    m_client = makeClient(m_daemon);
+    m_client->connectToDaemon(); // may connect before it returns
+    QTRY_VERIFY_WITH_TIMEOUT(m_client->isConnected(), 10000);
+}
+
+void TestDeployDialog::cleanupTestCase() {
+    m_client.reset();
+    m_daemon.stop();
+}
+
+QString TestDeployDialog::writeManifest(const QString &file, const QByteArray &json) {
+    const QString path = m_dir.filePath(file);
+    QFile f(path);
+    if (!f.open(QIODevice::WriteOnly | QIODevice::Truncate))
+        return {};
+    f.write(json);
+    return path;
+}
+
+void TestDeployDialog::dryRunRefusesAndKeepsDeployOff_data() {
+    QTest::addColumn<QByteArray>("manifest");
+    QTest::addColumn<int>("outcome");
+    QTest::addColumn<QStringList>("expectedLines"); // each must be a substring of some shown line
+
+    // Filled in at run time: the port held by "holder".
+    QTest::newRow("port held by another project")
+        << QByteArray("{\"name\":\"intruder\",\"runtime\":\"upstream\",\"upstream\":\"127.0.0.1:1\","
+                      "\"listen\":{\"port\":HELD,\"protocol\":\"http\"}}")
+        << int(DryRun::Outcome::Conflict)
+        << QStringList{QStringLiteral("conflict: port HELD/tcp, held by holder"),
+                       QStringLiteral("+ bind port HELD/http"), QStringLiteral("new project 'intruder'")};
+    QTest::newRow("two listen entries on the ingress port and a held one")
+        << QByteArray("{\"name\":\"greedy\",\"runtime\":\"upstream\",\"upstream\":\"127.0.0.1:1\","
+                      "\"listen\":[{\"port\":HELD,\"protocol\":\"tcp\"},{\"port\":INGRESS}]}")
+        << int(DryRun::Outcome::Conflict)
+        << QStringList{QStringLiteral("conflict: port HELD/tcp, held by holder"),
+                       QStringLiteral("conflict: port INGRESS/tcp")};
+    QTest::newRow("invalid manifest: every error with its path")
+        << QByteArray("{\"name\":\"Bad Name\",\"runtime\":\"upstream\",\"upstream\":\"127.0.0.1:1\","
+                      "\"listen\":{\"port\":70000},\"colour\":1}")
+        << int(DryRun::Outcome::Invalid)
+        << QStringList{QStringLiteral("error: name: "), QStringLiteral("error: listen.port: "),
+                       QStringLiteral("error: colour")};
+    QTest::newRow("not JSON") << QByteArray("{\"name\": ") << int(DryRun::Outcome::Failed)
+                              << QStringList{QStringLiteral("is not JSON")};
+}
+
+void TestDeployDialog::dryRunRefusesAndKeepsDeployOff() {
+    QFETCH(QByteArray, manifest);
+    QFETCH(int, outcome);
+    QFETCH(QStringList, expectedLines);
+    const QByteArray held = QByteArray::number(m_heldPort);
+    const QByteArray ingress = QByteArray::number(m_daemon.ingressPort());
+    manifest.replace("HELD", held).replace("INGRESS", ingress);
+
+    DeployDialog dialog(m_client.get());
+    dialog.show();
+    QSignalSpy finished(&dialog, &DeployDialog::dryRunFinished);
+    dialog.setManifestPath(writeManifest(QStringLiteral("refused.json"), manifest));
+    QTRY_VERIFY_WITH_TIMEOUT(!finished.isEmpty(), 10000);
+    QCOMPARE(finished.first().at(0).toBool(), false);
+    QCOMPARE(int(dialog.dryRun().outcome), outcome);
+    const QString shown = dialog.shownLines().join(QLatin1Char('\n'));
+    for (QString expected : expectedLines) {
+        expected.replace(QStringLiteral("HELD"), QString::fromLatin1(held))
+            .replace(QStringLiteral("INGRESS"), QString::fromLatin1(ingress));
+        QVERIFY2(shown.contains(expected),
+                 qPrintable(QStringLiteral("'%1' not in:\n%2").arg(expected, shown)));
+    }
+    QVERIFY(!dialog.isDeployEnabled());
+    QVERIFY(!dialog.deployButton()->isEnabled());
+    // Clicking anyway (or calling deploy()) sends nothing.
+    QTest::mouseClick(dialog.deployButton(), Qt::LeftButton);
+    dialog.deploy();
+    QVERIFY(!dialog.isBusy());
+    const QJsonObject list = m_daemon.call(QStringLiteral("projects.list"));
+    QCOMPARE(
+        list.value(QStringLiteral("result")).toObject().value(QStringLiteral("projects")).toArray().size(),
+        1);
+}
+
+void TestDeployDialog::cleanDryRunDeploys() {
+    const quint16 port = freePort();
+    const QString path = writeManifest(QStringLiteral("fresh.json"),
+                                       upstreamManifest(QStringLiteral("fresh"), m_http->port(), port));
+    DeployDialog dialog(m_client.get());
+    dialog.show();
+    QSignalSpy finished(&dialog, &DeployDialog::dryRunFinished);
+    QSignalSpy deployed(&dialog, &DeployDialog::deployed);
+    dialog.setManifestPath(path);
+    QTRY_VERIFY_WITH_TIMEOUT(!finished.isEmpty(), 10000);
+    QCOMPARE(finished.first().at(0).toBool(), true);
+    QVERIFY(dialog.dryRun().isClean());
+    const QStringList lines = dialog.shownLines();
+    QVERIFY2(lines.contains(QStringLiteral("new project 'fresh'")),
+             qPrintable(lines.join(QLatin1Char('\n'))));
+    QVERIFY2(lines.contains(QStringLiteral("+ bind port %1/http").arg(port)),
+             qPrintable(lines.join(QLatin1Char('\n'))));
+    // The dry run changed nothing.
+    QCOMPARE(
+        m_daemon.call(QStringLiteral("projects.get"), {{QStringLiteral("name"), QStringLiteral("fresh")}})
+            .value(QStringLiteral("error"))
+            .toObject()
+            .value(QStringLiteral("code"))
+            .toInt(),
+        1003);
+    QTRY_VERIFY_WITH_TIMEOUT(dialog.isDeployEnabled(), 5000);
+
+    QTest::mouseClick(dialog.deployButton(), Qt::LeftButton);
+    QVERIFY(!dialog.deployButton()->isEnabled()); // no second deploy while the first runs
+    QVERIFY(deployed.wait(30000));
+    QCOMPARE(deployed.first().at(0).toString(), QStringLiteral("fresh"));
+    QCOMPARE(dialog.result(), int(QDialog::Accepted));
+    const QJsonObject got =
+        m_daemon.call(QStringLiteral("projects.get"), {{QStringLiteral("name"), QStringLiteral("fresh")}});
+    QVERIFY2(isOk(got), QJsonDocument(got).toJson().constData());
+    QCOMPARE(DaemonFixture::httpGet(port, "/x").status, 200);
+}
+
+void TestDeployDialog::dryRunFollowsPortsTakenMeanwhile() {
+    const quint16 port = freePort();
+    DeployDialog dialog(m_client.get());
+    dialog.show();
+    dialog.setManifestPath(writeManifest(QStringLiteral("late.json"),
+                                         upstreamManifest(QStringLiteral("late"), m_http->port(), port)));
+    QTRY_VERIFY_WITH_TIMEOUT(dialog.isDeployEnabled(), 10000);
+
+    // Someone else takes the port while the dialog is open: the dry run runs again.
+    QVERIFY(isOk(m_daemon.deploy(upstreamManifest(QStringLiteral("quick"), m_http->port(), port))));
+    QTRY_COMPARE_WITH_TIMEOUT(int(dialog.dryRun().outcome), int(DryRun::Outcome::Conflict), 10000);
+    QVERIFY(!dialog.isDeployEnabled());
+    QVERIFY(dialog.shownLines().join(QLatin1Char('\n')).contains(QStringLiteral("held by quick")));
+
+    // And when it is released, Deploy comes back.
+    QVERIFY(isOk(m_daemon.call(QStringLiteral("projects.undeploy"),
+                               {{QStringLiteral("name"), QStringLiteral("quick")}})));
+    QTRY_VERIFY_WITH_TIMEOUT(dialog.isDeployEnabled(), 20000);
+}
+
+QTEST_MAIN(TestDeployDialog)
+#include "tst_deploydialog.moc"
