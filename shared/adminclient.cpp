@@ -29,6 +29,7 @@ struct AdminClient::Impl {
     bool subscribed = false;
     bool everConnected = false;
     QStringList subscribedKinds;
+    Callback subscribeCallback; // of a subscribe() made while not connected
 
     void onReadyRead();
     void onConnected();
@@ -151,6 +152,12 @@ qint64 AdminClient::call(const QString &method, const QJsonObject &params, Callb
 void AdminClient::subscribe(const QStringList &kinds, Callback callback) {
     d->subscribed = true;
     d->subscribedKinds = kinds;
+    if (d->socket->state() != QLocalSocket::ConnectedState) {
+        // Sent by onConnected() on the next connection (a subscription made before the
+        // first connect must not be lost).
+        d->subscribeCallback = std::move(callback);
+        return;
+    }
     QJsonObject params;
     if (!kinds.isEmpty())
         params.insert(QStringLiteral("kinds"), QJsonArray::fromStringList(kinds));
@@ -160,12 +167,12 @@ void AdminClient::subscribe(const QStringList &kinds, Callback callback) {
 void AdminClient::Impl::onConnected() {
     nextDelayMs = initialDelayMs;
     // A new connection carries no subscription: renew it first.
-    if (everConnected && subscribed) {
+    if (subscribed) {
         QJsonObject params;
         if (!subscribedKinds.isEmpty())
             params.insert(QStringLiteral("kinds"), QJsonArray::fromStringList(subscribedKinds));
         const qint64 id = nextId++;
-        pending.insert(id, {});
+        pending.insert(id, std::exchange(subscribeCallback, {}));
         socket->write(
             jsonrpc::Message::request(double(id), QLatin1String(protocol::method::EventsSubscribe), params)
                 .serialize());

@@ -140,6 +140,7 @@ struct Daemon::Impl {
     };
     QHash<QString, Sample> lastSample;
     QHash<QString, QJsonObject> rates;
+    qint64 lastTickMs = 0;
 
     Impl(Daemon *daemon, const Config &c) : q(daemon), config(c), store(c.stateDir) {}
 
@@ -250,7 +251,7 @@ struct Daemon::Impl {
         }
         routes.publish(table);
         Q_EMIT q->event(QString::fromLatin1(protocol::event::RoutesChanged),
-                        {{QStringLiteral("routes"), routesToJson(table->rows)}});
+                        {{QStringLiteral("routes"), table->toJson()}});
     }
 
     // ---- listeners ----------------------------------------------------------------
@@ -296,12 +297,17 @@ struct Daemon::Impl {
                              auto it = projects.find(name);
                              if (it == projects.end() || it->second.backend.get() != backend)
                                  return;
+                             Q_UNUSED(s);
+                             Q_UNUSED(reason);
                              it->second.failure.clear();
                              publish();
+                             // The words of the routes and projects.get: active, backoff, ...
+                             QString why;
+                             const QString state = routeState(it->second, &why);
                              Q_EMIT q->event(QString::fromLatin1(protocol::event::ProjectState),
                                              {{QStringLiteral("project"), name},
-                                              {QStringLiteral("state"), backendStateName(s)},
-                                              {QStringLiteral("reason"), reason}});
+                                              {QStringLiteral("state"), state},
+                                              {QStringLiteral("reason"), why}});
                          });
         QObject::connect(backend, &Backend::targetChanged, q, [this, name, backend] {
             auto it = projects.find(name);
@@ -676,19 +682,25 @@ struct Daemon::Impl {
             QJsonObject rate{{QStringLiteral("bytes_in_per_s"), 0},
                              {QStringLiteral("bytes_out_per_s"), 0},
                              {QStringLiteral("requests_per_s"), 0}};
-            if (prev != lastSample.cend() && now > prev->atMs) {
-                const double secs = double(now - prev->atMs) / 1000.0;
+            // A route new since the last tick counts from zero at that tick, so its first
+            // second of traffic shows as a rate too.
+            const Sample previous = prev != lastSample.cend() ? *prev : Sample{RouteCounters{}, lastTickMs};
+            if (previous.atMs > 0 && now > previous.atMs) {
+                const double secs = double(now - previous.atMs) / 1000.0;
                 const auto delta = [&](quint64 a, quint64 b) { return a >= b ? double(a - b) / secs : 0.0; };
                 rate = {
-                    {QStringLiteral("bytes_in_per_s"), delta(r.counters.bytesIn, prev->counters.bytesIn)},
-                    {QStringLiteral("bytes_out_per_s"), delta(r.counters.bytesOut, prev->counters.bytesOut)},
-                    {QStringLiteral("requests_per_s"), delta(r.counters.requests, prev->counters.requests)}};
+                    {QStringLiteral("bytes_in_per_s"), delta(r.counters.bytesIn, previous.counters.bytesIn)},
+                    {QStringLiteral("bytes_out_per_s"),
+                     delta(r.counters.bytesOut, previous.counters.bytesOut)},
+                    {QStringLiteral("requests_per_s"),
+                     delta(r.counters.requests, previous.counters.requests)}};
             }
             next.insert(key, rate);
             samples.insert(key, {r.counters, now});
         }
         rates = next;
         lastSample = samples;
+        lastTickMs = now;
     }
 };
 

@@ -81,12 +81,6 @@ void ProjectsModel::onEvent(const QString &kind, const QJsonObject &data) {
         Project p = m_rows[row];
         p.state = data.value(QStringLiteral("state")).toString();
         p.reason = data.value(QStringLiteral("reason")).toString();
-        // project.state speaks of the backend ("running", "pid 123 serving on ..."); the
-        // project and route objects call that "active", without a reason. Show one word.
-        if (p.state == QLatin1String("running")) {
-            p.state = QStringLiteral("active");
-            p.reason.clear();
-        }
         setRow(row, p);
         // The backend address and pid change with the process: read them again.
         fetch(name);
