@@ -102,13 +102,22 @@ bool isIdempotent(unsigned method) {
 struct ParserCallbacks {
     static HttpSession *s(http_parser *p) { return static_cast<HttpSession *>(p->data); }
 
+    static void clearField(HttpSession *x) {
+        x->m_field.clear();
+        x->m_value.clear();
+        x->m_inValue = false;
+    }
+    // Records why the head is refused; the parser stops on the non-zero return.
+    static int refuseHead(HttpSession *x, int status, const QByteArray &why) {
+        x->m_headErrorStatus = status;
+        x->m_headError = why;
+        return -1;
+    }
     static int headerField(HttpSession *x, Headers &headers, int &count, int maxCount, const char *at,
                            size_t len) {
         if (x->m_inValue) {
             headers.append({x->m_field, x->m_value});
-            x->m_field.clear();
-            x->m_value.clear();
-            x->m_inValue = false;
+            clearField(x);
         }
         if (x->m_field.isEmpty() && ++count > maxCount)
             return 1;
@@ -118,18 +127,14 @@ struct ParserCallbacks {
     static void flushHeader(HttpSession *x, Headers &headers) {
         if (!x->m_field.isEmpty())
             headers.append({x->m_field, x->m_value});
-        x->m_field.clear();
-        x->m_value.clear();
-        x->m_inValue = false;
+        clearField(x);
     }
 
     // Requests
     static int reqBegin(http_parser *p) {
         HttpSession *x = s(p);
         x->m_req = {};
-        x->m_field.clear();
-        x->m_value.clear();
-        x->m_inValue = false;
+        clearField(x);
         x->m_headerCount = 0;
         return 0;
     }
@@ -139,11 +144,8 @@ struct ParserCallbacks {
     }
     static int reqField(http_parser *p, const char *at, size_t len) {
         HttpSession *x = s(p);
-        if (headerField(x, x->m_req.headers, x->m_headerCount, x->m_cfg.maxHeaderCount, at, len)) {
-            x->m_headErrorStatus = 431;
-            x->m_headError = "too many header fields";
-            return 1;
-        }
+        if (headerField(x, x->m_req.headers, x->m_headerCount, x->m_cfg.maxHeaderCount, at, len))
+            return refuseHead(x, 431, "too many header fields");
         return 0;
     }
     static int value(http_parser *p, const char *at, size_t len) {
@@ -164,26 +166,17 @@ struct ParserCallbacks {
         r.chunked = (p->flags & F_CHUNKED) != 0;
         r.contentLength = (p->flags & F_CONTENTLENGTH) ? qint64(p->content_length) : -1;
         QByteArray why;
-        if (!checkFraming(r.headers, &why)) {
-            x->m_headErrorStatus = 400;
-            x->m_headError = why;
-            return -1;
-        }
+        if (!checkFraming(r.headers, &why))
+            return refuseHead(x, 400, why);
         int hosts = 0;
         for (const auto &h : std::as_const(r.headers))
             hosts += h.first.compare("host", Qt::CaseInsensitive) == 0 ? 1 : 0;
-        if (hosts > 1 || (hosts == 0 && r.major == 1 && r.minor >= 1)) {
-            x->m_headErrorStatus = 400;
-            x->m_headError = hosts ? "repeated Host header" : "missing Host header";
-            return -1;
-        }
+        if (hosts > 1 || (hosts == 0 && r.major == 1 && r.minor >= 1))
+            return refuseHead(x, 400, hosts ? "repeated Host header" : "missing Host header");
         for (const auto &h : std::as_const(r.headers)) {
-            if (!isToken(h.first)) {
-                // "Content-Length : 5" and friends: a backend may read them differently.
-                x->m_headErrorStatus = 400;
-                x->m_headError = "invalid header field name";
-                return -1;
-            }
+            // "Content-Length : 5" and friends: a backend may read them differently.
+            if (!isToken(h.first))
+                return refuseHead(x, 400, "invalid header field name");
         }
         const QList<QByteArray> tokens = connectionTokens(r.headers);
         r.upgrade = tokens.contains("upgrade") && !headerValue(r.headers, "upgrade").isEmpty();
@@ -223,9 +216,7 @@ struct ParserCallbacks {
         x->m_resHeaders.clear();
         x->m_resReason.clear();
         x->m_resHeaderCount = 0;
-        x->m_field.clear();
-        x->m_value.clear();
-        x->m_inValue = false;
+        clearField(x);
         return 0;
     }
     static int resStatus(http_parser *p, const char *at, size_t len) {
@@ -273,35 +264,31 @@ struct ParserCallbacks {
         return 0;
     }
 
+    // In the order of http_parser_settings; a request has a URL, a response a status line.
+    static http_parser_settings settings(http_cb begin, http_data_cb url, http_data_cb status,
+                                         http_data_cb field, http_data_cb fieldValue, http_cb headersComplete,
+                                         http_data_cb body, http_cb complete) {
+        http_parser_settings st;
+        http_parser_settings_init(&st);
+        st.on_message_begin = begin;
+        st.on_url = url;
+        st.on_status = status;
+        st.on_header_field = field;
+        st.on_header_value = fieldValue;
+        st.on_headers_complete = headersComplete;
+        st.on_body = body;
+        st.on_message_complete = complete;
+        return st;
+    }
     static const http_parser_settings &request() {
-        static const http_parser_settings settings = [] {
-            http_parser_settings st;
-            http_parser_settings_init(&st);
-            st.on_message_begin = reqBegin;
-            st.on_url = reqUrl;
-            st.on_header_field = reqField;
-            st.on_header_value = value;
-            st.on_headers_complete = reqHeadersComplete;
-            st.on_body = reqBody;
-            st.on_message_complete = reqComplete;
-            return st;
-        }();
-        return settings;
+        static const http_parser_settings st =
+            settings(reqBegin, reqUrl, nullptr, reqField, value, reqHeadersComplete, reqBody, reqComplete);
+        return st;
     }
     static const http_parser_settings &response() {
-        static const http_parser_settings settings = [] {
-            http_parser_settings st;
-            http_parser_settings_init(&st);
-            st.on_message_begin = resBegin;
-            st.on_status = resStatus;
-            st.on_header_field = resField;
-            st.on_header_value = resValue;
-            st.on_headers_complete = resHeadersComplete;
-            st.on_body = resBody;
-            st.on_message_complete = resComplete;
-            return st;
-        }();
-        return settings;
+        static const http_parser_settings st = settings(resBegin, nullptr, resStatus, resField, resValue,
+                                                        resHeadersComplete, resBody, resComplete);
+        return st;
     }
 };
 
