@@ -2,44 +2,17 @@
 // both entry styles answer over HTTP through the embedded bootstrap.
 #include "runtime/backend.h"
 #include "runtime/portallocator.h"
+#include "runtimeutil.h"
 
 #include <QFile>
 #include <QSignalSpy>
-#include <QStandardPaths>
 #include <QTcpSocket>
 #include <QTemporaryDir>
 #include <QtTest>
 
 using namespace portico;
-
-namespace {
-
-QString findDeno() {
-    const QString onPath = QStandardPaths::findExecutable(QStringLiteral("deno"));
-    if (!onPath.isEmpty())
-        return onPath;
-    const QString tools = QStringLiteral(PORTICO_SOURCE_DIR "/.tools/deno/node_modules/.bin/deno");
-    return QFileInfo(tools).isExecutable() ? tools : QString();
-}
-
-QByteArray httpGet(const BackendTarget &target, const QByteArray &path) {
-    QTcpSocket s;
-    s.connectToHost(target.host, target.port);
-    if (!s.waitForConnected(3000))
-        return "ERROR connect: " + s.errorString().toUtf8();
-    s.write("GET " + path + " HTTP/1.1\r\nHost: test\r\nConnection: close\r\n\r\n");
-    QByteArray response;
-    QDeadlineTimer deadline(5000);
-    while (!deadline.hasExpired() && s.state() == QAbstractSocket::ConnectedState) {
-        s.waitForReadyRead(int(qMax<qint64>(1, deadline.remainingTime())));
-        response += s.readAll();
-    }
-    response += s.readAll();
-    const qsizetype head = response.indexOf("\r\n\r\n");
-    return head < 0 ? "ERROR no response: " + response : response.mid(head + 4);
-}
-
-} // namespace
+using portico::test::findDeno;
+using portico::test::httpGet;
 
 class tst_RuntimeDeno : public QObject {
     Q_OBJECT

@@ -2,6 +2,7 @@
 #include "runtime/backend.h"
 #include "runtime/portallocator.h"
 #include "runtime/staticfiles.h"
+#include "runtimeutil.h"
 
 #include <QSignalSpy>
 #include <QStandardPaths>
@@ -10,16 +11,9 @@
 #include <QtTest>
 
 using namespace portico;
+using portico::test::findDeno;
 
 namespace {
-
-QString findDeno() {
-    const QString onPath = QStandardPaths::findExecutable(QStringLiteral("deno"));
-    if (!onPath.isEmpty())
-        return onPath;
-    const QString tools = QStringLiteral(PORTICO_SOURCE_DIR "/.tools/deno/node_modules/.bin/deno");
-    return QFileInfo(tools).isExecutable() ? tools : QString();
-}
 
 // Sends request bytes, reads until the peer closes or expected shows up.
 QByteArray exchange(const BackendTarget &t, const QByteArray &request, const QByteArray &expected) {

@@ -3,6 +3,7 @@
 #include "runtime/backend.h"
 #include "runtime/portallocator.h"
 #include "runtime/processbackend.h"
+#include "runtimeutil.h"
 
 #include <QElapsedTimer>
 #include <QFile>
@@ -16,6 +17,7 @@
 #include <csignal>
 
 using namespace portico;
+using portico::test::httpGet;
 
 namespace {
 
@@ -26,26 +28,6 @@ bool processAlive(qint64 pid) {
     const QByteArray stat = f.readAll();
     const qsizetype close = stat.lastIndexOf(')');
     return close > 0 && stat.size() > close + 2 && stat.at(close + 2) != 'Z';
-}
-
-// A blocking HTTP/1.1 GET (tests may block); returns the body, or "ERROR ..." text.
-QByteArray httpGet(const BackendTarget &target, const QByteArray &path) {
-    QTcpSocket s;
-    s.connectToHost(target.host, target.port);
-    if (!s.waitForConnected(3000))
-        return "ERROR connect: " + s.errorString().toUtf8();
-    s.write("GET " + path + " HTTP/1.1\r\nHost: test\r\nConnection: close\r\n\r\n");
-    QByteArray response;
-    QDeadlineTimer deadline(5000);
-    while (!deadline.hasExpired() && s.state() == QAbstractSocket::ConnectedState) {
-        s.waitForReadyRead(int(qMax<qint64>(1, deadline.remainingTime())));
-        response += s.readAll();
-    }
-    response += s.readAll();
-    const qsizetype head = response.indexOf("\r\n\r\n");
-    if (head < 0)
-        return "ERROR no response: " + response;
-    return response.mid(head + 4);
 }
 
 // Kills what a failed test left behind, so that one failure does not leak processes.
