@@ -329,44 +329,36 @@ private:
 };
 
 HttpTestBackend::HttpTestBackend() {
-    m_thread.start();
-    m_context = new QObject;
-    m_context->moveToThread(&m_thread);
-    QMetaObject::invokeMethod(
-        m_context,
-        [this] {
-            auto *server = new QTcpServer(m_context);
-            server->listen(QHostAddress::LocalHost, 0);
-            m_port = server->serverPort();
-            QObject::connect(server, &QTcpServer::newConnection, server, [this, server] {
-                while (QTcpSocket *s = server->nextPendingConnection()) {
-                    m_accepted.fetch_add(1);
-                    QObject::connect(s, &QTcpSocket::disconnected, s, &QObject::deleteLater);
-                    s->setReadBufferSize(256 * 1024); // so that not reading is felt upstream
-                    new HttpBackendConnection(
-                        s, [s] { s->disconnectFromHost(); }, this);
-                }
-            });
-            auto *local = new QLocalServer(m_context);
-            m_unixPath = m_dir.filePath(QStringLiteral("backend.sock"));
-            local->listen(m_unixPath);
-            QObject::connect(local, &QLocalServer::newConnection, local, [this, local] {
-                while (QLocalSocket *s = local->nextPendingConnection()) {
-                    m_accepted.fetch_add(1);
-                    QObject::connect(s, &QLocalSocket::disconnected, s, &QObject::deleteLater);
-                    new HttpBackendConnection(
-                        s, [s] { s->disconnectFromServer(); }, this);
-                }
-            });
-        },
-        Qt::BlockingQueuedConnection);
+    m_worker.run([this] {
+        QObject *context = m_worker.context();
+        auto *server = new QTcpServer(context);
+        server->listen(QHostAddress::LocalHost, 0);
+        m_port = server->serverPort();
+        QObject::connect(server, &QTcpServer::newConnection, server, [this, server] {
+            while (QTcpSocket *s = server->nextPendingConnection()) {
+                m_accepted.fetch_add(1);
+                QObject::connect(s, &QTcpSocket::disconnected, s, &QObject::deleteLater);
+                s->setReadBufferSize(256 * 1024); // so that not reading is felt upstream
+                new HttpBackendConnection(
+                    s, [s] { s->disconnectFromHost(); }, this);
+            }
+        });
+        auto *local = new QLocalServer(context);
+        m_unixPath = m_dir.filePath(QStringLiteral("backend.sock"));
+        local->listen(m_unixPath);
+        QObject::connect(local, &QLocalServer::newConnection, local, [this, local] {
+            while (QLocalSocket *s = local->nextPendingConnection()) {
+                m_accepted.fetch_add(1);
+                QObject::connect(s, &QLocalSocket::disconnected, s, &QObject::deleteLater);
+                new HttpBackendConnection(
+                    s, [s] { s->disconnectFromServer(); }, this);
+            }
+        });
+    });
 }
 
 HttpTestBackend::~HttpTestBackend() {
-    QMetaObject::invokeMethod(
-        m_context, [this] { delete m_context; }, Qt::BlockingQueuedConnection);
-    m_thread.quit();
-    m_thread.wait();
+    m_worker.stop();
 }
 
 } // namespace portico::test

@@ -1,11 +1,12 @@
 #pragma once
 
+#include "contextthread.h"
+
 #include <QByteArray>
 #include <QList>
 #include <QPair>
 #include <QString>
 #include <QTemporaryDir>
-#include <QThread>
 
 #include <atomic>
 #include <memory>
@@ -48,8 +49,7 @@ public:
     qint64 downloadBytes() const { return m_downloadBytes.load(); } // handed to sockets by /download
 
 private:
-    QThread m_thread;
-    QObject *m_context = nullptr;
+    ContextThread m_worker;
     quint16 m_port = 0;
     QTemporaryDir m_dir;
     QString m_unixPath;

@@ -8,9 +8,10 @@
 #include "net/http/httpserver.h"
 #include "routing/routetable.h"
 
+#include "contextthread.h"
+
 #include <QTcpServer>
 #include <QTcpSocket>
-#include <QThread>
 
 #include <memory>
 
@@ -28,36 +29,25 @@ public:
         ctx->routes = &m_routes;
         ctx->accessLog = &m_accessLog;
         ctx->project = project;
-        m_thread.start();
-        m_context = new QObject;
-        m_context->moveToThread(&m_thread);
-        QMetaObject::invokeMethod(
-            m_context,
-            [this, ctx] {
-                setCurrentWorkerIndex(1);
-                auto *server = new QTcpServer(m_context);
-                m_server = server;
-                server->listen(QHostAddress::LocalHost, 0);
-                m_port = server->serverPort();
-                ctx->port = m_port;
-                if (ctx->project.isEmpty())
-                    ctx->stats = nullptr; // ingress: table->ingressStats of the current table
-                else
-                    ctx->stats = m_dedicatedStats;
-                std::shared_ptr<const HttpListenerContext> shared = ctx;
-                QObject::connect(server, &QTcpServer::newConnection, server, [server, shared] {
-                    while (QTcpSocket *s = server->nextPendingConnection())
-                        startHttpSession(s, shared, server);
-                });
-            },
-            Qt::BlockingQueuedConnection);
+        m_worker.run([this, ctx] {
+            setCurrentWorkerIndex(1);
+            auto *server = new QTcpServer(m_worker.context());
+            m_server = server;
+            server->listen(QHostAddress::LocalHost, 0);
+            m_port = server->serverPort();
+            ctx->port = m_port;
+            if (ctx->project.isEmpty())
+                ctx->stats = nullptr; // ingress: table->ingressStats of the current table
+            else
+                ctx->stats = m_dedicatedStats;
+            std::shared_ptr<const HttpListenerContext> shared = ctx;
+            QObject::connect(server, &QTcpServer::newConnection, server, [server, shared] {
+                while (QTcpSocket *s = server->nextPendingConnection())
+                    startHttpSession(s, shared, server);
+            });
+        });
     }
-    ~HttpProxyHarness() {
-        QMetaObject::invokeMethod(
-            m_context, [this] { delete m_context; }, Qt::BlockingQueuedConnection);
-        m_thread.quit();
-        m_thread.wait();
-    }
+    ~HttpProxyHarness() { m_worker.stop(); }
     HttpProxyHarness(const HttpProxyHarness &) = delete;
     HttpProxyHarness &operator=(const HttpProxyHarness &) = delete;
 
@@ -66,14 +56,12 @@ public:
     // drainHttpSessions / httpSessionCount on the listener, run in its thread.
     int drain() {
         int remaining = 0;
-        QMetaObject::invokeMethod(
-            m_context, [&] { remaining = drainHttpSessions(m_server); }, Qt::BlockingQueuedConnection);
+        m_worker.run([&] { remaining = drainHttpSessions(m_server); });
         return remaining;
     }
     int sessionCount() {
         int alive = 0;
-        QMetaObject::invokeMethod(
-            m_context, [&] { alive = httpSessionCount(m_server); }, Qt::BlockingQueuedConnection);
+        m_worker.run([&] { alive = httpSessionCount(m_server); });
         return alive;
     }
     RouteTableHolder &routes() { return m_routes; }
@@ -142,8 +130,7 @@ private:
     RouteTableHolder m_routes;
     AccessLog m_accessLog;
     std::shared_ptr<RouteStats> m_dedicatedStats = std::make_shared<RouteStats>();
-    QThread m_thread;
-    QObject *m_context = nullptr;
+    ContextThread m_worker;
     QObject *m_server = nullptr;
     quint16 m_port = 0;
 };

@@ -6,49 +6,40 @@
 namespace portico::test {
 
 HttpWsBackend::HttpWsBackend() {
-    m_thread.start();
-    m_context = new QObject;
-    m_context->moveToThread(&m_thread);
-    QMetaObject::invokeMethod(
-        m_context,
-        [this] {
-            auto *server =
-                new QWebSocketServer(QStringLiteral("echo"), QWebSocketServer::NonSecureMode, m_context);
-            server->setMaxPendingConnections(1000);
-            server->listen(QHostAddress::LocalHost, 0);
-            m_port = server->serverPort();
-            QObject::connect(server, &QWebSocketServer::newConnection, server, [this, server] {
-                while (QWebSocket *ws = server->nextPendingConnection()) {
-                    m_connections.fetch_add(1);
-                    ws->setParent(server);
-                    QObject::connect(ws, &QWebSocket::textMessageReceived, ws, [ws](const QString &m) {
-                        if (m.startsWith(QLatin1String("close:")))
-                            ws->close(QWebSocketProtocol::CloseCode(m.mid(6).toInt()), QStringLiteral("bye"));
-                        else if (m == QLatin1String("path"))
-                            ws->sendTextMessage(ws->requestUrl().path());
-                        else if (m == QLatin1String("prefix"))
-                            ws->sendTextMessage(
-                                QString::fromLatin1(ws->request().rawHeader("X-Forwarded-Prefix")));
-                        else
-                            ws->sendTextMessage(m);
-                    });
-                    QObject::connect(ws, &QWebSocket::binaryMessageReceived, ws,
-                                     [ws](const QByteArray &m) { ws->sendBinaryMessage(m); });
-                    QObject::connect(ws, &QWebSocket::disconnected, ws, [this, ws] {
-                        m_lastCloseCode.store(int(ws->closeCode()));
-                        ws->deleteLater();
-                    });
-                }
-            });
-        },
-        Qt::BlockingQueuedConnection);
+    m_worker.run([this] {
+        auto *server =
+            new QWebSocketServer(QStringLiteral("echo"), QWebSocketServer::NonSecureMode, m_worker.context());
+        server->setMaxPendingConnections(1000);
+        server->listen(QHostAddress::LocalHost, 0);
+        m_port = server->serverPort();
+        QObject::connect(server, &QWebSocketServer::newConnection, server, [this, server] {
+            while (QWebSocket *ws = server->nextPendingConnection()) {
+                m_connections.fetch_add(1);
+                ws->setParent(server);
+                QObject::connect(ws, &QWebSocket::textMessageReceived, ws, [ws](const QString &m) {
+                    if (m.startsWith(QLatin1String("close:")))
+                        ws->close(QWebSocketProtocol::CloseCode(m.mid(6).toInt()), QStringLiteral("bye"));
+                    else if (m == QLatin1String("path"))
+                        ws->sendTextMessage(ws->requestUrl().path());
+                    else if (m == QLatin1String("prefix"))
+                        ws->sendTextMessage(
+                            QString::fromLatin1(ws->request().rawHeader("X-Forwarded-Prefix")));
+                    else
+                        ws->sendTextMessage(m);
+                });
+                QObject::connect(ws, &QWebSocket::binaryMessageReceived, ws,
+                                 [ws](const QByteArray &m) { ws->sendBinaryMessage(m); });
+                QObject::connect(ws, &QWebSocket::disconnected, ws, [this, ws] {
+                    m_lastCloseCode.store(int(ws->closeCode()));
+                    ws->deleteLater();
+                });
+            }
+        });
+    });
 }
 
 HttpWsBackend::~HttpWsBackend() {
-    QMetaObject::invokeMethod(
-        m_context, [this] { delete m_context; }, Qt::BlockingQueuedConnection);
-    m_thread.quit();
-    m_thread.wait();
+    m_worker.stop();
 }
 
 } // namespace portico::test

@@ -1,6 +1,6 @@
 #pragma once
 
-#include <QThread>
+#include "contextthread.h"
 
 #include <atomic>
 
@@ -22,8 +22,7 @@ public:
     int lastCloseCode() const { return m_lastCloseCode.load(); } // from a client's close frame
 
 private:
-    QThread m_thread;
-    QObject *m_context = nullptr;
+    ContextThread m_worker;
     quint16 m_port = 0;
     std::atomic<int> m_connections{0};
     std::atomic<int> m_lastCloseCode{0};
