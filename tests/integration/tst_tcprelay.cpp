@@ -15,7 +15,6 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
-#include <poll.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
@@ -298,28 +297,8 @@ void TestTcpRelay::backpressure() {
     const int backend = acceptWithin(backendListen, 5000);
     QVERIFY(visitor >= 0 && backend >= 0);
     constexpr qint64 ceiling = 256LL * 1024 * 1024;
-    ChunkSource source(11);
     QCryptographicHash sent(QCryptographicHash::Sha256);
-    qint64 written = 0;
-    for (quint64 i = 0; written < ceiling; ++i) {
-        const QByteArray c = source.chunk(i, 64 * 1024);
-        qsizetype off = 0;
-        while (off < c.size()) {
-            const ssize_t n =
-                ::send(visitor, c.constData() + off, size_t(c.size() - off), MSG_DONTWAIT | MSG_NOSIGNAL);
-            if (n > 0) {
-                off += n;
-                continue;
-            }
-            pollfd p{visitor, POLLOUT, 0};
-            if (::poll(&p, 1, 500) == 0)
-                break; // stalled for half a second: pushed back
-        }
-        sent.addData(QByteArrayView(c.constData(), off));
-        written += off;
-        if (off < c.size())
-            break;
-    }
+    const qint64 written = sendUntilPushedBack(visitor, 11, ceiling, &sent);
     qInfo("visitor stalled after %lld KiB with the backend not reading", written / 1024);
     QVERIFY2(written < 64LL * 1024 * 1024, "the relay kept accepting data nobody read");
     // Everything accepted arrives intact once the backend reads.

@@ -506,30 +506,8 @@ private Q_SLOTS:
         QVERIFY(open(t, proxy.port(), listenFd));
 
         constexpr qint64 ceiling = 128LL * 1024 * 1024;
-        ChunkSource source(7);
         QCryptographicHash sent(QCryptographicHash::Sha256);
-        qint64 written = 0;
-        QElapsedTimer clock;
-        clock.start();
-        for (quint64 i = 0; written < ceiling && clock.elapsed() < 15000; ++i) {
-            const QByteArray c = source.chunk(i, 64 * 1024);
-            qsizetype off = 0;
-            while (off < c.size()) {
-                const ssize_t n = ::send(t.backend, c.constData() + off, size_t(c.size() - off),
-                                         MSG_DONTWAIT | MSG_NOSIGNAL);
-                if (n > 0) {
-                    off += n;
-                    continue;
-                }
-                pollfd p{t.backend, POLLOUT, 0};
-                if (::poll(&p, 1, 500) == 0)
-                    break; // stalled for half a second: pushed back
-            }
-            sent.addData(QByteArrayView(c.constData(), off));
-            written += off;
-            if (off < c.size())
-                break;
-        }
+        const qint64 written = sendUntilPushedBack(t.backend, 7, ceiling, &sent, 15000);
         qInfo("backend stalled after %lld KiB with the client not reading", written / 1024);
         QVERIFY2(written < 64LL * 1024 * 1024, "the tunnel kept accepting data nobody read");
         ::shutdown(t.backend, SHUT_WR);

@@ -1,5 +1,6 @@
 #include "relayutil.h"
 
+#include <QCryptographicHash>
 #include <QDeadlineTimer>
 #include <QElapsedTimer>
 #include <QRandomGenerator>
@@ -280,6 +281,32 @@ QByteArray ChunkSource::chunk(quint64 index, qsizetype size) const {
     for (size_t i = 0; i < sizeof index && qsizetype(i) < c.size(); ++i)
         c[qsizetype(i)] = char((index >> (8 * i)) & 0xff);
     return c;
+}
+
+qint64 sendUntilPushedBack(int fd, quint64 seed, qint64 ceiling, QCryptographicHash *sent, int budgetMs) {
+    ChunkSource source(seed);
+    qint64 written = 0;
+    const QDeadlineTimer budget(budgetMs);
+    for (quint64 i = 0; written < ceiling && !budget.hasExpired(); ++i) {
+        const QByteArray c = source.chunk(i, 64 * 1024);
+        qsizetype off = 0;
+        while (off < c.size()) {
+            const ssize_t n =
+                ::send(fd, c.constData() + off, size_t(c.size() - off), MSG_DONTWAIT | MSG_NOSIGNAL);
+            if (n > 0) {
+                off += n;
+                continue;
+            }
+            pollfd p{fd, POLLOUT, 0};
+            if (::poll(&p, 1, 500) == 0)
+                break; // stalled for half a second: pushed back
+        }
+        sent->addData(QByteArrayView(c.constData(), off));
+        written += off;
+        if (off < c.size())
+            break;
+    }
+    return written;
 }
 
 // ---- EchoServer ----

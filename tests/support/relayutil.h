@@ -12,6 +12,7 @@
 #include <optional>
 #include <thread>
 
+class QCryptographicHash;
 class QThread;
 
 // Helpers for the relay tests: plain blocking sockets with bounded waits (the code under
@@ -58,6 +59,11 @@ public:
 private:
     QByteArray m_block;
 };
+
+// Writes ChunkSource(seed) chunks to fd without blocking until a write stalls for half a
+// second (pushed back), ceiling bytes are out or budgetMs (-1: no limit) have passed.
+// Returns the bytes written; *sent hashes exactly those.
+qint64 sendUntilPushedBack(int fd, quint64 seed, qint64 ceiling, QCryptographicHash *sent, int budgetMs = -1);
 
 // A TCP echo backend in its own thread (Qt event loop), on 127.0.0.1, port from the OS.
 class EchoServer {
