@@ -134,6 +134,19 @@ private:
         return c;
     }
 
+    // A proxy whose project "raw" is routed to a raw TCP listener of the test's own.
+    struct RawProject {
+        explicit RawProject(int idleMs = 30'000) : proxy(config(idleMs)) {
+            listenFd = tcpListen(QHostAddress::LocalHost, &backendPort);
+            table = proxy.publish({{QStringLiteral("raw"), HttpProxyHarness::tcp(backendPort)}});
+        }
+        ~RawProject() { closeFd(listenFd); }
+        HttpProxyHarness proxy;
+        quint16 backendPort = 0;
+        int listenFd = -1;
+        std::shared_ptr<const RouteTable> table;
+    };
+
     QTemporaryDir m_dir;
 
 private Q_SLOTS:
@@ -226,16 +239,13 @@ private Q_SLOTS:
     }
     void clientHalfClosesBeforeThe101() {
         QFETCH(bool, accept);
-        HttpProxyHarness proxy(config());
-        quint16 backendPort = 0;
-        const int listenFd = tcpListen(QHostAddress::LocalHost, &backendPort);
-        QVERIFY(listenFd >= 0);
-        const auto table = proxy.publish({{QStringLiteral("raw"), HttpProxyHarness::tcp(backendPort)}});
+        RawProject raw;
+        QVERIFY(raw.listenFd >= 0);
         Tunnel t;
-        t.client = tcpConnect(QHostAddress::LocalHost, proxy.port());
+        t.client = tcpConnect(QHostAddress::LocalHost, raw.proxy.port());
         QVERIFY(sendAll(t.client, kUpgradeRequest + "the question"));
         ::shutdown(t.client, SHUT_WR);
-        t.backend = acceptWithin(listenFd, 5000);
+        t.backend = acceptWithin(raw.listenFd, 5000);
         QVERIFY(t.backend >= 0);
         QVERIFY(readHead(t.backend).startsWith("GET /tunnel "));
         // The client's FIN went out before the proxy even connected to the backend: the
@@ -264,11 +274,10 @@ private Q_SLOTS:
         }
         closeFd(std::exchange(t.client, -1));
         closeFd(std::exchange(t.backend, -1));
-        QTRY_COMPARE_WITH_TIMEOUT(table->ingressStats->sum().connectionsOpen, quint64(0), 5000);
-        QTRY_COMPARE_WITH_TIMEOUT(table->project(QStringLiteral("raw"))->ingressStats->sum().connectionsOpen,
-                                  quint64(0), 5000);
-        QCOMPARE(proxy.sessionCount(), 0);
-        closeFd(listenFd);
+        QTRY_COMPARE_WITH_TIMEOUT(raw.table->ingressStats->sum().connectionsOpen, quint64(0), 5000);
+        QTRY_COMPARE_WITH_TIMEOUT(
+            raw.table->project(QStringLiteral("raw"))->ingressStats->sum().connectionsOpen, quint64(0), 5000);
+        QCOMPARE(raw.proxy.sessionCount(), 0);
     }
 
     // The backend says everything and half-closes; the client sees the EOF, keeps sending,
@@ -282,13 +291,10 @@ private Q_SLOTS:
     void backendHalfCloseClientKeepsSending() {
         QFETCH(int, backendBytes);
         QFETCH(int, clientBytes);
-        HttpProxyHarness proxy(config());
-        quint16 backendPort = 0;
-        const int listenFd = tcpListen(QHostAddress::LocalHost, &backendPort);
-        QVERIFY(listenFd >= 0);
-        proxy.publish({{QStringLiteral("raw"), HttpProxyHarness::tcp(backendPort)}});
+        RawProject raw;
+        QVERIFY(raw.listenFd >= 0);
         Tunnel t;
-        QVERIFY(open(t, proxy.port(), listenFd));
+        QVERIFY(open(t, raw.proxy.port(), raw.listenFd));
 
         const QByteArray fromBackend = pattern(3, backendBytes);
         const QByteArray fromClient = pattern(4, clientBytes);
@@ -315,7 +321,6 @@ private Q_SLOTS:
         QVERIFY(backendEof);
         QCOMPARE(backendGot.size(), fromClient.size());
         QCOMPARE(sha(backendGot), sha(fromClient));
-        closeFd(listenFd);
     }
 
     // Bytes that travel in the same packet as a head are not lost at the handover: the
@@ -331,15 +336,12 @@ private Q_SLOTS:
     void bytesBehindTheHeads() {
         QFETCH(int, behind101);
         QFETCH(int, behindRequest);
-        HttpProxyHarness proxy(config());
-        quint16 backendPort = 0;
-        const int listenFd = tcpListen(QHostAddress::LocalHost, &backendPort);
-        QVERIFY(listenFd >= 0);
-        proxy.publish({{QStringLiteral("raw"), HttpProxyHarness::tcp(backendPort)}});
+        RawProject raw;
+        QVERIFY(raw.listenFd >= 0);
         const QByteArray early = pattern(5, behind101);
         const QByteArray eager = pattern(6, behindRequest);
         Tunnel t;
-        QVERIFY(open(t, proxy.port(), listenFd, early, eager));
+        QVERIFY(open(t, raw.proxy.port(), raw.listenFd, early, eager));
         if (behind101 > 0)
             QCOMPARE(sha(recvExactly(t.client, behind101)), sha(early));
         if (behindRequest > 0)
@@ -349,7 +351,6 @@ private Q_SLOTS:
         QCOMPARE(recvExactly(t.backend, 4), QByteArray("ping"));
         QVERIFY(sendAll(t.backend, "pong"));
         QCOMPARE(recvExactly(t.client, 4), QByteArray("pong"));
-        closeFd(listenFd);
     }
 
     // One side goes away completely (close, not half-close) right after the handover:
@@ -362,17 +363,14 @@ private Q_SLOTS:
     }
     void peerClosesAtOnce() {
         QFETCH(bool, backendCloses);
-        HttpProxyHarness proxy(config());
-        quint16 backendPort = 0;
-        const int listenFd = tcpListen(QHostAddress::LocalHost, &backendPort);
-        QVERIFY(listenFd >= 0);
-        const auto table = proxy.publish({{QStringLiteral("raw"), HttpProxyHarness::tcp(backendPort)}});
+        RawProject raw;
+        QVERIFY(raw.listenFd >= 0);
         Tunnel t;
         const QByteArray last = "last words before the close";
         if (backendCloses) {
-            t.client = tcpConnect(QHostAddress::LocalHost, proxy.port());
+            t.client = tcpConnect(QHostAddress::LocalHost, raw.proxy.port());
             QVERIFY(sendAll(t.client, kUpgradeRequest));
-            t.backend = acceptWithin(listenFd, 5000);
+            t.backend = acceptWithin(raw.listenFd, 5000);
             QVERIFY(readHead(t.backend).startsWith("GET /tunnel "));
             QVERIFY(sendAll(t.backend, k101 + last));
             closeFd(std::exchange(t.backend, -1));
@@ -383,7 +381,7 @@ private Q_SLOTS:
             // A FIN may be a half-close: the tunnel ends when the client closes too.
             closeFd(std::exchange(t.client, -1));
         } else {
-            QVERIFY(open(t, proxy.port(), listenFd));
+            QVERIFY(open(t, raw.proxy.port(), raw.listenFd));
             QVERIFY(sendAll(t.client, last));
             closeFd(std::exchange(t.client, -1));
             bool eof = false;
@@ -391,10 +389,9 @@ private Q_SLOTS:
             QVERIFY(eof);
             closeFd(std::exchange(t.backend, -1));
         }
-        QTRY_COMPARE_WITH_TIMEOUT(table->ingressStats->sum().connectionsOpen, quint64(0), 5000);
-        QTRY_COMPARE_WITH_TIMEOUT(table->project(QStringLiteral("raw"))->ingressStats->sum().connectionsOpen,
-                                  quint64(0), 5000);
-        closeFd(listenFd);
+        QTRY_COMPARE_WITH_TIMEOUT(raw.table->ingressStats->sum().connectionsOpen, quint64(0), 5000);
+        QTRY_COMPARE_WITH_TIMEOUT(
+            raw.table->project(QStringLiteral("raw"))->ingressStats->sum().connectionsOpen, quint64(0), 5000);
     }
 
     // A keep-alive exchange, then a pipelined upgrade on the same client connection:
@@ -407,7 +404,8 @@ private Q_SLOTS:
     }
     void pipelinedRequestThenUpgrade() {
         QFETCH(bool, stallClient);
-        HttpProxyHarness proxy(config());
+        RawProject raw;
+        QVERIFY(raw.listenFd >= 0);
         // Stalled row: the proxy's client-side socket gets a small, fixed send buffer
         // (inherited from the listening socket) and the client a small window, so what
         // the proxy writes while the client does not read stays in the proxy's socket.
@@ -418,29 +416,25 @@ private Q_SLOTS:
         const Config cfg = config();
         auto ctx = std::make_shared<HttpListenerContext>();
         ctx->config = &cfg;
-        ctx->routes = &proxy.routes();
+        ctx->routes = &raw.proxy.routes();
         ListenerThread stallListener(ctx, stallListen);
         QVERIFY(stallListener.started());
         std::atomic<bool> upgradeAccepted{false};
         std::atomic<bool> sent101{false};
-        quint16 backendPort = 0;
-        const int listenFd = tcpListen(QHostAddress::LocalHost, &backendPort);
-        QVERIFY(listenFd >= 0);
-        proxy.publish({{QStringLiteral("raw"), HttpProxyHarness::tcp(backendPort)}});
         const QByteArray body = pattern(8, 2 * 1024 * 1024);
         int plain = -1;
         int upgraded = -1;
         QByteArray plainHead, upgradeHead, early, ping;
         bool backendOk = false;
         std::jthread backend([&] {
-            plain = acceptWithin(listenFd, 5000);
+            plain = acceptWithin(raw.listenFd, 5000);
             plainHead = readHead(plain);
             if (!sendAll(plain,
                          "HTTP/1.1 200 OK\r\nContent-Length: " + QByteArray::number(body.size()) +
                              "\r\n\r\n" + body,
                          15000))
                 return;
-            upgraded = acceptWithin(listenFd, 5000); // upgrades never use pooled connections
+            upgraded = acceptWithin(raw.listenFd, 5000); // upgrades never use pooled connections
             upgradeAccepted = true;
             upgradeHead = readHead(upgraded);
             if (!sendAll(upgraded, k101 + "hi"))
@@ -450,8 +444,8 @@ private Q_SLOTS:
             ping = recvExactly(upgraded, 4);
             backendOk = sendAll(upgraded, "pong");
         });
-        const int client =
-            stallClient ? smallWindowConnect(stallPort) : tcpConnect(QHostAddress::LocalHost, proxy.port());
+        const int client = stallClient ? smallWindowConnect(stallPort)
+                                       : tcpConnect(QHostAddress::LocalHost, raw.proxy.port());
         const bool sent = client >= 0 && sendAll(client, "GET /raw/file HTTP/1.1\r\nHost: t\r\n\r\n" +
                                                              kUpgradeRequest + "early");
         const QByteArray head200 = readHead(client);
@@ -463,7 +457,7 @@ private Q_SLOTS:
                 got += recvExactly(client, qMin<qsizetype>(4096, body.size() - got.size()));
             QTRY_VERIFY_WITH_TIMEOUT(sent101.load(), 5000);
             // The proxy has written the 101 head (its bytes are counted when queued) ...
-            const auto project = proxy.routes().current()->project(QStringLiteral("raw"))->ingressStats;
+            const auto project = raw.proxy.routes().current()->project(QStringLiteral("raw"))->ingressStats;
             QTRY_VERIFY_WITH_TIMEOUT(project->sum().bytesOut > quint64(head200.size() + body.size()), 5000);
             // ... behind far more unread answer than the kernel path holds (8 KiB send
             // buffer, 4 KiB window): it waited in the proxy's socket, and the handover
@@ -480,7 +474,6 @@ private Q_SLOTS:
         closeFd(client);
         closeFd(plain);
         closeFd(upgraded);
-        closeFd(listenFd);
         QVERIFY(sent && pinged);
         QVERIFY(plainHead.startsWith("GET /file HTTP/1.1"));
         QVERIFY(head200.startsWith("HTTP/1.1 200 "));
@@ -497,13 +490,10 @@ private Q_SLOTS:
     // A client that does not read: the backend is pushed back at a bound instead of the
     // daemon buffering the stream; everything it got out arrives intact later.
     void slowReaderPushesBack() {
-        HttpProxyHarness proxy(config());
-        quint16 backendPort = 0;
-        const int listenFd = tcpListen(QHostAddress::LocalHost, &backendPort);
-        QVERIFY(listenFd >= 0);
-        proxy.publish({{QStringLiteral("raw"), HttpProxyHarness::tcp(backendPort)}});
+        RawProject raw;
+        QVERIFY(raw.listenFd >= 0);
         Tunnel t;
-        QVERIFY(open(t, proxy.port(), listenFd));
+        QVERIFY(open(t, raw.proxy.port(), raw.listenFd));
 
         constexpr qint64 ceiling = 128LL * 1024 * 1024;
         QCryptographicHash sent(QCryptographicHash::Sha256);
@@ -516,19 +506,15 @@ private Q_SLOTS:
         QVERIFY(eof);
         QCOMPARE(qint64(got.size()), written);
         QCOMPARE(QCryptographicHash::hash(got, QCryptographicHash::Sha256), sent.result());
-        closeFd(listenFd);
     }
 
     // No byte either way for tunnelIdleTimeoutMs closes both connections; traffic keeps
     // the tunnel open past it.
     void idleTimeoutCloses() {
-        HttpProxyHarness proxy(config(600));
-        quint16 backendPort = 0;
-        const int listenFd = tcpListen(QHostAddress::LocalHost, &backendPort);
-        QVERIFY(listenFd >= 0);
-        const auto table = proxy.publish({{QStringLiteral("raw"), HttpProxyHarness::tcp(backendPort)}});
+        RawProject raw(600);
+        QVERIFY(raw.listenFd >= 0);
         Tunnel t;
-        QVERIFY(open(t, proxy.port(), listenFd));
+        QVERIFY(open(t, raw.proxy.port(), raw.listenFd));
         QElapsedTimer clock;
         clock.start();
         QElapsedTimer sinceLastByte;
@@ -546,8 +532,7 @@ private Q_SLOTS:
         qInfo("closed after %lld ms without traffic (timeout 600 ms)", idle);
         QVERIFY(idle >= 550);
         QVERIFY(waitClosed(t.backend, 5000) >= 0);
-        QTRY_COMPARE_WITH_TIMEOUT(table->ingressStats->sum().connectionsOpen, quint64(0), 5000);
-        closeFd(listenFd);
+        QTRY_COMPARE_WITH_TIMEOUT(raw.table->ingressStats->sum().connectionsOpen, quint64(0), 5000);
     }
 
     // Under a real TcpListener, the tunnel still counts as the listener's connection after
