@@ -68,16 +68,11 @@ quint16 TestTcpRelay::relayTo(const QString &project, const BackendTarget &targe
                               ProxyProtocol proxy, const QHostAddress &address,
                               std::shared_ptr<RouteStats> *stats) {
     m_fx->setTarget(project, target);
-    ListenerManager *manager = m_fx->manager(config);
     ListenerOptions o = RelayFixture::options(Protocol::Tcp, project, 0, address);
     o.proxyProtocol = proxy;
     if (stats)
         *stats = o.stats;
-    QString error;
-    const ListenerId id = manager->open(o, &error);
-    if (id == 0)
-        qWarning() << "open failed:" << error;
-    return manager->boundPort(id);
+    return m_fx->openListener(o, config);
 }
 
 // 1 GiB visitor -> backend, streamed from a generator; both ends hash what they saw. The

@@ -40,15 +40,10 @@ void TestUdpRelay::initTestCase() {
 quint16 TestUdpRelay::relayTo(const QString &project, quint16 backendPort, const Config &config,
                               std::shared_ptr<RouteStats> *stats) {
     m_fx->setTarget(project, tcpTarget(QStringLiteral("127.0.0.1"), backendPort));
-    ListenerManager *manager = m_fx->manager(config);
     ListenerOptions o = RelayFixture::options(Protocol::Udp, project);
     if (stats)
         *stats = o.stats;
-    QString error;
-    const ListenerId id = manager->open(o, &error);
-    if (id == 0)
-        qWarning() << "open failed:" << error;
-    return manager->boundPort(id);
+    return m_fx->openListener(o, config);
 }
 
 QByteArray TestUdpRelay::roundTrip(QUdpSocket *client, quint16 port, const QByteArray &payload) {

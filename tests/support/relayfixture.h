@@ -8,6 +8,7 @@
 #include "net/workerpool.h"
 #include "routing/routetable.h"
 
+#include <QDebug>
 #include <QHash>
 
 #include <list>
@@ -50,6 +51,16 @@ public:
         m_managers.push_back(
             std::make_unique<ListenerManager>(m_configs.back(), &m_routes, m_workers.get(), nullptr));
         return m_managers.back().get();
+    }
+
+    // Opens o on a new manager with config: the bound port, or 0 (with a warning).
+    quint16 openListener(const ListenerOptions &o, const Config &config) {
+        ListenerManager *m = manager(config);
+        QString error;
+        const ListenerId id = m->open(o, &error);
+        if (id == 0)
+            qWarning() << "open failed:" << error;
+        return m->boundPort(id);
     }
 
     static ListenerOptions options(Protocol protocol, const QString &project, quint16 port = 0,
