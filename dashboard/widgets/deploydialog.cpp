@@ -179,66 +179,63 @@ void DeployDialog::checkAgain() {
             setManifestPath(m_path->text());
         return;
     }
-    const quint64 generation = ++m_generation;
-    m_busy = true;
-    m_headline->setText(tr("Checking…"));
-    updateButtons();
-    QPointer<DeployDialog> self(this);
-    m_client->call(QLatin1String(protocol::method::ProjectsValidate),
-                   {{QStringLiteral("manifest"), m_manifest}, {QStringLiteral("source_dir"), m_sourceDir}},
-                   [self, generation](const jsonrpc::Message &reply) {
-                       if (!self || generation != self->m_generation)
-                           return;
-                       self->m_busy = false;
-                       const DryRun run = DryRun::fromReply(reply);
-                       QString headline;
-                       switch (run.outcome) {
-                       case DryRun::Outcome::Clean:
-                           headline = tr("Dry run is clean: deploying '%1' would do this.").arg(run.project);
-                           break;
-                       case DryRun::Outcome::Invalid:
-                           headline = tr("The manifest is invalid (%n error(s)); nothing can be deployed.",
-                                         nullptr, run.count(DryRun::Item::Kind::Error));
-                           break;
-                       case DryRun::Outcome::Conflict:
-                           headline = tr("Refused: %n port conflict(s). Nothing was changed.", nullptr,
-                                         run.count(DryRun::Item::Kind::Conflict));
-                           break;
-                       case DryRun::Outcome::Failed:
-                           headline = tr("The daemon refused the dry run.");
-                           break;
-                       }
-                       self->showResult(run, headline);
-                       Q_EMIT self->dryRunFinished(run.isClean());
-                   });
+    sendManifest(QLatin1String(protocol::method::ProjectsValidate), tr("Checking…"),
+                 [this](const DryRun &run, const jsonrpc::Message &) {
+                     QString headline;
+                     switch (run.outcome) {
+                     case DryRun::Outcome::Clean:
+                         headline = tr("Dry run is clean: deploying '%1' would do this.").arg(run.project);
+                         break;
+                     case DryRun::Outcome::Invalid:
+                         headline = tr("The manifest is invalid (%n error(s)); nothing can be deployed.",
+                                       nullptr, run.count(DryRun::Item::Kind::Error));
+                         break;
+                     case DryRun::Outcome::Conflict:
+                         headline = tr("Refused: %n port conflict(s). Nothing was changed.", nullptr,
+                                       run.count(DryRun::Item::Kind::Conflict));
+                         break;
+                     case DryRun::Outcome::Failed:
+                         headline = tr("The daemon refused the dry run.");
+                         break;
+                     }
+                     showResult(run, headline);
+                     Q_EMIT dryRunFinished(run.isClean());
+                 });
 }
 
 void DeployDialog::deploy() {
     if (!isDeployEnabled())
         return;
+    sendManifest(QLatin1String(protocol::method::ProjectsDeploy),
+                 tr("Deploying '%1'… (the backend is started and checked first)").arg(m_dryRun.project),
+                 [this](const DryRun &run, const jsonrpc::Message &reply) {
+                     if (run.isClean()) {
+                         Q_EMIT deployed(run.project);
+                         accept();
+                         return;
+                     }
+                     // Shown, and Deploy stays off until a new dry run is clean.
+                     DryRun failed = run;
+                     failed.outcome = DryRun::Outcome::Failed;
+                     showResult(failed, tr("The deploy failed: %1").arg(reply.errorMessage()));
+                     Q_EMIT deployFailed(reply.errorMessage());
+                 });
+}
+
+void DeployDialog::sendManifest(QLatin1String method, const QString &busyText,
+                                std::function<void(const DryRun &, const jsonrpc::Message &)> done) {
     const quint64 generation = ++m_generation;
     m_busy = true;
-    m_headline->setText(
-        tr("Deploying '%1'… (the backend is started and checked first)").arg(m_dryRun.project));
+    m_headline->setText(busyText);
     updateButtons();
     QPointer<DeployDialog> self(this);
-    m_client->call(QLatin1String(protocol::method::ProjectsDeploy),
+    m_client->call(method,
                    {{QStringLiteral("manifest"), m_manifest}, {QStringLiteral("source_dir"), m_sourceDir}},
-                   [self, generation](const jsonrpc::Message &reply) {
+                   [self, generation, done = std::move(done)](const jsonrpc::Message &reply) {
                        if (!self || generation != self->m_generation)
                            return;
                        self->m_busy = false;
-                       const DryRun run = DryRun::fromReply(reply);
-                       if (run.isClean()) {
-                           Q_EMIT self->deployed(run.project);
-                           self->accept();
-                           return;
-                       }
-                       // Shown, and Deploy stays off until a new dry run is clean.
-                       DryRun failed = run;
-                       failed.outcome = DryRun::Outcome::Failed;
-                       self->showResult(failed, tr("The deploy failed: %1").arg(reply.errorMessage()));
-                       Q_EMIT self->deployFailed(reply.errorMessage());
+                       done(DryRun::fromReply(reply), reply);
                    });
 }
 

@@ -5,6 +5,8 @@
 #include <QDialog>
 #include <QJsonObject>
 
+#include <functional>
+
 class QLabel;
 class QLineEdit;
 class QListWidget;
@@ -45,6 +47,10 @@ Q_SIGNALS:
 
 private:
     void browse();
+    // Sends the checked manifest with method; done gets the reply unless the dialog is
+    // gone or a later call has superseded this one.
+    void sendManifest(QLatin1String method, const QString &busyText,
+                      std::function<void(const DryRun &run, const jsonrpc::Message &reply)> done);
     void showResult(const DryRun &run, const QString &headline);
     void showLocalError(const QString &message);
     void updateButtons();
