@@ -66,6 +66,15 @@ bool checkWorkdir(const QString &dir, QString *error) {
     return true;
 }
 
+// What every process-run project's spec holds; false (with *error) when its workdir is unusable.
+bool baseProcessSpec(const Manifest &manifest, const QString &sourceDir, ProcessSpec *spec, QString *error) {
+    spec->project = manifest.name;
+    spec->workdir = underSource(sourceDir, manifest.workdir);
+    spec->env = manifest.env;
+    spec->udpOnly = listensUdpOnly(manifest);
+    return checkWorkdir(spec->workdir, error);
+}
+
 } // namespace
 
 std::unique_ptr<Backend> createBackend(const Manifest &manifest, const QString &sourceDir,
@@ -93,14 +102,10 @@ std::unique_ptr<Backend> createBackend(const Manifest &manifest, const QString &
             return nullptr;
         }
         ProcessSpec spec;
-        spec.project = manifest.name;
-        spec.workdir = underSource(sourceDir, manifest.workdir);
-        if (!checkWorkdir(spec.workdir, error))
+        if (!baseProcessSpec(manifest, sourceDir, &spec, error))
             return nullptr;
         spec.program = manifest.command.first();
         spec.arguments = manifest.command.mid(1);
-        spec.env = manifest.env;
-        spec.udpOnly = listensUdpOnly(manifest);
         return std::make_unique<ProcessBackend>(spec, context);
     }
     case RuntimeKind::Deno: {
@@ -123,9 +128,7 @@ std::unique_ptr<Backend> createBackend(const Manifest &manifest, const QString &
         if (bootstrap.isEmpty())
             return nullptr;
         ProcessSpec spec;
-        spec.project = manifest.name;
-        spec.workdir = underSource(source, manifest.workdir);
-        if (!checkWorkdir(spec.workdir, error))
+        if (!baseProcessSpec(manifest, source, &spec, error))
             return nullptr;
         spec.program = deno;
         spec.arguments = {QStringLiteral("run"),
@@ -135,7 +138,6 @@ std::unique_ptr<Backend> createBackend(const Manifest &manifest, const QString &
                           QStringLiteral("--no-prompt"),
                           bootstrap,
                           entry};
-        spec.env = manifest.env;
         QJsonObject env;
         for (auto it = manifest.env.cbegin(); it != manifest.env.cend(); ++it)
             env.insert(it.key(), it.value());
@@ -144,7 +146,6 @@ std::unique_ptr<Backend> createBackend(const Manifest &manifest, const QString &
         spec.env.insert(QStringLiteral("PORTICO_PROJECT"), manifest.name);
         spec.env.insert(QStringLiteral("DENO_NO_UPDATE_CHECK"), QStringLiteral("1"));
         spec.env.insert(QStringLiteral("NO_COLOR"), QStringLiteral("1"));
-        spec.udpOnly = listensUdpOnly(manifest);
         return std::make_unique<ProcessBackend>(spec, context);
     }
     case RuntimeKind::Static: {
