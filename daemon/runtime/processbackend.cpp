@@ -418,7 +418,11 @@ void ProcessBackend::setState(BackendState state, const QString &reason) {
         return;
     m_state = state;
     m_reason = reason;
-    qCDebug(lcRuntime) << m_spec.project << backendStateName(state) << reason;
+    const QString name = backendStateName(state);
+    if (reason.isEmpty() || reason == name)
+        qCDebug(lcRuntime).noquote() << QStringLiteral("%1: %2").arg(m_spec.project, name);
+    else
+        qCDebug(lcRuntime).noquote() << QStringLiteral("%1: %2 (%3)").arg(m_spec.project, name, reason);
     Q_EMIT stateChanged(state, reason);
 }
 
@@ -475,7 +479,9 @@ void ProcessBackend::writeLogFile(const QString &line) {
         QDir().mkpath(m_context.logDir);
         m_logFile.setFileName(QDir(m_context.logDir).filePath(m_spec.project + QStringLiteral(".log")));
         if (!m_logFile.open(QIODevice::WriteOnly | QIODevice::Append)) {
-            qCWarning(lcRuntime) << "cannot open log file" << m_logFile.fileName() << m_logFile.errorString();
+            qCWarning(lcRuntime).noquote()
+                << QStringLiteral("%1: cannot open log file %2: %3")
+                       .arg(m_spec.project, m_logFile.fileName(), m_logFile.errorString());
             return;
         }
     }
