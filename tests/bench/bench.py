@@ -386,6 +386,42 @@ def paired_ratios(results, a, b, key, rounds):
     return out
 
 
+def profile(args, pid, http_targets, tcp_targets, threads, conns, duration, tcp_bytes):
+    """perf record (flat, by DSO and symbol) of porticod under one load at a time."""
+    if not shutil.which("perf"):
+        raise Abort("perf not found (apt-get install linux-perf)")
+    os.makedirs(args.perf, exist_ok=True)
+    base = {k: b for k, _, b, _ in http_targets}
+    tcp_port = {k: p for k, _, p, _ in tcp_targets}["porticod"]
+    loads = [
+        ("http-small", lambda: run_wrk(base["pport"] + "/small", threads, conns, duration, lambda: [])),
+        ("http-1mib", lambda: run_wrk(base["pport"] + "/1m.bin", threads, conns, duration, lambda: [])),
+        ("tcp-down", lambda: [run_tcp(args.tcpbench, tcp_port, "D", tcp_bytes, 1, 60, lambda: [])
+                              for _ in range(3)]),
+    ]
+    lines = ["# porticod profiles", ""]
+    for name, load in loads:
+        data = os.path.join(args.perf, f"{name}.data")
+        rec = subprocess.Popen(["perf", "record", "-q", "-F", "999", "-p", str(pid), "-o", data],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                               preexec_fn=die_with_parent)
+        try:
+            time.sleep(0.5)
+            load()
+        finally:
+            rec.send_signal(signal.SIGINT)
+            rec.wait(timeout=30)
+        rep = subprocess.run(["perf", "report", "-i", data, "--stdio", "--no-children", "--sort", "dso,sym",
+                              "--percent-limit", "0.7"], capture_output=True, text=True, timeout=120)
+        path = os.path.join(args.perf, f"{name}.txt")
+        with open(path, "w") as f:
+            f.write(rep.stdout)
+        top = [l for l in rep.stdout.splitlines() if l.strip() and not l.startswith("#")][:25]
+        lines += [f"## {name} ({path})", "```", *top, "```", ""]
+        log(f"profiled {name}")
+    return "\n".join(lines)
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--porticod", required=True)
@@ -393,16 +429,19 @@ def main():
     ap.add_argument("--tcpbench", required=True)
     ap.add_argument("--repo", required=True)
     ap.add_argument("--quick", action="store_true", help="short run: -d3s, 256 MiB TCP transfers")
-    ap.add_argument("--rounds", type=int, default=None, help="interleaved rounds (default 3)")
+    ap.add_argument("--rounds", type=int, default=None, help="interleaved rounds (default 5, quick 3)")
     ap.add_argument("--duration", type=int, default=None, help="wrk seconds per run (default 10, quick 3)")
     ap.add_argument("--connections", type=int, default=64)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--tcp-mib", type=int, default=None, help="MiB per TCP transfer (default 1024, quick 256)")
     ap.add_argument("--out", default=None, help="report file (default tests/bench/results/latest.md)")
     ap.add_argument("--keep", action="store_true", help="keep the temp dir (configs, logs)")
+    ap.add_argument("--perf", metavar="DIR", default=None,
+                    help="instead of the rounds: profile porticod with `perf record` under each load "
+                         "(http port, small and 1 MiB; tcp download) and write the reports to DIR")
     args = ap.parse_args()
 
-    rounds = max(1, min(args.rounds or 3, 20))
+    rounds = max(1, min(args.rounds or (3 if args.quick else 5), 20))
     duration = max(1, min(args.duration or (3 if args.quick else 10), 120))
     conns = max(1, min(args.connections, 1024))
     threads = max(1, min(args.threads, conns))
@@ -443,6 +482,8 @@ def main():
         else:
             shutil.rmtree(tmp, ignore_errors=True)
     print(report)
+    if args.perf:
+        return 0
     os.makedirs(os.path.dirname(out_path), exist_ok=True)
     with open(out_path, "w") as f:
         f.write(report)
@@ -553,6 +594,9 @@ def bench(args, procs, tmp, rounds, duration, conns, threads, tcp_bytes, tcp_tim
     log(f"all targets answer; {rounds} rounds, wrk -t{threads} -c{conns} -d{duration}s, "
         f"TCP {tcp_bytes >> 20} MiB per transfer")
 
+    if args.perf:
+        return profile(args, porticod.pid, http_targets, tcp_targets, threads, conns, duration, tcp_bytes)
+
     # Warm-up: fill every connection pool, fault in every page, once.
     for key, label, base, _ in http_targets:
         for path in ("/small", "/1m.bin"):
@@ -565,6 +609,7 @@ def bench(args, procs, tmp, rounds, duration, conns, threads, tcp_bytes, tcp_tim
     http_res = {t: {k: [] for k, *_ in http_targets} for t, *_ in http_tests}
     tcp_res = {t: {k: [] for k, *_ in tcp_targets} for t, *_ in tcp_tests}
     t_start = time.monotonic()
+    round_loads = []
     for r in range(rounds):
         # ABCABC…, with the starting target rotated every round so no proxy always runs
         # right after the same neighbour.
@@ -576,7 +621,6 @@ def bench(args, procs, tmp, rounds, duration, conns, threads, tcp_bytes, tcp_tim
                 log(f"round {r + 1}/{rounds} {tkey:5} {label:20} {res['rps']:>10,.0f} req/s "
                     f"p50 {res['p50']:.2f} ms p99 {res['p99']:.2f} ms cpu {res['cpu_pct']:.0f}%"
                     + (f"  ERRORS {res['errors']}" if res["errors"] else ""))
-            loads.append(loadavg())
         for tkey, tlabel, mode, streams in tcp_tests:
             order = tcp_targets[r % len(tcp_targets):] + tcp_targets[:r % len(tcp_targets)]
             for key, label, port, pids in order:
@@ -585,6 +629,7 @@ def bench(args, procs, tmp, rounds, duration, conns, threads, tcp_bytes, tcp_tim
                 log(f"round {r + 1}/{rounds} {tkey:5} {label:20} {res['mibps']:>10,.0f} MiB/s "
                     f"cpu {res['cpu_ms_per_gib']:.0f} ms/GiB")
         loads.append(loadavg())
+        round_loads.append(loads[-1])
     elapsed = time.monotonic() - t_start
 
     rss_hwm = status_kib(porticod.pid, "VmHWM")
@@ -700,6 +745,7 @@ def bench(args, procs, tmp, rounds, duration, conns, threads, tcp_bytes, tcp_tim
     for tkey, tlabel, _, _ in tcp_tests:
         for key, label, _, _ in tcp_targets:
             L.append(f"| TCP {tlabel} MiB/s | {label} | " + " | ".join(fmt(x["mibps"]) for x in tcp_res[tkey][key]) + " |")
+    L.append("| load average (1 min) | at the end of the round | " + " | ".join(f"{x:.2f}" for x in round_loads) + " |")
     L.append("")
     return "\n".join(L)
 

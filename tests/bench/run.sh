@@ -2,7 +2,7 @@
 # Portico benchmark: porticod against HAProxy and nginx in front of one shared origin, on
 # 127.0.0.1 only. Run by hand, never from ctest/CI (it takes minutes and wants a quiet box).
 #
-#   tests/bench/run.sh            full run (wrk -d10s, 3 interleaved rounds), ~8 min
+#   tests/bench/run.sh            full run (wrk -d10s, 5 interleaved rounds), ~10 min
 #   tests/bench/run.sh --quick    short run (wrk -d3s, 3 rounds), ~2 min
 #   tests/bench/run.sh --skip-build [--quick]   reuse build-bench as it is
 #
