@@ -652,10 +652,16 @@ def bench(args, procs, tmp, rounds, duration, conns, threads, tcp_bytes, tcp_tim
             cpu_model = next((l.split(":", 1)[1].strip() for l in f if l.startswith("model name")), "")
     except OSError:
         pass
-    git = subprocess.run(["git", "-C", args.repo, "rev-parse", "--short", "HEAD"], capture_output=True,
-                         text=True).stdout.strip()
+    # The daemon's own sources, not the bench's: the commit that last changed what was built.
+    git = subprocess.run(["git", "-C", args.repo, "log", "-1", "--format=%h", "--", "daemon", "shared",
+                          "CMakeLists.txt"], capture_output=True, text=True).stdout.strip() or "?"
+    dirty = subprocess.run(["git", "-C", args.repo, "status", "--porcelain", "--", "daemon", "shared"],
+                           capture_output=True, text=True).stdout.strip()
+    if dirty:
+        git += " + uncommitted changes"
     versions = {
-        "haproxy": subprocess.run(["haproxy", "-v"], capture_output=True, text=True).stdout.split("\n")[0],
+        "haproxy": subprocess.run(["haproxy", "-v"], capture_output=True, text=True).stdout.split("\n")[0]
+                   .split(" - ")[0].replace("HAProxy version ", "HAProxy ").split(" 20")[0],
         "nginx": subprocess.run(["nginx", "-v"], capture_output=True, text=True).stderr.strip(),
         "wrk": (subprocess.run(["wrk", "-v"], capture_output=True, text=True).stdout.split("\n") or [""])[0],
     }
@@ -663,7 +669,7 @@ def bench(args, procs, tmp, rounds, duration, conns, threads, tcp_bytes, tcp_tim
     L.append(f"- load average (1 min) during the run: min {min(loads):.2f}, median {med(loads):.2f}, "
              f"max {max(loads):.2f} (sampled {len(loads)} times; the box is shared, so absolute "
              f"numbers move, ratios much less)")
-    L.append(f"- porticod {git} (Release, `workers: 2`, `access_log: false`); {versions['haproxy'].strip()} "
+    L.append(f"- porticod at {git} ({os.path.relpath(args.porticod, args.repo)}, Release, `workers: 2`, `access_log: false`); {versions['haproxy'].strip()} "
              f"(`nbthread 2`, no log); {versions['nginx'].replace('nginx version: ', '')} "
              f"(`worker_processes 2`, `access_log off`, upstream `keepalive 64`); "
              f"{versions['wrk'].split(' [')[0]}")
