@@ -508,7 +508,9 @@ def bench(args, procs, tmp, rounds, duration, conns, threads, tcp_bytes, tcp_tim
     _, oconf = origin_conf(tmp, p_origin, www)
     origin = procs.start("origin", ["nginx", "-p", os.path.join(tmp, "origin"), "-c", oconf,
                                     "-e", os.path.join(tmp, "origin", "error.log"), "-g", "daemon off;"])
-    sink = procs.start("tcpsink", [args.tcpbench, "server", str(p_sink), "7200"])
+    # The sink's own deadline: longer than the whole plan, so it never ends mid-run.
+    sink_seconds = rounds * (10 * (duration + 5) + 12 * 60) + 600
+    sink = procs.start("tcpsink", [args.tcpbench, "server", str(p_sink), str(sink_seconds)])
     wait_port(p_origin, 10, origin)
     wait_port(p_sink, 10, sink)
 
