@@ -2,7 +2,8 @@
 # The one place that lists Portico's dependencies. Installs whatever is missing with
 # apt-get (Debian 12); idempotent and quiet when everything is there.
 #   installer/deps.sh            build + test dependencies
-#   installer/deps.sh --bench    also HAProxy, nginx and wrk for tests/bench
+#   installer/deps.sh --bench    also HAProxy, nginx (with its TCP `stream` module) and wrk
+#                                for tests/bench
 set -euo pipefail
 
 BUILD_PKGS=(
@@ -14,7 +15,9 @@ BUILD_PKGS=(
 TEST_PKGS=(
     xvfb xauth socat netcat-openbsd procps python3
 )
-BENCH_PKGS=(haproxy nginx-light wrk)
+# On Debian 12 nginx-light is only a transitional package (nginx + the echo module) and
+# nginx's TCP proxy (`stream`) is a dynamic module packaged on its own.
+BENCH_PKGS=(haproxy nginx libnginx-mod-stream wrk)
 
 want=("${BUILD_PKGS[@]}" "${TEST_PKGS[@]}")
 # npm (for Deno) may come with a nodejs that is not Debian's; only ask apt when it is missing.
