@@ -22,7 +22,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-Q_LOGGING_CATEGORY(lcAdmin, "portico.admin")
+Q_LOGGING_CATEGORY(lcAdmin, "portico.admin", QtInfoMsg)
 
 namespace portico {
 

@@ -10,7 +10,7 @@
 #include <functional>
 #include <variant>
 
-Q_LOGGING_CATEGORY(lcConfig, "portico.config")
+Q_LOGGING_CATEGORY(lcConfig, "portico.config", QtInfoMsg)
 
 namespace portico {
 

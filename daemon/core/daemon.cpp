@@ -22,7 +22,7 @@
 #include <deque>
 #include <map>
 
-Q_LOGGING_CATEGORY(lcDaemon, "portico.daemon")
+Q_LOGGING_CATEGORY(lcDaemon, "portico.daemon", QtInfoMsg)
 
 namespace portico {
 

@@ -3,7 +3,7 @@
 #include <QJsonDocument>
 #include <QJsonObject>
 
-Q_LOGGING_CATEGORY(lcAccess, "portico.access")
+Q_LOGGING_CATEGORY(lcAccess, "portico.access", QtInfoMsg)
 
 namespace portico {
 

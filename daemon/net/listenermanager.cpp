@@ -18,7 +18,7 @@
 #include <cstring>
 #include <map>
 
-Q_LOGGING_CATEGORY(lcNet, "portico.net")
+Q_LOGGING_CATEGORY(lcNet, "portico.net", QtInfoMsg)
 
 namespace portico {
 

@@ -1,6 +1,6 @@
 #include "backend.h"
 
-Q_LOGGING_CATEGORY(lcRuntime, "portico.runtime")
+Q_LOGGING_CATEGORY(lcRuntime, "portico.runtime", QtInfoMsg)
 
 namespace portico {
 

@@ -7,7 +7,7 @@
 #include <QJsonObject>
 #include <QSaveFile>
 
-Q_LOGGING_CATEGORY(lcStore, "portico.store")
+Q_LOGGING_CATEGORY(lcStore, "portico.store", QtInfoMsg)
 
 namespace portico {
 

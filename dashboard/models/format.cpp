@@ -1,6 +1,6 @@
 #include "format.h"
 
-Q_LOGGING_CATEGORY(lcDashboard, "portico.dashboard")
+Q_LOGGING_CATEGORY(lcDashboard, "portico.dashboard", QtInfoMsg)
 
 namespace portico::dash {
 

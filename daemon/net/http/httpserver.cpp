@@ -4,7 +4,7 @@
 
 #include <QTcpSocket>
 
-Q_LOGGING_CATEGORY(lcHttp, "portico.http")
+Q_LOGGING_CATEGORY(lcHttp, "portico.http", QtInfoMsg)
 
 namespace portico {
 
