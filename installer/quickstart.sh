@@ -16,10 +16,11 @@ if [[ -x "$root/.tools/deno/node_modules/.bin/deno" ]]; then
     export PATH="$root/.tools/deno/node_modules/.bin:$PATH"
 fi
 
-socket="${XDG_RUNTIME_DIR:-/tmp/portico-${USER:-$(id -un)}}/portico/admin.sock"
-ctl=("$build/daemon/ctl/porticoctl" --socket "$socket")
+# Both sides use the default admin socket ($XDG_RUNTIME_DIR/portico/admin.sock, or
+# /run/portico/admin.sock for root without one), so a plain `porticoctl` finds it too.
+ctl=("$build/daemon/ctl/porticoctl")
 
-"$build/daemon/porticod" --admin-socket "$socket" "$@" &
+"$build/daemon/porticod" "$@" &
 daemon=$!
 stop() {
     echo

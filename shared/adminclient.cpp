@@ -1,5 +1,7 @@
 #include "adminclient.h"
 
+#include "paths.h"
+
 #include "protocol.h"
 
 #include <QDir>
@@ -73,12 +75,7 @@ QString AdminClient::defaultSocketPath() {
     const QString env = qEnvironmentVariable("PORTICO_SOCKET");
     if (!env.isEmpty())
         return env;
-    // Keep in step with Config::defaultAdminSocket() (the daemon's side).
-    QString runtimeDir = qEnvironmentVariable("XDG_RUNTIME_DIR");
-    if (runtimeDir.isEmpty())
-        runtimeDir = QDir::tempPath() +
-                     QStringLiteral("/portico-%1").arg(qEnvironmentVariable("USER", QStringLiteral("user")));
-    return runtimeDir + QStringLiteral("/portico/admin.sock");
+    return defaultAdminSocketPath();
 }
 
 void AdminClient::setSocketPath(const QString &path) {

@@ -1,5 +1,7 @@
 #include "config.h"
 
+#include "paths.h"
+
 #include <QDir>
 #include <QFile>
 #include <QJsonArray>
@@ -237,11 +239,7 @@ bool Config::load(const QString &path, Config *out, QStringList *errors) {
 }
 
 QString Config::defaultAdminSocket() {
-    QString runtimeDir = qEnvironmentVariable("XDG_RUNTIME_DIR");
-    if (runtimeDir.isEmpty())
-        runtimeDir = QDir::tempPath() +
-                     QStringLiteral("/portico-%1").arg(qEnvironmentVariable("USER", QStringLiteral("user")));
-    return runtimeDir + QStringLiteral("/portico/admin.sock");
+    return defaultAdminSocketPath();
 }
 
 QString Config::defaultStateDir() {
