@@ -195,8 +195,8 @@ int runClient(const char *host, int port, char mode, uint64_t total, int streams
                      static_cast<unsigned long long>(each * uint64_t(streams)));
         return 1;
     }
-    std::printf("bytes=%llu seconds=%.4f mib_per_s=%.1f\n", static_cast<unsigned long long>(moved.load()), secs,
-                double(moved.load()) / (1024.0 * 1024.0) / secs);
+    std::printf("bytes=%llu seconds=%.4f mib_per_s=%.1f\n", static_cast<unsigned long long>(moved.load()),
+                secs, double(moved.load()) / (1024.0 * 1024.0) / secs);
     return 0;
 }
 
