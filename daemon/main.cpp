@@ -1,6 +1,7 @@
 // porticod: parses the command line and starts the Daemon. Logic lives in the libraries.
 #include "config/config.h"
 #include "core/daemon.h"
+#include "core/logsink.h"
 #include "core/signalwatcher.h"
 #include "manifest.h"
 #include "net/filelimit.h"
@@ -107,6 +108,8 @@ int main(int argc, char **argv) {
         return 0;
     }
 
+    // From here on the daemon runs event loops: logging must never block them.
+    logsink::install();
     QString limitError;
     if (raiseFileLimit(&limitError) < 0)
         err << "porticod: warning: " << limitError << "\n";
@@ -114,6 +117,7 @@ int main(int argc, char **argv) {
     Daemon daemon(config);
     QString error;
     if (!daemon.start(&error)) {
+        logsink::shutdown(); // what it logged on the way comes first
         err << "porticod: " << error << "\n";
         return 1;
     }
@@ -128,5 +132,7 @@ int main(int argc, char **argv) {
     });
     QObject::connect(&signals, &SignalWatcher::reload, &daemon,
                      [&] { daemon.reload({}, [](const ApiResult &) {}); });
-    return app.exec();
+    const int code = app.exec();
+    logsink::shutdown();
+    return code;
 }

@@ -9,12 +9,18 @@
 #include <QTcpSocket>
 #include <QTest>
 
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 namespace portico::test {
 
 DaemonFixture::DaemonFixture() = default;
 
 DaemonFixture::~DaemonFixture() {
     stop();
+    if (m_fifoReader >= 0)
+        ::close(m_fifoReader);
 }
 
 bool DaemonFixture::start(QString *why) {
@@ -39,7 +45,17 @@ bool DaemonFixture::start(QString *why) {
     // Into a file, not a pipe: a pipe nobody reads fills up, and a daemon whose log
     // writes block is not what a test should measure.
     m_process->setProcessChannelMode(QProcess::MergedChannels);
-    m_process->setStandardOutputFile(m_dir.filePath(QStringLiteral("porticod.log")), QIODevice::Append);
+    if (logToUnreadPipe) {
+        // A FIFO whose read end this test holds open and never reads: once its buffer is
+        // full, every write of the daemon's to it would block.
+        const QString fifo = m_dir.filePath(QStringLiteral("porticod.fifo"));
+        ::mkfifo(QFile::encodeName(fifo).constData(), 0600);
+        if (m_fifoReader < 0)
+            m_fifoReader = ::open(QFile::encodeName(fifo).constData(), O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+        m_process->setStandardOutputFile(fifo);
+    } else {
+        m_process->setStandardOutputFile(m_dir.filePath(QStringLiteral("porticod.log")), QIODevice::Append);
+    }
     m_process->start(QStringLiteral(PORTICOD_PATH),
                      QStringList{QStringLiteral("--config"), cfgPath} + extraArgs);
     if (!m_process->waitForStarted(10000)) {

@@ -20,6 +20,9 @@ public:
     // Extra config keys (written to a config file) and arguments; call before start().
     QJsonObject config;
     QStringList extraArgs;
+    // Leave the daemon's output in a pipe nobody reads (a stalled log reader), instead of
+    // a file.
+    bool logToUnreadPipe = false;
 
     // Starts and waits until the admin socket answers daemon.info. False with the
     // daemon's output in *why.
@@ -56,6 +59,7 @@ private:
     QTemporaryDir m_dir;
     std::unique_ptr<QProcess> m_process;
     quint16 m_ingressPort = 0;
+    int m_fifoReader = -1;
 };
 
 } // namespace portico::test
