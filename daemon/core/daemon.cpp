@@ -292,23 +292,20 @@ struct Daemon::Impl {
     }
 
     void watchBackend(const QString &name, Backend *backend) {
-        QObject::connect(backend, &Backend::stateChanged, q,
-                         [this, name, backend](BackendState s, const QString &reason) {
-                             auto it = projects.find(name);
-                             if (it == projects.end() || it->second.backend.get() != backend)
-                                 return;
-                             Q_UNUSED(s);
-                             Q_UNUSED(reason);
-                             it->second.failure.clear();
-                             publish();
-                             // The words of the routes and projects.get: active, backoff, ...
-                             QString why;
-                             const QString state = routeState(it->second, &why);
-                             Q_EMIT q->event(QString::fromLatin1(protocol::event::ProjectState),
-                                             {{QStringLiteral("project"), name},
-                                              {QStringLiteral("state"), state},
-                                              {QStringLiteral("reason"), why}});
-                         });
+        QObject::connect(backend, &Backend::stateChanged, q, [this, name, backend] {
+            auto it = projects.find(name);
+            if (it == projects.end() || it->second.backend.get() != backend)
+                return;
+            it->second.failure.clear();
+            publish();
+            // The words of the routes and projects.get: active, backoff, ...
+            QString why;
+            const QString state = routeState(it->second, &why);
+            Q_EMIT q->event(QString::fromLatin1(protocol::event::ProjectState),
+                            {{QStringLiteral("project"), name},
+                             {QStringLiteral("state"), state},
+                             {QStringLiteral("reason"), why}});
+        });
         QObject::connect(backend, &Backend::targetChanged, q, [this, name, backend] {
             auto it = projects.find(name);
             if (it != projects.end() && it->second.backend.get() == backend)
@@ -330,10 +327,10 @@ struct Daemon::Impl {
 
     std::optional<ApiResult> checkSourceDir(const Manifest &m, QString *sourceDir) const {
         if (sourceDir->isEmpty()) {
-            const bool needsFiles = m.runtime != RuntimeKind::Upstream &&
-                                    (m.runtime != RuntimeKind::Process || !m.workdir.isEmpty() ||
-                                     QDir::isRelativePath(m.command.value(0)));
-            if (needsFiles && m.runtime != RuntimeKind::Process)
+            // deno, static and dockerfile read their entry from the manifest's folder; a
+            // process runs from PATH or an absolute command.
+            const bool needsFiles = m.runtime != RuntimeKind::Upstream && m.runtime != RuntimeKind::Process;
+            if (needsFiles)
                 return ApiResult::failure(
                     protocol::error::InvalidParams,
                     QStringLiteral("source_dir is needed: the %1 runtime reads files relative to "
