@@ -2,9 +2,12 @@
 #include "config/config.h"
 #include "core/daemon.h"
 #include "core/logsink.h"
+#include "core/lowports.h"
+#include "core/sdnotify.h"
 #include "core/signalwatcher.h"
 #include "manifest.h"
 #include "net/filelimit.h"
+#include "paths.h"
 
 #include <QCommandLineParser>
 #include <QCoreApplication>
@@ -49,8 +52,10 @@ int main(int argc, char **argv) {
         QStringLiteral("Portico daemon: owns every listener and relays every byte."));
     parser.addHelpOption();
     parser.addVersionOption();
-    const QCommandLineOption configOpt(QStringLiteral("config"), QStringLiteral("JSON config file."),
-                                       QStringLiteral("FILE"));
+    const QCommandLineOption configOpt(
+        QStringLiteral("config"),
+        QStringLiteral("JSON config file (default: %1, when it exists).").arg(paths::defaultConfigFile()),
+        QStringLiteral("FILE"));
     const QCommandLineOption portOpt(QStringLiteral("ingress-port"),
                                      QStringLiteral("HTTP ingress port (default 8080)."),
                                      QStringLiteral("N"));
@@ -75,7 +80,11 @@ int main(int argc, char **argv) {
 
     Config config;
     QStringList errors;
-    if (parser.isSet(configOpt) && !Config::load(parser.value(configOpt), &config, &errors)) {
+    // The packaged /etc/portico/porticod.json (or a user's ~/.config/portico/porticod.json)
+    // applies without --config; a file named with --config must exist.
+    const QString configFile = parser.isSet(configOpt) ? parser.value(configOpt) : paths::defaultConfigFile();
+    if ((parser.isSet(configOpt) || QFileInfo::exists(configFile)) &&
+        !Config::load(configFile, &config, &errors)) {
         for (const auto &e : errors)
             err << "porticod: " << e << "\n";
         return 1;
@@ -113,8 +122,13 @@ int main(int argc, char **argv) {
     QString limitError;
     if (raiseFileLimit(&limitError) < 0)
         err << "porticod: warning: " << limitError << "\n";
+    if (const QString advice = lowPortAdvice(config); !advice.isEmpty())
+        qCWarning(lcLowPorts).noquote() << advice;
 
+    // Before the daemon starts any backend: it takes $NOTIFY_SOCKET out of the environment.
+    ServiceNotifier notifier;
     Daemon daemon(config);
+    notifier.watch(&daemon);
     QString error;
     if (!daemon.start(&error)) {
         logsink::shutdown(); // what it logged on the way comes first
@@ -128,6 +142,7 @@ int main(int argc, char **argv) {
         if (stopping)
             return;
         stopping = true;
+        notifier.stopping();
         daemon.shutdown([] { QCoreApplication::exit(0); });
     });
     QObject::connect(&signals, &SignalWatcher::reload, &daemon,

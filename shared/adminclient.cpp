@@ -72,10 +72,7 @@ AdminClient::~AdminClient() {
 }
 
 QString AdminClient::defaultSocketPath() {
-    const QString env = qEnvironmentVariable("PORTICO_SOCKET");
-    if (!env.isEmpty())
-        return env;
-    return defaultAdminSocketPath();
+    return paths::clientSocket();
 }
 
 void AdminClient::setSocketPath(const QString &path) {
@@ -202,7 +199,7 @@ void AdminClient::Impl::onError(QLocalSocket::LocalSocketError e) {
         why = QStringLiteral("connection refused (is porticod running?)");
         break;
     case QLocalSocket::SocketAccessError:
-        why = QStringLiteral("permission denied");
+        why = paths::accessDeniedHint(path);
         break;
     case QLocalSocket::SocketTimeoutError:
         why = QStringLiteral("timed out");

@@ -27,8 +27,8 @@ public:
     explicit AdminClient(QObject *parent = nullptr);
     ~AdminClient() override;
 
-    // $PORTICO_SOCKET, else the daemon's default ($XDG_RUNTIME_DIR/portico/admin.sock,
-    // else /tmp/portico-$USER/portico/admin.sock).
+    // $PORTICO_SOCKET, else the user's own daemon's socket, else the system daemon's
+    // (/run/portico/admin.sock) when it exists: paths::clientSocket().
     static QString defaultSocketPath();
 
     void setSocketPath(const QString &path);

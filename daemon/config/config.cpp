@@ -239,14 +239,11 @@ bool Config::load(const QString &path, Config *out, QStringList *errors) {
 }
 
 QString Config::defaultAdminSocket() {
-    return defaultAdminSocketPath();
+    return paths::defaultAdminSocket();
 }
 
 QString Config::defaultStateDir() {
-    QString base = qEnvironmentVariable("XDG_STATE_HOME");
-    if (base.isEmpty())
-        base = QDir::homePath() + QStringLiteral("/.local/state");
-    return base + QStringLiteral("/portico");
+    return paths::defaultStateDir();
 }
 
 void Config::fillDefaults() {

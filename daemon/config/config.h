@@ -24,9 +24,9 @@ struct Config {
     int workers = 0; // data-plane threads; 0 = one per core
 
     // Files
-    QString adminSocket; // default: $XDG_RUNTIME_DIR/portico/admin.sock
+    QString adminSocket; // default: /run/portico/admin.sock as root, else $XDG_RUNTIME_DIR/portico/admin.sock
     QString adminGroup;  // if set: socket mode 0660 and this group may connect
-    QString stateDir;    // default: $XDG_STATE_HOME/portico (~/.local/state/portico)
+    QString stateDir;    // default: /var/lib/portico as root, else $XDG_STATE_HOME/portico
     QString denoPath;    // default: "deno" on PATH
     QString dockerPath;  // default: "docker" on PATH
 

@@ -401,6 +401,18 @@ struct Daemon::Impl {
             done();
         };
 
+        if (req.atStartup && !req.sourceDir.isEmpty() && !QFileInfo(req.sourceDir).isDir()) {
+            // A moved or re-cloned checkout: nothing of this project can run, so it keeps
+            // no port; it stays listed (failed, with the reason) until deployed again.
+            const QString reason =
+                QStringLiteral("its source folder %1 no longer exists (moved or deleted?); not started, "
+                               "its ports are free. Deploy it again from where it is now, or undeploy it")
+                    .arg(req.sourceDir);
+            registerFailed(req, {}, reason, false);
+            finish(ApiResult::failure(protocol::error::BackendFailed, reason));
+            return;
+        }
+
         Plan plan = planWithHost(m);
         if (!plan.ok() && !req.atStartup) {
             finish(conflictResult(name, plan));
@@ -490,12 +502,13 @@ struct Daemon::Impl {
 
     // A persisted project that could not come up at start: it keeps its place (and the
     // ports it could bind) and shows why in its routes.
-    void registerFailed(const DeployRequest &req, const Plan &plan, const QString &reason) {
+    void registerFailed(const DeployRequest &req, const Plan &plan, const QString &reason,
+                        bool holdPorts = true) {
         Project p;
         p.stored = {req.manifest, req.sourceDir};
         p.ingressStats = std::make_shared<RouteStats>();
         p.failure = reason;
-        for (const auto &spec : req.manifest.listen) {
+        for (const auto &spec : holdPorts ? req.manifest.listen : QList<ListenSpec>{}) {
             Binding b;
             b.spec = spec;
             b.stats = std::make_shared<RouteStats>();
@@ -766,9 +779,10 @@ bool Daemon::start(QString *error) {
     // Persisted projects: each comes up on its own; none can stop the daemon.
     QStringList problems;
     const auto stored = d->store.loadAll(&problems);
+    auto startupLeft = std::make_shared<qsizetype>(stored.size());
     for (const auto &sp : stored) {
         Impl::DeployRequest req{sp.manifest, sp.sourceDir, true};
-        d->enqueue([this, req](Impl::Done done) {
+        d->enqueue([this, req, startupLeft](Impl::Done done) {
             d->runDeploy(
                 req,
                 [name = req.manifest.name](const ApiResult &r) {
@@ -776,9 +790,15 @@ bool Daemon::start(QString *error) {
                         qCWarning(lcDaemon).noquote()
                             << QStringLiteral("project '%1': %2").arg(name, r.errorMessage);
                 },
-                done);
+                [this, done, startupLeft] {
+                    done();
+                    if (--*startupLeft == 0)
+                        Q_EMIT startupComplete();
+                });
         });
     }
+    if (stored.isEmpty())
+        QTimer::singleShot(0, this, [this] { Q_EMIT startupComplete(); });
 
     d->retryTimer.setInterval(d->config.conflictRetryMs);
     connect(&d->retryTimer, &QTimer::timeout, this, [this] { d->retryConflicts(); });

@@ -46,6 +46,11 @@ public:
     QJsonObject stats() const override;
     void reload(const PeerInfo &peer, const ApiReply &reply) override;
 
+Q_SIGNALS:
+    // Once after start(): every persisted project has been started or has failed (a
+    // conflict or a failed backend does not hold this up). systemd's READY=1.
+    void startupComplete();
+
 private:
     struct Impl;
     std::unique_ptr<Impl> d;

@@ -11,6 +11,7 @@
 #include <thread>
 
 #include <cerrno>
+#include <sys/stat.h>
 #include <unistd.h>
 
 namespace portico::logsink {
@@ -20,6 +21,7 @@ namespace {
 constexpr qsizetype kMaxQueuedBytes = 8 * 1024 * 1024;
 
 struct State {
+    Style style = Style::Plain;
     std::mutex mutex;
     std::condition_variable wake;
     std::condition_variable drained;
@@ -68,8 +70,11 @@ void writerLoop() {
         for (const QByteArray &line : batch)
             out += line;
         if (dropped > 0)
-            out += "portico: " + QByteArray::number(dropped) +
-                   " log line(s) dropped while the log reader was stalled\n";
+            out +=
+                formatLine(s.style, QtWarningMsg,
+                           QStringLiteral("portico: %1 log line(s) dropped while the log reader was stalled")
+                               .arg(dropped),
+                           QDateTime::currentDateTimeUtc());
         writeAll(out);
         lock.lock();
         s.writerIdle = true;
@@ -79,10 +84,43 @@ void writerLoop() {
     s.drained.notify_all();
 }
 
+// syslog(3) priorities: err 3, warning 4, notice 5, info 6, debug 7 (crit 2 for fatal).
+const char *priority(QtMsgType type) {
+    switch (type) {
+    case QtDebugMsg:
+        return "<7>";
+    case QtInfoMsg:
+        return "<6>";
+    case QtWarningMsg:
+        return "<4>";
+    case QtCriticalMsg:
+        return "<3>";
+    case QtFatalMsg:
+        return "<2>";
+    }
+    return "<6>";
+}
+
+const char *levelWord(QtMsgType type) {
+    switch (type) {
+    case QtDebugMsg:
+        return "debug";
+    case QtInfoMsg:
+        return "info";
+    case QtWarningMsg:
+        return "warning";
+    case QtCriticalMsg:
+        return "critical";
+    case QtFatalMsg:
+        return "fatal";
+    }
+    return "info";
+}
+
 void handler(QtMsgType type, const QMessageLogContext &context, const QString &message) {
-    QByteArray line = qFormatLogMessage(type, context, message).toLocal8Bit();
-    line += '\n';
     State &s = state();
+    QByteArray line =
+        formatLine(s.style, type, qFormatLogMessage(type, context, message), QDateTime::currentDateTimeUtc());
     if (type == QtFatalMsg) {
         writeAll(line);
         return; // Qt aborts after the handler returns
@@ -105,12 +143,51 @@ void handler(QtMsgType type, const QMessageLogContext &context, const QString &m
 
 } // namespace
 
+Style detectStyle() {
+    if (qEnvironmentVariableIsSet("QT_MESSAGE_PATTERN"))
+        return Style::Pattern;
+    // JOURNAL_STREAM is "<device>:<inode>" of the stream systemd connected; it is only ours
+    // while stderr is still that stream (not redirected by a wrapper or a shell).
+    const QByteArray journal = qgetenv("JOURNAL_STREAM");
+    const qsizetype colon = journal.indexOf(':');
+    struct stat st {};
+    if (colon > 0 && ::fstat(STDERR_FILENO, &st) == 0) {
+        bool okDev = false;
+        bool okIno = false;
+        const qulonglong dev = journal.left(colon).toULongLong(&okDev);
+        const qulonglong ino = journal.mid(colon + 1).toULongLong(&okIno);
+        if (okDev && okIno && dev == qulonglong(st.st_dev) && ino == qulonglong(st.st_ino))
+            return Style::Journal;
+    }
+    return Style::Plain;
+}
+
+QByteArray formatLine(Style style, QtMsgType type, const QString &formatted, const QDateTime &when) {
+    QByteArray prefix;
+    if (style == Style::Journal)
+        prefix = priority(type);
+    else if (style == Style::Plain)
+        prefix = when.toUTC().toString(Qt::ISODateWithMs).toLatin1() + ' ' + levelWord(type) + ' ';
+    const QByteArray text = formatted.toLocal8Bit();
+    if (prefix.isEmpty())
+        return text + '\n';
+    QByteArray out;
+    out.reserve(text.size() + prefix.size() + 1);
+    for (const QByteArray &line : text.split('\n')) {
+        out += prefix;
+        out += line;
+        out += '\n';
+    }
+    return out;
+}
+
 void install() {
     State &s = state();
     {
         std::lock_guard lock(s.mutex);
         if (s.running)
             return;
+        s.style = detectStyle();
         s.running = true;
         s.stopping = false;
     }

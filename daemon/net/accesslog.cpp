@@ -1,5 +1,6 @@
 #include "accesslog.h"
 
+#include <QDateTime>
 #include <QJsonDocument>
 #include <QJsonObject>
 
@@ -10,6 +11,8 @@ namespace portico {
 void AccessLog::write(const AccessRecord &r) {
     if (!m_enabled)
         return;
+    // When the record was written (the response ended), UTC: a log file keeps no time.
+    const QString time = QDateTime::currentDateTimeUtc().toString(Qt::ISODateWithMs);
     const QJsonObject o{{QStringLiteral("client"), r.client},
                         {QStringLiteral("project"), r.project},
                         {QStringLiteral("method"), QString::fromLatin1(r.method)},
@@ -17,7 +20,8 @@ void AccessLog::write(const AccessRecord &r) {
                         {QStringLiteral("status"), r.status},
                         {QStringLiteral("bytes_in"), double(r.bytesIn)},
                         {QStringLiteral("bytes_out"), double(r.bytesOut)},
-                        {QStringLiteral("duration_ms"), double(r.durationUs) / 1000.0}};
+                        {QStringLiteral("duration_ms"), double(r.durationUs) / 1000.0},
+                        {QStringLiteral("time"), time}};
     qCInfo(lcAccess).noquote() << QJsonDocument(o).toJson(QJsonDocument::Compact);
 }
 

@@ -9,7 +9,7 @@ Q_DECLARE_LOGGING_CATEGORY(lcAccess)
 
 namespace portico {
 
-// One structured line per request (client, project, method, path, status, bytes each
+// One structured line per request (time, client, project, method, path, status, bytes each
 // way, duration), written to the portico.access logging category and optionally to a file.
 struct AccessRecord {
     QString client;

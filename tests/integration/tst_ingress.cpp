@@ -606,7 +606,7 @@ private Q_SLOTS:
         QTest::ignoreMessage(
             QtInfoMsg,
             QRegularExpression(QStringLiteral(
-                R"re(^\{"bytes_in":\d+,"bytes_out":\d+,"client":"127.0.0.1","duration_ms":[0-9.e-]+,"method":"GET","path":"/app/echo\?log","project":"app","status":200\}$)re")));
+                R"re(^\{"bytes_in":\d+,"bytes_out":\d+,"client":"127.0.0.1","duration_ms":[0-9.e-]+,"method":"GET","path":"/app/echo\?log","project":"app","status":200,"time":"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z"\}$)re")));
         QCOMPARE(roundTrip(get("/app/echo?log")).status, 200);
         QTest::ignoreMessage(QtInfoMsg, QRegularExpression(QStringLiteral(
                                             R"re("path":"/down/x","project":"down","status":502)re")));
