@@ -322,7 +322,10 @@ void TestPorticoctl::socketFromEnvironment() {
     Run r = ctl({"projects"}, env);
     QCOMPARE(r.exitCode, 0);
     QVERIFY(r.out.contains("my-api"));
-    // Without PORTICO_SOCKET: $XDG_RUNTIME_DIR/portico/admin.sock, as the daemon.
+    // Without PORTICO_SOCKET: $XDG_RUNTIME_DIR/portico/admin.sock, as the daemon. (Root
+    // always uses the system service's /run/portico/admin.sock: tst_paths.)
+    if (::geteuid() == 0)
+        return;
     env.remove("PORTICO_SOCKET");
     env.insert("XDG_RUNTIME_DIR", m_dir->filePath("xdg"));
     r = ctl({"projects"}, env, false);
