@@ -14,6 +14,9 @@ BUILD_PKGS=(
 )
 TEST_PKGS=(
     xvfb xauth socat netcat-openbsd procps python3
+    # packaging: dpkg-shlibdeps (dpkg-dev), the maintainer scripts' adduser, the checks of
+    # the unit (systemd-analyze), the desktop entry and the man pages
+    dpkg-dev adduser systemd desktop-file-utils man-db
 )
 # On Debian 12 nginx-light is only a transitional package (nginx + the echo module) and
 # nginx's TCP proxy (`stream`) is a dynamic module packaged on its own.

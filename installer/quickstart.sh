@@ -1,16 +1,26 @@
 #!/usr/bin/env bash
-# Quickstart: installs the dependencies, builds Release, starts porticod in the
-# foreground on its built-in defaults (ingress 127.0.0.1:8080, admin socket and state
-# under per-user directories) and deploys the examples in resources/examples/.
-# Ctrl-C stops it cleanly.
+# Quickstart: installs the dependencies, builds Release (porticod, porticoctl and
+# portico-dashboard), installs them into the checkout's .local/ (bin/, man pages,
+# completion), starts porticod in the foreground on its built-in defaults (ingress
+# 127.0.0.1:8080; as root the admin socket /run/portico/admin.sock and state in
+# /var/lib/portico, else per-user folders) and deploys the examples in
+# resources/examples/. Ctrl-C stops it cleanly.
+#   PORTICO_BUILD_DIR   build folder (default build-release); an existing one is reused
+#                       as it is configured.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 
 installer/deps.sh
 build="${PORTICO_BUILD_DIR:-$root/build-release}"
-cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release -DPORTICO_BUILD_TESTS=OFF >/dev/null
-cmake --build "$build" --parallel "$(nproc)" --target porticod porticoctl
+if [[ ! -f "$build/CMakeCache.txt" ]]; then
+    cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release -DPORTICO_BUILD_TESTS=OFF >/dev/null
+fi
+cmake --build "$build" --parallel "$(nproc)" --target porticod porticoctl portico-dashboard
+# Into the checkout's own prefix: nothing outside the checkout changes, and
+# `export PATH="$PWD/.local/bin:$PATH"` puts porticoctl and the dashboard on PATH.
+prefix="$root/.local"
+cmake --install "$build" --prefix "$prefix" >/dev/null
 
 if [[ -x "$root/.tools/deno/node_modules/.bin/deno" ]]; then
     export PATH="$root/.tools/deno/node_modules/.bin:$PATH"
@@ -18,9 +28,9 @@ fi
 
 # Both sides use the default admin socket ($XDG_RUNTIME_DIR/portico/admin.sock, or
 # /run/portico/admin.sock for root without one), so a plain `porticoctl` finds it too.
-ctl=("$build/daemon/ctl/porticoctl")
+ctl=("$prefix/bin/porticoctl")
 
-"$build/daemon/porticod" "$@" &
+"$prefix/bin/porticod" "$@" &
 daemon=$!
 stop() {
     echo
@@ -54,7 +64,10 @@ Portico is running. Try:
   echo hi | nc -q1 localhost 5000      # raw TCP echo on port 5000
   echo hi | nc -u -w1 localhost 5300   # UDP echo on port 5300
   curl localhost:8080/_api/routes      # the routing table
-  ${ctl[*]} routes
+In another terminal, put porticoctl and the dashboard on PATH:
+  cd $root && export PATH="\$PWD/.local/bin:\$PATH"
+  porticoctl routes
+  portico-dashboard
 Ctrl-C stops it.
 TXT
 wait "$daemon"
