@@ -27,6 +27,11 @@ if(PORTICO_SYSTEM_SERVICE)
     install(FILES ${res}/config/porticod.json DESTINATION /etc/portico)
 endif()
 
+# Every command in README.md is run by CI exactly as written (installer/readme-check.sh).
+if(PORTICO_BUILD_TESTS)
+    add_test(NAME readme_commands COMMAND ${PROJECT_SOURCE_DIR}/installer/readme-check.sh)
+endif()
+
 # ---- the .deb ----------------------------------------------------------------------
 set(CPACK_GENERATOR DEB)
 set(CPACK_PACKAGE_NAME portico)
