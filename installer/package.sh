@@ -9,13 +9,12 @@
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
+source installer/buildir.sh
 
 {
     installer/deps.sh
     build="${PORTICO_BUILD_DIR:-$root/build-deb}"
-    if [[ ! -f "$build/CMakeCache.txt" ]]; then
-        cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release -DPORTICO_BUILD_TESTS=OFF >/dev/null
-    fi
+    configure_build "$build"
     cached() { sed -n "s/^$1:[A-Z]*=//p" "$build/CMakeCache.txt"; }
     prefix=$(cached CMAKE_INSTALL_PREFIX)
     service=$(cached PORTICO_SYSTEM_SERVICE)

@@ -10,12 +10,11 @@
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
+source installer/buildir.sh
 
 installer/deps.sh
 build="${PORTICO_BUILD_DIR:-$root/build-release}"
-if [[ ! -f "$build/CMakeCache.txt" ]]; then
-    cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release -DPORTICO_BUILD_TESTS=OFF >/dev/null
-fi
+configure_build "$build"
 cmake --build "$build" --parallel "$(nproc)" --target porticod porticoctl portico-dashboard
 # Into the checkout's own prefix: nothing outside the checkout changes, and
 # `export PATH="$PWD/.local/bin:$PATH"` puts porticoctl and the dashboard on PATH.
