@@ -100,7 +100,11 @@ Plan planDeploy(const QList<PortClaim> &claims, const Manifest &manifest, const 
             if (claim.port == spec.port && claim.transport == t && claim.holder != manifest.name) {
                 plan.conflicts.append(
                     {spec.port, t, claim.holder,
-                     QStringLiteral("port %1 is already bound by project '%2'").arg(label, claim.holder)});
+                     claim.inFlight
+                         ? QStringLiteral("port %1 is being taken by a deploy of project '%2' in progress")
+                               .arg(label, claim.holder)
+                         : QStringLiteral("port %1 is already bound by project '%2'")
+                               .arg(label, claim.holder)});
                 break;
             }
         }

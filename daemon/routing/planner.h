@@ -13,7 +13,8 @@ namespace portico {
 struct PortClaim {
     quint16 port = 0;
     Transport transport = Transport::Tcp;
-    QString holder; // a project name
+    QString holder;        // a project name
+    bool inFlight = false; // reserved by a deploy of holder still in progress
 };
 
 // Why a listen entry cannot be had. holder is a project name, or one of "ingress",

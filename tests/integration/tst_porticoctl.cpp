@@ -133,7 +133,7 @@ void TestPorticoctl::tables_data() {
     QTest::newRow("projects") << QStringList{"projects"}
                               << QStringList{"NAME RUNTIME STATE LISTEN", "my-api process active 3000/http"};
     QTest::newRow("status") << QStringList{"status"}
-                            << QStringList{"version 0.1.0-fake", "uptime 42s", "protocol_version 1"};
+                            << QStringList{"version 0.1.0-fake", "uptime 42s", "protocol_version 2"};
 }
 
 void TestPorticoctl::tables() {

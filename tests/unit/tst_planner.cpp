@@ -52,6 +52,10 @@ void TestPlanner::conflicts_data() {
     QTest::newRow("udp vs udp") << dns << 5353 << int(Protocol::Udp) << "dns"
                                 << "port 5353/udp is already bound by project 'dns'";
     QTest::newRow("tcp beside udp") << dns << 5353 << int(Protocol::Tcp) << QString() << QString();
+    const QList<PortClaim> inFlight{{4000, Transport::Tcp, QStringLiteral("slow"), true}};
+    QTest::newRow("reserved by a deploy in progress")
+        << inFlight << 4000 << int(Protocol::Http) << "slow"
+        << "port 4000/tcp is being taken by a deploy of project 'slow' in progress";
     QTest::newRow("ingress port") << QList<PortClaim>() << 8080 << int(Protocol::Http) << "ingress"
                                   << "port 8080/tcp is the HTTP ingress port";
     QTest::newRow("udp on ingress port is fine")

@@ -1,0 +1,151 @@
+#include "project.h"
+
+#include <QTimer>
+
+namespace portico {
+
+QList<PortClaim> ProjectSet::claims() const {
+    QList<PortClaim> out;
+    for (const auto &[name, p] : projects) {
+        for (const auto &b : p.bindings)
+            out.append({b.spec.port, b.spec.transport(), name});
+    }
+    for (const auto &[name, specs] : reserved) {
+        for (const auto &s : specs)
+            out.append({s.port, s.transport(), name, true});
+    }
+    return out;
+}
+
+const Project *ProjectSet::find(const QString &name) const {
+    const auto it = projects.find(name);
+    return it == projects.end() ? nullptr : &it->second;
+}
+
+QString routeState(const Project &p, QString *reason) {
+    if (!p.failure.isEmpty()) {
+        *reason = p.failure;
+        return QStringLiteral("failed");
+    }
+    if (!p.backend)
+        return QStringLiteral("stopped");
+    *reason = p.backend->stateReason();
+    switch (p.backend->state()) {
+    case BackendState::Running:
+        reason->clear(); // "pid 123 serving on …" is in projects.get; an active route needs no reason
+        return QStringLiteral("active");
+    case BackendState::Unhealthy:
+        return QStringLiteral("unhealthy");
+    case BackendState::Starting:
+        return QStringLiteral("starting");
+    case BackendState::Backoff:
+        return QStringLiteral("backoff");
+    case BackendState::Crashed:
+        return QStringLiteral("crashed");
+    case BackendState::Stopped:
+        return QStringLiteral("stopped");
+    }
+    return {};
+}
+
+bool serving(const Project &p) {
+    return p.failure.isEmpty() && p.backend &&
+           (p.backend->state() == BackendState::Running || p.backend->state() == BackendState::Unhealthy);
+}
+
+QString backendText(const Project &p) {
+    return p.backend && p.backend->target().isValid() ? p.backend->target().describe()
+                                                      : runtimeName(p.stored.manifest.runtime);
+}
+
+std::shared_ptr<RouteTable> buildRouteTable(const ProjectSet &set, quint16 ingressPort,
+                                            const std::shared_ptr<RouteStats> &ingressStats) {
+    auto table = std::make_shared<RouteTable>();
+    table->ingressPort = ingressPort;
+    table->ingressStats = ingressStats;
+
+    RouteInfo ingress;
+    ingress.hostPort = ingressPort;
+    ingress.protocol = QStringLiteral("http");
+    ingress.backend = QStringLiteral("path-based routing");
+    ingress.path = QStringLiteral("/");
+    ingress.state = QStringLiteral("active");
+    table->rows.append(ingress);
+    table->rowStats.append(ingressStats);
+
+    QList<QPair<RouteInfo, std::shared_ptr<RouteStats>>> dedicated;
+    for (const auto &[name, p] : set.projects) {
+        auto pr = std::make_shared<ProjectRoute>();
+        pr->name = name;
+        pr->pathRouted = p.stored.manifest.isPathRouted();
+        pr->state = routeState(p, &pr->reason);
+        pr->target = serving(p) ? p.backend->target() : BackendTarget{};
+        pr->ingressStats = p.ingressStats;
+        const QString backend = backendText(p);
+        if (pr->pathRouted) {
+            RouteInfo r;
+            r.hostPort = ingressPort;
+            r.protocol = QStringLiteral("http");
+            r.project = name;
+            r.backend = backend;
+            r.path = QLatin1Char('/') + name + QLatin1Char('/');
+            r.state = pr->state;
+            r.reason = pr->reason;
+            r.runtime = runtimeName(p.stored.manifest.runtime);
+            table->rows.append(r);
+            table->rowStats.append(p.ingressStats);
+        }
+        for (const auto &b : p.bindings) {
+            RouteInfo r;
+            r.hostPort = b.spec.port;
+            r.protocol = protocolName(b.spec.protocol);
+            r.project = name;
+            r.backend = backend;
+            r.runtime = runtimeName(p.stored.manifest.runtime);
+            if (b.id == 0) {
+                r.state = QStringLiteral("conflict");
+                r.reason = b.conflict.message;
+            } else {
+                r.state = pr->state;
+                r.reason = pr->reason;
+            }
+            dedicated.append({r, b.stats});
+        }
+        table->projects.insert(name, pr);
+    }
+    for (const auto &[id, dr] : set.draining) {
+        RouteInfo r;
+        r.hostPort = dr.spec.port;
+        r.protocol = protocolName(dr.spec.protocol);
+        r.project = dr.project;
+        r.backend = dr.backend;
+        r.state = QStringLiteral("draining");
+        dedicated.append({r, dr.stats});
+    }
+    std::stable_sort(dedicated.begin(), dedicated.end(), [](const auto &a, const auto &b) {
+        return std::tie(a.first.hostPort, a.first.protocol) < std::tie(b.first.hostPort, b.first.protocol);
+    });
+    for (const auto &[r, s] : dedicated) {
+        table->rows.append(r);
+        table->rowStats.append(s);
+    }
+    return table;
+}
+
+void stopBackendLater(BackendPtr backend, int delayMs, const QObject *watcher) {
+    if (!backend)
+        return;
+    Backend *raw = backend.release();
+    if (watcher)
+        raw->disconnect(watcher);
+    const auto stopIt = [raw] {
+        QObject::connect(raw, &Backend::stopped, raw, &QObject::deleteLater);
+        raw->stop();
+    };
+    if (delayMs <= 0)
+        stopIt();
+    else
+        QTimer::singleShot(delayMs, raw, stopIt);
+}
+
+} // namespace portico
