@@ -24,28 +24,13 @@ QJsonObject AuditEntry::toJson() const {
 }
 
 AuditLog::AuditLog(const QString &filePath, int capacity, qint64 maxFileBytes)
-    : m_capacity(qMax(1, capacity)), m_maxFileBytes(maxFileBytes) {
+    : m_capacity(qMax(1, capacity)) {
     if (filePath.isEmpty())
         return;
-    m_file.setFileName(filePath);
-    openFile();
-}
-
-bool AuditLog::openFile() {
-    const QFileInfo fi(m_file.fileName());
-    if (!QDir().mkpath(fi.absolutePath())) {
-        m_fileError = QStringLiteral("cannot create %1").arg(fi.absolutePath());
-        qCWarning(lcAdmin) << "audit log:" << m_fileError;
-        return false;
-    }
-    if (!m_file.open(QIODevice::WriteOnly | QIODevice::Append)) {
-        m_fileError = m_file.errorString();
-        qCWarning(lcAdmin) << "audit log: cannot open" << m_file.fileName() << m_fileError;
-        return false;
-    }
-    m_file.setPermissions(QFileDevice::ReadOwner | QFileDevice::WriteOwner);
-    m_fileError.clear();
-    return true;
+    const QFileInfo fi(filePath);
+    if (!QDir().mkpath(fi.absolutePath()))
+        qCWarning(lcAdmin).noquote() << QStringLiteral("audit log: cannot create %1").arg(fi.absolutePath());
+    m_file = std::make_unique<AppendFile>(filePath, maxFileBytes, 0600);
 }
 
 void AuditLog::record(AuditEntry entry) {
@@ -53,19 +38,28 @@ void AuditLog::record(AuditEntry entry) {
         entry.time = QDateTime::currentDateTimeUtc();
     if (entry.error.size() > kMaxErrorChars)
         entry.error = entry.error.left(kMaxErrorChars) + QStringLiteral("...");
-    if (!m_file.fileName().isEmpty()) {
-        if (m_file.isOpen() && m_file.size() > m_maxFileBytes) {
-            // Keep one previous generation; the file never grows without bound.
-            m_file.close();
-            const QString old = m_file.fileName() + QStringLiteral(".1");
-            QFile::remove(old);
-            QFile::rename(m_file.fileName(), old);
-        }
-        if (m_file.isOpen() || openFile()) {
-            QByteArray line = QJsonDocument(entry.toJson()).toJson(QJsonDocument::Compact);
-            line.append('\n');
-            if (m_file.write(line) != line.size() || !m_file.flush())
-                qCWarning(lcAdmin) << "audit log: write failed:" << m_file.errorString();
+    if (m_file) {
+        QByteArray line = QJsonDocument(entry.toJson()).toJson(QJsonDocument::Compact);
+        line.append('\n');
+        const bool wasFailing = m_file->failing();
+        QString error;
+        if (m_file->append(line, &error)) {
+            m_fileError.clear();
+            if (wasFailing)
+                qCWarning(lcAdmin).noquote()
+                    << QStringLiteral("audit log: writing %1 again (%2 entries were not written; they are in "
+                                      "audit.list until the daemon stops)")
+                           .arg(m_file->path())
+                           .arg(m_unwritten);
+        } else {
+            ++m_unwritten;
+            // Loud once per spell of failures, not once per entry.
+            if (!wasFailing || m_fileError != error)
+                qCCritical(lcAdmin).noquote()
+                    << QStringLiteral("audit log: %1; the entry (%2 %3 %4) is kept in memory only")
+                           .arg(error, entry.method,
+                                entry.project.isEmpty() ? QStringLiteral("-") : entry.project, entry.outcome);
+            m_fileError = error;
         }
     }
     m_ring.push_back(std::move(entry));

@@ -1,14 +1,15 @@
 #pragma once
 
 #include "adminapi.h"
+#include "store/statefile.h"
 
 #include <QDateTime>
-#include <QFile>
 #include <QJsonObject>
 #include <QList>
 #include <QString>
 
 #include <deque>
+#include <memory>
 
 namespace portico {
 
@@ -27,7 +28,9 @@ struct AuditEntry {
 
 // The audit trail of every deploy, undeploy, restart, reload and refusal: an in-memory
 // ring for audit.list, and JSON lines appended to a file (rotated once past a size) so
-// that the record outlives the daemon. Writes are small appends on the control thread.
+// that the record outlives the daemon. Writes are small appends on the control thread,
+// each checked: an entry that cannot be written (a full disk) is still in the ring, and
+// the daemon log says so (once per spell of failures, and again when writing works again).
 class AuditLog {
     Q_DISABLE_COPY_MOVE(AuditLog)
 public:
@@ -38,18 +41,20 @@ public:
     QList<AuditEntry> last(int limit) const;
     int size() const { return int(m_ring.size()); }
     int capacity() const { return m_capacity; }
-    QString filePath() const { return m_file.fileName(); }
+    QString filePath() const { return m_file ? m_file->path() : QString(); }
+    // Why the last entry could not be written to the file; empty when it was.
     QString fileError() const { return m_fileError; }
+    // Entries that did not reach the file.
+    int unwritten() const { return m_unwritten; }
 
     static constexpr int kMaxErrorChars = 2000;
 
 private:
-    bool openFile();
     std::deque<AuditEntry> m_ring;
     int m_capacity;
-    qint64 m_maxFileBytes;
-    QFile m_file;
+    std::unique_ptr<AppendFile> m_file;
     QString m_fileError;
+    int m_unwritten = 0;
 };
 
 } // namespace portico

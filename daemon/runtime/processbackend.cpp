@@ -430,6 +430,7 @@ void ProcessBackend::readChannel(QProcess::ProcessChannel channel) {
     if (!m_process)
         return;
     const int c = channel == QProcess::StandardError ? 1 : 0;
+    m_reading = true;
     m_process->setReadChannel(channel);
     QByteArray &partial = m_partial[c];
     partial += m_process->readAll();
@@ -449,8 +450,8 @@ void ProcessBackend::readChannel(QProcess::ProcessChannel channel) {
         appendLog(QString::fromUtf8(partial.left(kMaxLineBytes)), c == 1);
         partial.remove(0, kMaxLineBytes);
     }
-    if (m_logFile.isOpen())
-        m_logFile.flush();
+    m_reading = false;
+    flushLogFile();
 }
 
 void ProcessBackend::appendLog(const QString &line, bool fromStderr) {
@@ -470,22 +471,33 @@ void ProcessBackend::appendLog(const QString &line, bool fromStderr) {
 void ProcessBackend::writeLogFile(const QString &line) {
     if (m_context.logDir.isEmpty())
         return;
-    if (m_logFile.isOpen() && m_logFile.size() > kMaxLogFileBytes) {
-        m_logFile.close();
-        QFile::remove(m_logFile.fileName() + QStringLiteral(".1"));
-        QFile::rename(m_logFile.fileName(), m_logFile.fileName() + QStringLiteral(".1"));
-    }
-    if (!m_logFile.isOpen()) {
+    m_logPending += line.toUtf8() + '\n';
+    if (!m_reading)
+        flushLogFile();
+}
+
+// One checked write per chunk of output; a failure (a full disk) is said once per spell
+// and the lines stay in the ring that projects.logs reads.
+void ProcessBackend::flushLogFile() {
+    if (m_logPending.isEmpty())
+        return;
+    if (!m_log) {
         QDir().mkpath(m_context.logDir);
-        m_logFile.setFileName(QDir(m_context.logDir).filePath(m_spec.project + QStringLiteral(".log")));
-        if (!m_logFile.open(QIODevice::WriteOnly | QIODevice::Append)) {
-            qCWarning(lcRuntime).noquote()
-                << QStringLiteral("%1: cannot open log file %2: %3")
-                       .arg(m_spec.project, m_logFile.fileName(), m_logFile.errorString());
-            return;
-        }
+        m_log = std::make_unique<AppendFile>(
+            QDir(m_context.logDir).filePath(m_spec.project + QStringLiteral(".log")), kMaxLogFileBytes, 0600);
     }
-    m_logFile.write(line.toUtf8() + '\n');
+    const bool wasFailing = m_log->failing();
+    QString error;
+    if (!m_log->append(m_logPending, &error)) {
+        if (!wasFailing)
+            qCWarning(lcRuntime).noquote()
+                << QStringLiteral("%1: %2; its output is kept in memory only (projects.logs)")
+                       .arg(m_spec.project, error);
+    } else if (wasFailing) {
+        qCInfo(lcRuntime).noquote()
+            << QStringLiteral("%1: writing %2 again").arg(m_spec.project, m_log->path());
+    }
+    m_logPending.clear();
 }
 
 QString ProcessBackend::stderrTail() const {

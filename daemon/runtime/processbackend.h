@@ -1,6 +1,7 @@
 #pragma once
 
 #include "backend.h"
+#include "store/statefile.h"
 
 #include <QFile>
 #include <QMap>
@@ -68,6 +69,7 @@ private:
     void readChannel(QProcess::ProcessChannel channel);
     void appendLog(const QString &line, bool fromStderr);
     void writeLogFile(const QString &line);
+    void flushLogFile();
     void signalGroup(int sig);
     void stopTimers();
     void releasePort();
@@ -102,10 +104,12 @@ private:
     QTimer m_killTimer;
     QPointer<QTcpSocket> m_probe;
 
-    QStringList m_ring;       // stdout and stderr lines, at most Config::logRingLines
-    QStringList m_stderrTail; // last stderr lines, for failure reasons
-    QByteArray m_partial[2];  // incomplete line per channel
-    QFile m_logFile;
+    QStringList m_ring;                // stdout and stderr lines, at most Config::logRingLines
+    QStringList m_stderrTail;          // last stderr lines, for failure reasons
+    QByteArray m_partial[2];           // incomplete line per channel
+    std::unique_ptr<AppendFile> m_log; // <logDir>/<project>.log, opened on first output
+    QByteArray m_logPending;           // lines of the chunk being read, written at once
+    bool m_reading = false;
 };
 
 } // namespace portico

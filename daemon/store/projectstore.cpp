@@ -1,11 +1,15 @@
 #include "projectstore.h"
 
+#include "statefile.h"
+
 #include <QDateTime>
 #include <QDir>
 #include <QFile>
 #include <QJsonDocument>
 #include <QJsonObject>
-#include <QSaveFile>
+
+#include <cerrno>
+#include <unistd.h>
 
 Q_LOGGING_CATEGORY(lcStore, "portico.store", QtInfoMsg)
 
@@ -16,18 +20,11 @@ constexpr qint64 kMaxFileBytes = 1024 * 1024;
 const QString kSuffix = QStringLiteral(".json");
 } // namespace
 
-ProjectStore::ProjectStore(const QString &stateDir) : m_dir(stateDir + QStringLiteral("/projects")) {}
+ProjectStore::ProjectStore(const QString &stateDir)
+    : m_stateDir(stateDir), m_dir(stateDir + QStringLiteral("/projects")) {}
 
 QString ProjectStore::fileFor(const QString &name) const {
     return m_dir + QLatin1Char('/') + name + kSuffix;
-}
-
-bool ProjectStore::ensureDir(QString *error) const {
-    if (QDir().mkpath(m_dir))
-        return true;
-    if (error)
-        *error = QStringLiteral("cannot create %1").arg(m_dir);
-    return false;
 }
 
 QByteArray ProjectStore::serialize(const StoredProject &project) {
@@ -119,32 +116,32 @@ QList<StoredProject> ProjectStore::loadAll(QStringList *problems) {
 }
 
 bool ProjectStore::save(const StoredProject &project, QString *error) {
-    if (!ensureDir(error))
-        return false;
-    QSaveFile f(fileFor(project.manifest.name));
-    if (!f.open(QIODevice::WriteOnly)) {
-        if (error)
-            *error = QStringLiteral("cannot write %1: %2").arg(f.fileName(), f.errorString());
-        return false;
-    }
-    const QByteArray data = serialize(project);
-    if (f.write(data) != data.size() || !f.commit()) {
-        if (error)
-            *error = QStringLiteral("cannot write %1: %2").arg(f.fileName(), f.errorString());
-        f.cancelWriting();
-        return false;
-    }
+    // The error reads as the end of "cannot save project state: ...".
+    const auto fail =
+        [&](const QString &detail, int e) {
+            qCWarning(lcStore).noquote()
+                << QStringLiteral("cannot save project '%1': %2").arg(project.manifest.name, detail);
+            if (error)
+                *error = QStringLiteral("%1 (state dir %2)").arg(errnoSentence(e), m_stateDir);
+            return false;
+        };
+    if (!QDir().mkpath(m_dir))
+        return fail(QStringLiteral("cannot create %1").arg(m_dir), errno ? errno : EIO);
+    QString detail;
+    if (!writeFileAtomically(fileFor(project.manifest.name), serialize(project), 0600, &detail))
+        return fail(detail, errno);
     return true;
 }
 
 bool ProjectStore::remove(const QString &name, QString *error) {
-    const QString path = fileFor(name);
-    if (!QFile::exists(path))
+    const QByteArray path = QFile::encodeName(fileFor(name));
+    if (::unlink(path.constData()) == 0 || errno == ENOENT)
         return true;
-    if (QFile::remove(path))
-        return true;
+    const int e = errno;
+    qCWarning(lcStore).noquote()
+        << QStringLiteral("cannot remove %1: %2").arg(fileFor(name), errnoSentence(e));
     if (error)
-        *error = QStringLiteral("cannot remove %1").arg(path);
+        *error = QStringLiteral("%1 (state dir %2)").arg(errnoSentence(e), m_stateDir);
     return false;
 }
 

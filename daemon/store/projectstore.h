@@ -18,10 +18,11 @@ struct StoredProject {
     friend bool operator==(const StoredProject &, const StoredProject &) = default;
 };
 
-// Deployed manifests under <stateDir>/projects, one JSON file per project, each written
-// atomically (QSaveFile: write a temporary, fsync, rename), so a crash mid-write never
-// leaves a half file. A corrupt or invalid file found at load is reported by name and
-// moved aside to <stateDir>/projects/quarantine/, never deleted.
+// Deployed manifests under <stateDir>/projects, one JSON file per project (mode 0600),
+// each written atomically (writeFileAtomically: a temporary, every write checked,
+// fdatasync, rename, fsync of the folder), so neither a crash nor a full disk ever leaves
+// a half file: a save that fails leaves the previous file as it was. A corrupt or invalid file found at load
+// is reported by name and moved aside to <stateDir>/projects/quarantine/, never deleted.
 class ProjectStore {
 public:
     explicit ProjectStore(const QString &stateDir);
@@ -32,6 +33,8 @@ public:
     // Every valid project, sorted by name. Problems go to *problems, one line each
     // ("<file>: <reason> (moved to <path>)").
     QList<StoredProject> loadAll(QStringList *problems);
+    // False with *error "no space left on device (state dir /var/lib/portico)": the
+    // reason and where, to follow "cannot save project state: ".
     bool save(const StoredProject &project, QString *error);
     bool remove(const QString &name, QString *error);
     // The raw bytes of a project's file, empty if none (for tests and atomic rollback).
@@ -41,8 +44,8 @@ public:
     static std::optional<StoredProject> deserialize(const QByteArray &data, QString *error);
 
 private:
-    bool ensureDir(QString *error) const;
     void quarantine(const QString &file, const QString &reason, QStringList *problems);
+    QString m_stateDir;
     QString m_dir;
 };
 
