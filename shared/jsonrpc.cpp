@@ -1,5 +1,6 @@
 #include "jsonrpc.h"
 
+#include "jsonkeys.h"
 #include "protocol.h"
 
 #include <QIODevice>
@@ -128,7 +129,19 @@ std::optional<Message> Message::parse(const QByteArray &line, int *errorCode, QS
     if (doc.isArray())
         return fail(protocol::error::InvalidRequest, QStringLiteral("batch requests are not supported"), null,
                     errorCode, error, id);
-    return fromJson(doc.object(), errorCode, error, id);
+    const QJsonObject o = doc.object();
+    if (json::hasDuplicateKeys(body, o)) {
+        // QJsonDocument kept the last of them: which one the sender meant is unknowable,
+        // so nothing of it is acted on ("method" twice must not pick one).
+        const QString key = json::firstDuplicateKey(body);
+        const QJsonValue rawId = o.value(kId);
+        const QJsonValue answerId = key != kId && validId(rawId) ? rawId : null;
+        return fail(protocol::error::InvalidRequest,
+                    QStringLiteral("duplicate key \"%1\": a key may appear only once in an object")
+                        .arg(key.left(200)),
+                    answerId, errorCode, error, id);
+    }
+    return fromJson(o, errorCode, error, id);
 }
 
 std::optional<Message> Message::fromJson(const QJsonValue &json, int *errorCode, QString *error,

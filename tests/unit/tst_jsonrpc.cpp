@@ -1,4 +1,5 @@
 // The admin protocol's wire format: message shapes, parse failures, line framing.
+#include "jsonkeys.h"
 #include "jsonrpc.h"
 #include "protocol.h"
 
@@ -19,6 +20,8 @@ private Q_SLOTS:
     void roundTrip();
     void parseFailures_data();
     void parseFailures();
+    void duplicateKeyIsNamed_data();
+    void duplicateKeyIsNamed();
     void framing_data();
     void framing();
     void framingAcrossChunks();
@@ -107,6 +110,55 @@ void TestJsonRpc::parseFailures_data() {
         << QByteArray(R"({"jsonrpc":"2.0","id":9})") << protocol::error::InvalidRequest << QJsonValue(9);
     QTest::newRow("error-without-code") << QByteArray(R"({"jsonrpc":"2.0","id":10,"error":{"message":"x"}})")
                                         << protocol::error::InvalidRequest << QJsonValue(10);
+    // QJsonDocument would keep the last of two equal keys: the request is refused instead.
+    QTest::newRow("duplicate-method")
+        << QByteArray(R"({"jsonrpc":"2.0","id":11,"method":"daemon.info","method":"projects.undeploy"})")
+        << protocol::error::InvalidRequest << QJsonValue(11);
+    QTest::newRow("duplicate-id") << QByteArray(R"({"jsonrpc":"2.0","id":12,"id":13,"method":"daemon.info"})")
+                                  << protocol::error::InvalidRequest << null;
+    QTest::newRow("duplicate-escaped")
+        << QByteArray(R"({"jsonrpc":"2.0","id":14,"method":"a","\u006dethod":"b"})")
+        << protocol::error::InvalidRequest << QJsonValue(14);
+    QTest::newRow("duplicate-in-params")
+        << QByteArray(
+               R"({"jsonrpc":"2.0","id":15,"method":"x","params":{"manifest":{"name":"a","name":"b"}}})")
+        << protocol::error::InvalidRequest << QJsonValue(15);
+    QTest::newRow("duplicate-in-array-element")
+        << QByteArray(R"({"jsonrpc":"2.0","id":16,"method":"x","params":{"l":[{"p":1},{"p":2,"p":3}]}})")
+        << protocol::error::InvalidRequest << QJsonValue(16);
+}
+
+void TestJsonRpc::duplicateKeyIsNamed_data() {
+    QTest::addColumn<QByteArray>("line");
+    QTest::addColumn<QString>("key"); // empty: no duplicate
+    QTest::newRow("method") << QByteArray(R"({"jsonrpc":"2.0","id":1,"method":"a","method":"b"})")
+                            << "method";
+    QTest::newRow("nested") << QByteArray(R"({"params":{"manifest":{"name":"a","env":{},"name":"b"}}})")
+                            << "params.manifest.name";
+    QTest::newRow("in array") << QByteArray(R"({"listen":[{"port":1},{"port":2,"port":3}]})")
+                              << "listen[].port";
+    QTest::newRow("colons and quotes in strings")
+        << QByteArray(R"({"a":"x:y\":z","b":{"c":"\\"},"d":[":",{"e":1}]})") << QString();
+    QTest::newRow("same key in sibling objects")
+        << QByteArray(R"({"a":{"k":1},"b":{"k":2},"k":3})") << QString();
+}
+
+void TestJsonRpc::duplicateKeyIsNamed() {
+    QFETCH(QByteArray, line);
+    QFETCH(QString, key);
+    const QJsonDocument doc = QJsonDocument::fromJson(line);
+    QVERIFY(!doc.isNull());
+    QCOMPARE(json::hasDuplicateKeys(line, doc.object()), !key.isEmpty());
+    QCOMPARE(json::firstDuplicateKey(line), key);
+    int code = 0;
+    QString error;
+    const bool parsed = Message::parse(line, &code, &error).has_value();
+    if (!key.isEmpty()) {
+        QVERIFY(!parsed);
+        QCOMPARE(code, protocol::error::InvalidRequest);
+        QCOMPARE(error,
+                 QStringLiteral("duplicate key \"%1\": a key may appear only once in an object").arg(key));
+    }
 }
 
 void TestJsonRpc::parseFailures() {
