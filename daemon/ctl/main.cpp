@@ -1,6 +1,7 @@
 // porticoctl: a client of the admin socket (never of the daemon's libraries). Parses the
 // command line and runs one command; the work is in ctl.cpp.
 #include "ctl.h"
+#include "exportcommand.h"
 
 #include <QCommandLineParser>
 #include <QCoreApplication>
@@ -22,6 +23,9 @@ int main(int argc, char **argv) {
     QCoreApplication app(argc, argv);
     QCoreApplication::setApplicationName(QStringLiteral("porticoctl"));
     QCoreApplication::setApplicationVersion(QStringLiteral(PORTICO_VERSION));
+    // `export` has a command line of its own (daemon/ctl/export).
+    if (app.arguments().value(1) == QLatin1String("export"))
+        return exportMain(app.arguments().mid(2));
 
     QCommandLineParser parser;
     parser.setApplicationDescription(QStringLiteral(
@@ -34,7 +38,8 @@ int main(int argc, char **argv) {
         "  undeploy NAME          remove a project\n"
         "  restart NAME           restart a project's backend\n"
         "  logs NAME [-n N] [-f]  a project's recent output, optionally followed\n"
-        "  watch [--stats]        live events\n\n"
+        "  watch [--stats]        live events\n"
+        "  export kubernetes ...  Kubernetes objects (porticoctl export --help)\n\n"
         "Exit codes: 0 ok, 1 refused (validation, conflict, not found, usage), 2 cannot reach the daemon."));
     parser.addHelpOption();
     parser.addVersionOption();
