@@ -79,3 +79,26 @@ if ! "$deno_bin" --version >/dev/null 2>&1 && ! command -v deno >/dev/null 2>&1;
         echo "deps: warning: could not install deno; deno tests will be skipped" >&2
     fi
 fi
+
+# The Kubernetes schema validators that tst_k8sexport_e2e runs over `porticoctl export
+# kubernetes` output (npm: kubernetes-models, @kubernetes-models/gateway-api and yaml, pinned
+# by tests/support/k8svalidate/package-lock.json), into .tools/k8s-validate. Reinstalled
+# when the pinned versions change. Without them the test skips, or fails where CI is set, so
+# a CI run that could not install them fails here already.
+k8s_src="$root/tests/support/k8svalidate"
+k8s_dir="$root/.tools/k8s-validate"
+if ! cmp -s "$k8s_src/package-lock.json" "$k8s_dir/package-lock.json" ||
+    [[ ! -d "$k8s_dir/node_modules/@kubernetes-models/gateway-api" ]]; then
+    echo "deps: installing the Kubernetes schema validators from npm into .tools/k8s-validate"
+    mkdir -p "$k8s_dir"
+    cp "$k8s_src/package.json" "$k8s_src/package-lock.json" "$k8s_dir/"
+    if ! (cd "$k8s_dir" && npm ci --no-audit --no-fund --loglevel=error >/dev/null 2>&1); then
+        rm -f "$k8s_dir/package-lock.json" # not installed: try again next time
+        echo "deps: warning: could not install the Kubernetes schema validators (npm ci in $k8s_dir);" \
+            "tst_k8sexport_e2e will skip its schema checks" >&2
+        if [[ -n "${CI:-}" ]]; then
+            echo "deps: CI is set: failing instead" >&2
+            exit 1
+        fi
+    fi
+fi
