@@ -107,6 +107,15 @@ waitfor 20 grep -q "echo" "$log/watch.log" || fail "porticoctl watch showed no e
 kill -TERM "$watcher"
 wait "$watcher" 2>/dev/null || true
 
+# ---- Moving to Kubernetes ------------------------------------------------------------
+step "porticoctl export kubernetes (offline and from the daemon)"
+porticoctl export kubernetes --gateway-class eg --image hello=registry.example.com/hello:1.0 --skip-missing-images resources/examples/ >"$log/export.yaml" 2>"$log/export.log" ||
+    fail "porticoctl export kubernetes of the examples"
+grep -q "^kind: HTTPRoute$" "$log/export.yaml" || fail "the export of the examples has no HTTPRoute"
+porticoctl export kubernetes --namespace shop --skip-missing-images -o json >"$log/export.json" 2>>"$log/export.log" ||
+    fail "porticoctl export kubernetes of the daemon's projects"
+grep -q '"namespace": "shop"' "$log/export.json" || fail "the daemon's export is not in namespace shop"
+
 kill -TERM "$quickstart"
 wait "$quickstart" || fail "the quickstart did not stop cleanly on SIGTERM"
 quickstart=0

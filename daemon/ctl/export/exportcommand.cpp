@@ -233,6 +233,10 @@ int exportMain(const QStringList &arguments) {
         say(QStringLiteral("warning: ") + w);
     for (const QString &n : result.notes)
         say(QStringLiteral("note: ") + n);
+    if (!parser.isSet(classOpt))
+        say(QStringLiteral("note: the Gateway's class is '%1', a placeholder: pass --gateway-class with your "
+                           "cluster's (kubectl get gatewayclass)")
+                .arg(options.gatewayClass));
     const QByteArray bytes = format == QLatin1String("json")
                                  ? QJsonDocument(k8s::asList(result.objects)).toJson(QJsonDocument::Indented)
                                  : yaml::documents(result.objects);
