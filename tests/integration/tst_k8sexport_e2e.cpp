@@ -751,6 +751,12 @@ void TestK8sExportE2e::refusals_data() {
     QTest::newRow("unknown option") << QStringList{k8s, QStringLiteral("--replicas"), QStringLiteral("3")}
                                     << 1
                                     << QStringList{QStringLiteral("porticoctl: Unknown option 'replicas'.")};
+    QTest::newRow("--socket with manifests")
+        << QStringList{k8s, QStringLiteral("--socket"), QStringLiteral("/tmp/x.sock"), examples} << 1
+        << QStringList{
+               QStringLiteral("porticoctl: --socket is for exporting the daemon's projects; manifests are "
+                              "exported without a daemon"),
+               QStringLiteral("porticoctl: see 'porticoctl export --help'")};
 }
 
 void TestK8sExportE2e::refusals() {

@@ -36,9 +36,10 @@ int refuse(const QStringList &errors) {
     return Refused;
 }
 
-int usage(const QCommandLineParser &parser, const QString &problem) {
+// One line for what was wrong and one for where help is, not the whole help.
+int usage(const QString &problem) {
     say(problem);
-    QTextStream(stderr) << "\n" << parser.helpText();
+    say(QStringLiteral("see 'porticoctl export --help'"));
     return Refused;
 }
 
@@ -165,7 +166,7 @@ int exportMain(const QStringList &arguments) {
                                  QStringLiteral("Manifest files or folders (offline)."),
                                  QStringLiteral("[MANIFEST...]"));
     if (!parser.parse(QStringList{QStringLiteral("porticoctl export")} + arguments))
-        return usage(parser, parser.errorText());
+        return usage(parser.errorText());
     if (parser.isSet(QStringLiteral("help"))) {
         QTextStream(stdout) << parser.helpText();
         return Ok;
@@ -173,13 +174,12 @@ int exportMain(const QStringList &arguments) {
     const QStringList positional = parser.positionalArguments();
     if (positional.isEmpty() || positional.first() != QLatin1String("kubernetes"))
         return usage(
-            parser,
             positional.isEmpty()
                 ? QStringLiteral("export: say what to export to: kubernetes")
                 : QStringLiteral("export: unknown target '%1' (only kubernetes)").arg(positional.first()));
     const QString format = parser.isSet(outputOpt) ? parser.value(outputOpt) : QStringLiteral("yaml");
     if (format != QLatin1String("yaml") && format != QLatin1String("json"))
-        return usage(parser, QStringLiteral("-o %1: the format is yaml or json").arg(format));
+        return usage(QStringLiteral("-o %1: the format is yaml or json").arg(format));
 
     k8s::Options options;
     options.ns = parser.value(nsOpt);
@@ -218,8 +218,8 @@ int exportMain(const QStringList &arguments) {
         manifests = daemon.manifests;
     } else {
         if (parser.isSet(socketOpt))
-            return usage(parser, QStringLiteral("--socket is for exporting the daemon's projects; "
-                                                "manifests are exported without a daemon"));
+            return usage(QStringLiteral("--socket is for exporting the daemon's projects; "
+                                        "manifests are exported without a daemon"));
         const k8s::LoadedManifests loaded = k8s::loadManifests(inputs);
         if (!loaded.ok())
             return refuse(loaded.errors);
