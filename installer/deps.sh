@@ -17,6 +17,8 @@ TEST_PKGS=(
     # packaging: dpkg-shlibdeps (dpkg-dev), the maintainer scripts' adduser, the checks of
     # the unit (systemd-analyze), the desktop entry and the man pages
     dpkg-dev adduser systemd desktop-file-utils man-db
+    # the README's commands, run by installer/readme-walkthrough.sh in namespaces of its own
+    curl iproute2 util-linux
 )
 # On Debian 12 nginx-light is only a transitional package (nginx + the echo module) and
 # nginx's TCP proxy (`stream`) is a dynamic module packaged on its own.

@@ -46,7 +46,8 @@ int main(int argc, char **argv) {
     const QCommandLineOption jsonOpt(QStringLiteral("json"), QStringLiteral("Print JSON for scripts."));
     const QCommandLineOption socketOpt(
         QStringLiteral("socket"),
-        QStringLiteral("Admin socket (default: $PORTICO_SOCKET, else $XDG_RUNTIME_DIR/portico/admin.sock)."),
+        QStringLiteral("Admin socket (default: $PORTICO_SOCKET, else your own daemon's "
+                       "$XDG_RUNTIME_DIR/portico/admin.sock, else /run/portico/admin.sock)."),
         QStringLiteral("PATH"));
     const QCommandLineOption dryRunOpt(QStringLiteral("dry-run"), QStringLiteral("deploy: validate only."));
     const QCommandLineOption linesOpt({QStringLiteral("n"), QStringLiteral("lines")},
