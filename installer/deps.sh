@@ -16,7 +16,7 @@ TEST_PKGS=(
     xvfb xauth socat netcat-openbsd procps python3
     # packaging: dpkg-shlibdeps (dpkg-dev), the maintainer scripts' adduser, the checks of
     # the unit (systemd-analyze), the desktop entry and the man pages
-    dpkg-dev adduser systemd desktop-file-utils man-db
+    dpkg-dev adduser systemd desktop-file-utils man-db bash-completion
     # the README's commands, run by installer/readme-walkthrough.sh in namespaces of its own
     curl iproute2 util-linux
 )

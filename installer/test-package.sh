@@ -57,7 +57,15 @@ desktop-file-validate /usr/share/applications/portico-dashboard.desktop || fail 
 for page in porticod porticoctl portico-dashboard; do
     man -w "$page" >/dev/null || fail "man page $page"
 done
-[[ -f /usr/share/bash-completion/completions/porticoctl ]] || fail "bash completion"
+# The completion, as bash-completion loads it: commands and options.
+completes() {
+    bash -c 'source /usr/share/bash-completion/bash_completion
+             source /usr/share/bash-completion/completions/porticoctl
+             COMP_WORDS=(porticoctl "$1"); COMP_CWORD=1; COMP_LINE="porticoctl $1"; COMP_POINT=${#COMP_LINE}
+             _porticoctl; echo "${COMPREPLY[*]}"' completion "$1"
+}
+[[ "$(completes de)" == "deploy" ]] || fail "bash completion of 'porticoctl de': '$(completes de)'"
+[[ "$(completes --so)" == "--socket" ]] || fail "bash completion of 'porticoctl --so'"
 [[ -f /usr/share/icons/hicolor/scalable/apps/portico-dashboard.svg ]] || fail "icon"
 dpkg-query -W -f='${Conffiles}\n' portico | grep -q ' /etc/portico/porticod.json ' || fail "conffile"
 getent group portico >/dev/null || fail "group portico"
