@@ -82,7 +82,7 @@ if ! "$deno_bin" --version >/dev/null 2>&1 && ! command -v deno >/dev/null 2>&1;
     fi
 fi
 
-# The Kubernetes schema validators that tst_k8sexport_e2e runs over `porticoctl export
+# The Kubernetes schema validators that tst_k8sexport_e2e, _golden and tst_k8svalidator run over `porticoctl export
 # kubernetes` output (npm: kubernetes-models, @kubernetes-models/gateway-api and yaml, pinned
 # by tests/support/k8svalidate/package-lock.json), into .tools/k8s-validate. Reinstalled
 # when the pinned versions change. Without them the test skips, or fails where CI is set, so
@@ -97,7 +97,7 @@ if ! cmp -s "$k8s_src/package-lock.json" "$k8s_dir/package-lock.json" ||
     if ! (cd "$k8s_dir" && npm ci --no-audit --no-fund --loglevel=error >/dev/null 2>&1); then
         rm -f "$k8s_dir/package-lock.json" # not installed: try again next time
         echo "deps: warning: could not install the Kubernetes schema validators (npm ci in $k8s_dir);" \
-            "tst_k8sexport_e2e will skip its schema checks" >&2
+            "the tests of porticoctl export kubernetes will skip their schema checks" >&2
         if [[ -n "${CI:-}" ]]; then
             echo "deps: CI is set: failing instead" >&2
             exit 1

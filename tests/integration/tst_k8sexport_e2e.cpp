@@ -4,24 +4,16 @@
 // validator (tests/support/k8svalidate: kubernetes-models, @kubernetes-models/gateway-api,
 // and the yaml package reading the output as YAML 1.1 and 1.2), the mapping checked as a
 // user would (prefix rewrite, a listener per port and protocol, each route on the right
-// listener, Service ports), the refusals, and golden files of the shipped examples.
-//
-// Golden files: tests/golden/k8s-export/<example>.yaml. After an intended change of the
-// output, regenerate them with
-//   PORTICO_UPDATE_GOLDEN=1 ctest --test-dir build -R tst_k8sexport_e2e
-// and review the diff (git diff tests/golden) before committing.
+// listener, Service ports), and the refusals. That the validator rejects what is broken is
+// tst_k8svalidator; the golden files of the examples are tst_k8sexport_golden.
 #include "daemonfixture.h"
-#include "k8svalidator.h"
-#include "manifest.h"
+#include "k8sexportutil.h"
 #include "testutil.h"
 
 #include <QDir>
-#include <QDirIterator>
-#include <QFile>
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
-#include <QProcess>
 #include <QRegularExpression>
 #include <QTemporaryDir>
 #include <QTest>
@@ -30,56 +22,6 @@ using namespace portico;
 using namespace portico::test;
 
 namespace {
-
-struct Run {
-    int code = -1;
-    QByteArray out;
-    QString err;
-};
-
-// porticoctl with an environment that names no socket, so only --socket counts.
-Run porticoctl(const QStringList &args) {
-    QProcess p;
-    QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
-    env.remove(QStringLiteral("PORTICO_SOCKET"));
-    p.setProcessEnvironment(env);
-    p.start(QStringLiteral(PORTICOCTL_PATH), args);
-    if (!p.waitForFinished(60000)) {
-        p.kill();
-        p.waitForFinished(5000);
-    }
-    return {p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -1, p.readAllStandardOutput(),
-            QString::fromUtf8(p.readAllStandardError())};
-}
-
-QStringList exportArgs(const QStringList &more) {
-    return QStringList{QStringLiteral("export"), QStringLiteral("kubernetes")} + more;
-}
-
-QString kindName(const QJsonValue &o) {
-    return o[QLatin1String("kind")].toString() + QLatin1Char('/') +
-           o[QLatin1String("metadata")][QLatin1String("name")].toString();
-}
-
-QJsonObject find(const QJsonArray &objects, const QString &kindAndName) {
-    for (const QJsonValue &o : objects) {
-        if (kindName(o) == kindAndName)
-            return o.toObject();
-    }
-    return {};
-}
-
-QJsonArray items(const QByteArray &json) {
-    const QJsonObject list = QJsonDocument::fromJson(json).object();
-    return list[QLatin1String("kind")].toString() == QLatin1String("List")
-               ? list[QLatin1String("items")].toArray()
-               : QJsonArray{};
-}
-
-QString compact(const QJsonValue &v) {
-    return QString::fromUtf8(v.isArray() ? QJsonDocument(v.toArray()).toJson(QJsonDocument::Compact)
-                                         : QJsonDocument(v.toObject()).toJson(QJsonDocument::Compact));
-}
 
 // What a user checks after `kubectl apply`: every route hangs on a listener of a Gateway that
 // speaks its protocol, every backendRef is a port of a Service of the same transport, and
@@ -116,7 +58,7 @@ QStringList attachmentProblems(const QJsonArray &objects) {
         for (const QJsonValue &rule : o[QLatin1String("spec")][QLatin1String("rules")].toArray()) {
             for (const QJsonValue &ref : rule[QLatin1String("backendRefs")].toArray()) {
                 const QJsonObject svc =
-                    find(objects, QStringLiteral("Service/") + ref[QLatin1String("name")].toString());
+                    findObject(objects, QStringLiteral("Service/") + ref[QLatin1String("name")].toString());
                 bool found = false;
                 for (const QJsonValue &port : svc[QLatin1String("spec")][QLatin1String("ports")].toArray()) {
                     found |= port[QLatin1String("port")].toInt() == ref[QLatin1String("port")].toInt() &&
@@ -126,7 +68,7 @@ QStringList attachmentProblems(const QJsonArray &objects) {
                 }
                 if (!found)
                     problems << QStringLiteral("%1: backendRef %2 is no port of a Service")
-                                    .arg(kindName(o), compact(ref));
+                                    .arg(kindName(o), compactJson(ref));
             }
         }
     }
@@ -135,8 +77,8 @@ QStringList attachmentProblems(const QJsonArray &objects) {
             continue;
         const QJsonObject selector = svc[QLatin1String("spec")][QLatin1String("selector")].toObject();
         const QJsonObject dep =
-            find(objects, QStringLiteral("Deployment/") +
-                              svc[QLatin1String("metadata")][QLatin1String("name")].toString());
+            findObject(objects, QStringLiteral("Deployment/") +
+                                    svc[QLatin1String("metadata")][QLatin1String("name")].toString());
         if (selector.isEmpty() || dep.isEmpty())
             continue;
         const QJsonObject pod = dep[QLatin1String("spec")][QLatin1String("template")].toObject();
@@ -152,7 +94,7 @@ QStringList attachmentProblems(const QJsonArray &objects) {
                         c[QLatin1String("protocol")] == port[QLatin1String("protocol")];
             if (!open)
                 problems << QStringLiteral("%1: targetPort %2 is no container port")
-                                .arg(kindName(svc), compact(port));
+                                .arg(kindName(svc), compactJson(port));
         }
     }
     return problems;
@@ -161,8 +103,9 @@ QStringList attachmentProblems(const QJsonArray &objects) {
 // Runs the export as YAML and as JSON, validates the YAML and checks that both carry the same
 // objects. Returns the objects (empty after a failure, which the caller's QVERIFY reports).
 QJsonArray exportAndValidate(const QStringList &args, QString *problem) {
-    const Run yaml = porticoctl(exportArgs(args));
-    const Run json = porticoctl(exportArgs(args + QStringList{QStringLiteral("-o"), QStringLiteral("json")}));
+    const CtlRun yaml = runPorticoctl(exportArgs(args));
+    const CtlRun json =
+        runPorticoctl(exportArgs(args + QStringList{QStringLiteral("-o"), QStringLiteral("json")}));
     if (yaml.code != 0 || json.code != 0) {
         *problem = QStringLiteral("export failed: %1 %2").arg(yaml.err, json.err);
         return {};
@@ -173,7 +116,7 @@ QJsonArray exportAndValidate(const QStringList &args, QString *problem) {
             QStringLiteral("invalid:\n") + v.problems() + QStringLiteral("\n") + QString::fromUtf8(yaml.out);
         return {};
     }
-    const QJsonArray fromJson = items(json.out);
+    const QJsonArray fromJson = listItems(json.out);
     if (v.parsed() != fromJson) {
         *problem = QStringLiteral("the YAML and the JSON output differ");
         return {};
@@ -185,18 +128,11 @@ QJsonArray exportAndValidate(const QStringList &args, QString *problem) {
     return fromJson;
 }
 
-QByteArray readFile(const QString &path) {
-    QFile f(path);
-    return f.open(QIODevice::ReadOnly) ? f.readAll() : QByteArray();
-}
-
 } // namespace
 
 class TestK8sExportE2e final : public QObject {
     Q_OBJECT
 private Q_SLOTS:
-    void validatorRejectsBrokenObjects_data();
-    void validatorRejectsBrokenObjects();
     void exportsRunningDaemon();
     void exportsOfflineManifests();
     void roundTripsEveryString();
@@ -204,148 +140,10 @@ private Q_SLOTS:
     void refusals_data();
     void refusals();
     void unreachableDaemon();
-    void goldenExamples_data();
-    void goldenExamples();
 
 private:
     QTemporaryDir m_dir;
-    QJsonArray m_baseline; // a valid export that validatorRejectsBrokenObjects breaks
 };
-
-void TestK8sExportE2e::validatorRejectsBrokenObjects_data() {
-    QTest::addColumn<QString>("object");   // kind/name in a valid export
-    QTest::addColumn<QStringList>("path"); // where to break it
-    QTest::addColumn<QJsonValue>("value"); // undefined: remove
-    QTest::addColumn<QString>("error");    // what the validator must say
-    QTest::newRow("listener name not a DNS label")
-        << QStringLiteral("Gateway/portico")
-        << QStringList{QStringLiteral("spec"), QStringLiteral("listeners"), QStringLiteral("0"),
-                       QStringLiteral("name")}
-        << QJsonValue(QStringLiteral("Http_8080"))
-        << QStringLiteral("Gateway/portico: /spec/listeners/0/name must match pattern");
-    QTest::newRow("path match type unknown")
-        << QStringLiteral("HTTPRoute/web")
-        << QStringList{QStringLiteral("spec"),    QStringLiteral("rules"), QStringLiteral("1"),
-                       QStringLiteral("matches"), QStringLiteral("0"),     QStringLiteral("path"),
-                       QStringLiteral("type")}
-        << QJsonValue(QStringLiteral("Prefix"))
-        << QStringLiteral(
-               "HTTPRoute/web: /spec/rules/1/matches/0/path/type must be equal to one of the allowed values");
-    QTest::newRow("TCPRoute without rules")
-        << QStringLiteral("TCPRoute/stream-tcp-5000")
-        << QStringList{QStringLiteral("spec"), QStringLiteral("rules")} << QJsonValue(QJsonValue::Undefined)
-        << QStringLiteral("TCPRoute/stream-tcp-5000: /spec must have required property rules");
-    QTest::newRow("Service protocol in lower case")
-        << QStringLiteral("Service/dns")
-        << QStringList{QStringLiteral("spec"), QStringLiteral("ports"), QStringLiteral("0"),
-                       QStringLiteral("protocol")}
-        << QJsonValue(QStringLiteral("udp"))
-        << QStringLiteral("Service/dns: /spec/ports/0/protocol must be equal to one of the allowed values");
-    QTest::newRow("listener port out of range")
-        << QStringLiteral("Gateway/portico")
-        << QStringList{QStringLiteral("spec"), QStringLiteral("listeners"), QStringLiteral("0"),
-                       QStringLiteral("port")}
-        << QJsonValue(70000) << QStringLiteral("Gateway/portico: /spec/listeners/0/port must be <= 65535");
-    QTest::newRow("Service port not a number")
-        << QStringLiteral("Service/web")
-        << QStringList{QStringLiteral("spec"), QStringLiteral("ports"), QStringLiteral("0"),
-                       QStringLiteral("port")}
-        << QJsonValue(QStringLiteral("http"))
-        << QStringLiteral("Service/web: /spec/ports/0/port must be integer");
-    QTest::newRow("env value a boolean")
-        << QStringLiteral("Deployment/web")
-        << QStringList{QStringLiteral("spec"),       QStringLiteral("template"), QStringLiteral("spec"),
-                       QStringLiteral("containers"), QStringLiteral("0"),        QStringLiteral("env"),
-                       QStringLiteral("0"),          QStringLiteral("value")}
-        << QJsonValue(true)
-        << QStringLiteral("Deployment/web: /spec/template/spec/containers/0/env/0/value must be string");
-    QTest::newRow("EndpointSlice address type unknown")
-        << QStringLiteral("EndpointSlice/db") << QStringList{QStringLiteral("addressType")}
-        << QJsonValue(QStringLiteral("IPv5"))
-        << QStringLiteral("EndpointSlice/db: /addressType must be equal to one of the allowed values");
-    QTest::newRow("a kind without a validator never passes")
-        << QStringLiteral("Service/web") << QStringList{QStringLiteral("kind")}
-        << QJsonValue(QStringLiteral("Ingress"))
-        << QStringLiteral("Ingress/web: no validator for apiVersion v1 kind Ingress");
-}
-
-namespace {
-QJsonValue setAt(QJsonValue node, QStringList path, const QJsonValue &value) {
-    if (path.isEmpty())
-        return value;
-    const QString key = path.takeFirst();
-    if (node.isArray()) {
-        QJsonArray a = node.toArray();
-        a[key.toInt()] = setAt(a.at(key.toInt()), path, value);
-        return a;
-    }
-    QJsonObject o = node.toObject();
-    if (path.isEmpty() && value.isUndefined())
-        o.remove(key);
-    else
-        o.insert(key, setAt(o.value(key), path, value));
-    return o;
-}
-} // namespace
-
-void TestK8sExportE2e::validatorRejectsBrokenObjects() {
-    PORTICO_REQUIRE_K8S_VALIDATOR();
-    QFETCH(QString, object);
-    QFETCH(QStringList, path);
-    QFETCH(QJsonValue, value);
-    QFETCH(QString, error);
-    // A valid export of every kind first (once): each row breaks exactly one field of it.
-    if (m_baseline.isEmpty()) {
-        const QString dir = m_dir.filePath(QStringLiteral("broken"));
-        QDir().mkpath(dir);
-        const QStringList files{
-            writeFile(dir, QStringLiteral("web.json"),
-                      R"({"name":"web","runtime":"process","command":["./web"]})"),
-            writeFile(
-                dir, QStringLiteral("stream.json"),
-                R"({"name":"stream","runtime":"process","command":["./s"],"listen":{"port":5000,"protocol":"tcp"}})"),
-            writeFile(
-                dir, QStringLiteral("dns.json"),
-                R"({"name":"dns","runtime":"upstream","upstream":"10.0.0.53:53","listen":{"port":5353,"protocol":"udp"}})"),
-            writeFile(dir, QStringLiteral("db.json"),
-                      R"({"name":"db","runtime":"upstream","upstream":"10.0.0.5:5432"})")};
-        const Run run = porticoctl(
-            exportArgs(QStringList{QStringLiteral("-o"), QStringLiteral("json"), QStringLiteral("--image"),
-                                   QStringLiteral("web=r/web:1"), QStringLiteral("--image"),
-                                   QStringLiteral("stream=r/stream:1")} +
-                       files));
-        QVERIFY2(run.code == 0, qPrintable(run.err));
-        const K8sValidation valid = validateK8s(run.out, QStringLiteral("json"));
-        QVERIFY2(valid.valid(), qPrintable(valid.problems()));
-        m_baseline = items(run.out);
-        QCOMPARE(m_baseline.size(),
-                 13); // every kind: Gateway, 4 Services, 2 EndpointSlices, 2 Deployments, 4 routes
-    }
-    QJsonArray objects = m_baseline;
-
-    qsizetype index = -1;
-    for (qsizetype i = 0; i < objects.size(); ++i) {
-        if (kindName(objects.at(i)) == object)
-            index = i;
-    }
-    QVERIFY2(index >= 0, qPrintable(object));
-    objects[index] = setAt(objects.at(index), path, value);
-    const K8sValidation broken =
-        validateK8s(QJsonDocument(QJsonObject{{QStringLiteral("apiVersion"), QStringLiteral("v1")},
-                                              {QStringLiteral("kind"), QStringLiteral("List")},
-                                              {QStringLiteral("items"), objects}})
-                        .toJson(),
-                    QStringLiteral("json"));
-    QVERIFY2(broken.ran, qPrintable(broken.error));
-    QCOMPARE(broken.exitCode, 1);
-    QVERIFY(!broken.valid());
-    QVERIFY2(broken.problems().contains(error), qPrintable(broken.problems()));
-    // Only the broken object fails.
-    int failed = 0;
-    for (const QJsonValue &o : broken.report[QLatin1String("objects")].toArray())
-        failed += o[QLatin1String("ok")].toBool() ? 0 : 1;
-    QCOMPARE(failed, 1);
-}
 
 void TestK8sExportE2e::exportsRunningDaemon() {
     PORTICO_REQUIRE_K8S_VALIDATOR();
@@ -359,7 +157,7 @@ void TestK8sExportE2e::exportsRunningDaemon() {
     const QString backend = QStringLiteral(TESTBACKEND_PATH);
     const auto deploy = [&](const QJsonObject &m) {
         const QJsonObject r = d.deploy(QJsonDocument(m).toJson());
-        return r.contains(QStringLiteral("result")) ? QString() : compact(r);
+        return r.contains(QStringLiteral("result")) ? QString() : compactJson(r);
     };
     const QString web =
         deploy({{QStringLiteral("name"), QStringLiteral("web")},
@@ -411,7 +209,7 @@ void TestK8sExportE2e::exportsRunningDaemon() {
     QVERIFY2(!objects.isEmpty(), qPrintable(problem));
 
     // One Gateway, a listener per port and protocol, the daemon's own ingress port among them.
-    const QJsonObject gateway = find(objects, QStringLiteral("Gateway/portico"));
+    const QJsonObject gateway = findObject(objects, QStringLiteral("Gateway/portico"));
     QCOMPARE(gateway[QLatin1String("spec")][QLatin1String("gatewayClassName")].toString(),
              QStringLiteral("eg"));
     QStringList listeners;
@@ -432,7 +230,7 @@ void TestK8sExportE2e::exportsRunningDaemon() {
     const QStringList problems = attachmentProblems(objects);
     QVERIFY2(problems.isEmpty(), qPrintable(problems.join(u'\n')));
     const auto section = [&](const QString &route) {
-        return find(
+        return findObject(
                    objects,
                    route)[QLatin1String("spec")][QLatin1String("parentRefs")][0][QLatin1String("sectionName")]
             .toString();
@@ -448,27 +246,27 @@ void TestK8sExportE2e::exportsRunningDaemon() {
     // The prefix route does what Portico did above: /web/headers reaches the backend as
     // /headers with X-Forwarded-Prefix: /web, and /web is sent to /web/.
     const QJsonArray rules =
-        find(objects, QStringLiteral("HTTPRoute/web"))[QLatin1String("spec")][QLatin1String("rules")]
+        findObject(objects, QStringLiteral("HTTPRoute/web"))[QLatin1String("spec")][QLatin1String("rules")]
             .toArray();
     QCOMPARE(rules.size(), 2);
-    QCOMPARE(compact(rules[0][QLatin1String("matches")]),
+    QCOMPARE(compactJson(rules[0][QLatin1String("matches")]),
              QStringLiteral(R"([{"path":{"type":"Exact","value":"/web"}}])"));
     QCOMPARE(rules[0][QLatin1String("filters")][0][QLatin1String("requestRedirect")][QLatin1String("path")]
                   [QLatin1String("replaceFullPath")]
                       .toString(),
              QStringLiteral("/web/"));
-    QCOMPARE(compact(rules[1][QLatin1String("matches")]),
+    QCOMPARE(compactJson(rules[1][QLatin1String("matches")]),
              QStringLiteral(R"([{"path":{"type":"PathPrefix","value":"/web"}}])"));
     QCOMPARE(
-        compact(rules[1][QLatin1String("filters")]),
+        compactJson(rules[1][QLatin1String("filters")]),
         QStringLiteral(
             R"([{"type":"URLRewrite","urlRewrite":{"path":{"replacePrefixMatch":"/","type":"ReplacePrefixMatch"}}},)"
             R"({"requestHeaderModifier":{"set":[{"name":"X-Forwarded-Prefix","value":"/web"}]},"type":"RequestHeaderModifier"}])"));
 
     // Service ports: one per backend port, with its transport.
     const auto ports = [&](const QString &svc) {
-        return compact(
-            find(objects, QStringLiteral("Service/") + svc)[QLatin1String("spec")][QLatin1String("ports")]);
+        return compactJson(findObject(objects, QStringLiteral("Service/") +
+                                                   svc)[QLatin1String("spec")][QLatin1String("ports")]);
     };
     QCOMPARE(ports(QStringLiteral("web")),
              QStringLiteral(R"([{"name":"http-8080","port":8080,"protocol":"TCP","targetPort":8080}])"));
@@ -484,12 +282,13 @@ void TestK8sExportE2e::exportsRunningDaemon() {
 
     // The manifest's env as strings (YAML 1.1 would read a bare on and 1.0 otherwise), PORT/HOST for a pod.
     QCOMPARE(
-        compact(find(objects, QStringLiteral("Deployment/web"))[QLatin1String("spec")][QLatin1String(
-            "template")][QLatin1String("spec")][QLatin1String("containers")][0][QLatin1String("env")]),
+        compactJson(
+            findObject(objects, QStringLiteral("Deployment/web"))[QLatin1String("spec")][QLatin1String(
+                "template")][QLatin1String("spec")][QLatin1String("containers")][0][QLatin1String("env")]),
         QStringLiteral(
             R"([{"name":"HOST","value":"0.0.0.0"},{"name":"PORT","value":"8080"},{"name":"MODE","value":"on"},)"
             R"({"name":"VERSION","value":"1.0"}])"));
-    QCOMPARE(find(objects, QStringLiteral("TCPRoute/stream-tcp-%1").arg(tcpPort))[QLatin1String(
+    QCOMPARE(findObject(objects, QStringLiteral("TCPRoute/stream-tcp-%1").arg(tcpPort))[QLatin1String(
                  "metadata")][QLatin1String("annotations")][QLatin1String("portico.dev/proxy-protocol")]
                  .toString(),
              QStringLiteral("v1"));
@@ -532,34 +331,39 @@ void TestK8sExportE2e::exportsOfflineManifests() {
                  QStringLiteral("team-a"));
 
     // Offline the ingress is Portico's default port.
-    QVERIFY(compact(find(objects, QStringLiteral(
-                                      "Gateway/portico"))[QLatin1String("spec")][QLatin1String("listeners")])
+    QVERIFY(compactJson(findObject(objects,
+                                   QStringLiteral(
+                                       "Gateway/portico"))[QLatin1String("spec")][QLatin1String("listeners")])
                 .contains(QStringLiteral(R"({"name":"http-8080","port":8080,"protocol":"HTTP"})")));
     // --image becomes the Deployment's image.
-    QCOMPARE(find(objects, QStringLiteral("Deployment/py-api"))[QLatin1String("spec")][QLatin1String(
+    QCOMPARE(findObject(objects, QStringLiteral("Deployment/py-api"))[QLatin1String("spec")][QLatin1String(
                  "template")][QLatin1String("spec")][QLatin1String("containers")][0][QLatin1String("image")]
                  .toString(),
              QStringLiteral("ghcr.io/me/py-api:2"));
     // An upstream: a Service without selector and, for an address, its EndpointSlice; no Deployment.
     for (const char *name : {"db", "v6", "legacy"}) {
         const QString n = QLatin1String(name);
-        QVERIFY(find(objects, QStringLiteral("Deployment/") + n).isEmpty());
-        QVERIFY(!find(objects, QStringLiteral("Service/") + n)[QLatin1String("spec")].toObject().contains(
-            QStringLiteral("selector")));
-        QCOMPARE(find(objects, QStringLiteral("EndpointSlice/") + n).isEmpty(), n == QLatin1String("legacy"));
+        QVERIFY(findObject(objects, QStringLiteral("Deployment/") + n).isEmpty());
+        QVERIFY(
+            !findObject(objects, QStringLiteral("Service/") + n)[QLatin1String("spec")].toObject().contains(
+                QStringLiteral("selector")));
+        QCOMPARE(findObject(objects, QStringLiteral("EndpointSlice/") + n).isEmpty(),
+                 n == QLatin1String("legacy"));
     }
-    QCOMPARE(compact(find(objects, QStringLiteral("Service/legacy"))[QLatin1String("spec")]),
+    QCOMPARE(compactJson(findObject(objects, QStringLiteral("Service/legacy"))[QLatin1String("spec")]),
              QStringLiteral(R"({"externalName":"legacy.example.com","ports":[{"name":"http-80","port":80,)"
                             R"("protocol":"TCP","targetPort":80}],"type":"ExternalName"})"));
-    QCOMPARE(compact(find(objects, QStringLiteral("EndpointSlice/v6"))[QLatin1String("endpoints")]),
+    QCOMPARE(compactJson(findObject(objects, QStringLiteral("EndpointSlice/v6"))[QLatin1String("endpoints")]),
              QStringLiteral(R"([{"addresses":["2001:db8::7"],"conditions":{"ready":true}}])"));
     QCOMPARE(
-        compact(find(objects, QStringLiteral("Service/v6"))[QLatin1String("spec")][QLatin1String("ports")]),
+        compactJson(
+            findObject(objects, QStringLiteral("Service/v6"))[QLatin1String("spec")][QLatin1String("ports")]),
         QStringLiteral(
             R"([{"name":"tcp-53","port":53,"protocol":"TCP","targetPort":53},{"name":"udp-53","port":53,"protocol":"UDP","targetPort":53}])"));
 
     // The notes on stderr say what the user must check.
-    const Run run = porticoctl(exportArgs({QStringLiteral("--namespace"), QStringLiteral("team-a"), db}));
+    const CtlRun run =
+        runPorticoctl(exportArgs({QStringLiteral("--namespace"), QStringLiteral("team-a"), db}));
     QCOMPARE(run.code, 0);
     QVERIFY2(run.err.contains(QStringLiteral(
                  "porticoctl: note: project 'db' forwards to 10.0.0.5:5432, outside the cluster: that "
@@ -646,7 +450,7 @@ void TestK8sExportE2e::roundTripsEveryString() {
              qPrintable(problem)); // includes: YAML 1.1 and 1.2 read the same, == the JSON output
     QJsonObject got;
     for (const QJsonValue &e :
-         find(objects, QStringLiteral("Deployment/nasty"))[QLatin1String("spec")][QLatin1String(
+         findObject(objects, QStringLiteral("Deployment/nasty"))[QLatin1String("spec")][QLatin1String(
              "template")][QLatin1String("spec")][QLatin1String("containers")][0][QLatin1String("env")]
              .toArray())
         got.insert(e[QLatin1String("name")].toString(), e[QLatin1String("value")]);
@@ -656,9 +460,9 @@ void TestK8sExportE2e::roundTripsEveryString() {
 }
 
 void TestK8sExportE2e::skipMissingImages() {
-    const Run run = porticoctl(exportArgs({QStringLiteral("--skip-missing-images"), QStringLiteral("--image"),
-                                           QStringLiteral("hello=r/hello:1"),
-                                           QStringLiteral(PORTICO_SOURCE_DIR "/resources/examples")}));
+    const CtlRun run = runPorticoctl(exportArgs({QStringLiteral("--skip-missing-images"),
+                                                 QStringLiteral("--image"), QStringLiteral("hello=r/hello:1"),
+                                                 QStringLiteral(PORTICO_SOURCE_DIR "/resources/examples")}));
     QCOMPARE(run.code, 0);
     for (const char *project : {"echo", "py-api", "site", "udp-echo"})
         QVERIFY2(
@@ -775,7 +579,7 @@ void TestK8sExportE2e::refusals() {
         QDir().mkpath(sub);
         real << writeFile(sub, QStringLiteral("manifest.json"), a.mid(1).toUtf8());
     }
-    const Run run = porticoctl(QStringList{QStringLiteral("export")} + real);
+    const CtlRun run = runPorticoctl(QStringList{QStringLiteral("export")} + real);
     QCOMPARE(run.code, code);
     QVERIFY2(run.out.isEmpty(), run.out.constData()); // nothing half-made for kubectl
     for (const QString &line : stderr)
@@ -784,54 +588,13 @@ void TestK8sExportE2e::refusals() {
 }
 
 void TestK8sExportE2e::unreachableDaemon() {
-    const Run run =
-        porticoctl(exportArgs({QStringLiteral("--socket"), m_dir.filePath(QStringLiteral("none.sock"))}));
+    const CtlRun run =
+        runPorticoctl(exportArgs({QStringLiteral("--socket"), m_dir.filePath(QStringLiteral("none.sock"))}));
     QCOMPARE(run.code, 2);
     QVERIFY(run.out.isEmpty());
     QVERIFY2(run.err.startsWith(QStringLiteral("porticoctl: cannot reach the daemon")), qPrintable(run.err));
     QVERIFY2(run.err.contains(QStringLiteral("give manifest files or folders to export without a daemon")),
              qPrintable(run.err));
-}
-
-void TestK8sExportE2e::goldenExamples_data() {
-    QTest::addColumn<QString>("input");
-    QTest::addColumn<QString>("golden");
-    const QDir examples(QStringLiteral(PORTICO_SOURCE_DIR "/resources/examples"));
-    const QStringList dirs = examples.entryList(QDir::Dirs | QDir::NoDotAndDotDot, QDir::Name);
-    QVERIFY(dirs.size() >= 5);
-    for (const QString &d : dirs)
-        QTest::newRow(qPrintable(d)) << examples.filePath(d) << d + QStringLiteral(".yaml");
-    QTest::newRow("all examples") << examples.path() << QStringLiteral("all-examples.yaml");
-}
-
-void TestK8sExportE2e::goldenExamples() {
-    QFETCH(QString, input);
-    QFETCH(QString, golden);
-    // An image for each project, named after it.
-    QStringList args;
-    QDirIterator it(input, {QStringLiteral("portico.json")}, QDir::Files, QDirIterator::Subdirectories);
-    while (it.hasNext()) {
-        const ManifestParseResult m = Manifest::parse(readFile(it.next()));
-        QVERIFY2(m.ok(), qPrintable(m.errorText()));
-        args << QStringLiteral("--image")
-             << QStringLiteral("%1=registry.example.com/portico/%1:1.0").arg(m.manifest->name);
-    }
-    const Run run = porticoctl(exportArgs(args + QStringList{input}));
-    QVERIFY2(run.code == 0, qPrintable(run.err));
-    const QString path = QStringLiteral(PORTICO_SOURCE_DIR "/tests/golden/k8s-export/") + golden;
-    if (qEnvironmentVariable("PORTICO_UPDATE_GOLDEN") == QLatin1String("1")) {
-        QFile f(path);
-        QVERIFY2(f.open(QIODevice::WriteOnly) && f.write(run.out) == run.out.size() && f.flush(),
-                 qPrintable(f.errorString()));
-        qInfo("wrote %s", qPrintable(path));
-    }
-    const QByteArray expected = readFile(path);
-    QVERIFY2(!expected.isEmpty(), qPrintable(path + QStringLiteral(" is missing; see the top of this file")));
-    QCOMPARE(run.out, expected);
-    if (k8sValidatorMissing().isEmpty()) {
-        const K8sValidation v = validateK8s(expected, QStringLiteral("yaml"));
-        QVERIFY2(v.valid(), qPrintable(v.problems()));
-    }
 }
 
 QTEST_GUILESS_MAIN(TestK8sExportE2e)

@@ -1,4 +1,6 @@
-#include "k8svalidator.h"
+#include "k8sexportutil.h"
+
+#include "testutil.h"
 
 #include <QDir>
 #include <QFileInfo>
@@ -6,8 +8,6 @@
 #include <QProcess>
 #include <QStandardPaths>
 #include <QTemporaryDir>
-
-#include "testutil.h"
 
 namespace portico::test {
 
@@ -32,6 +32,49 @@ QString script() {
 }
 
 } // namespace
+
+CtlRun runPorticoctl(const QStringList &args) {
+    QProcess p;
+    QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+    env.remove(QStringLiteral("PORTICO_SOCKET"));
+    p.setProcessEnvironment(env);
+    p.start(QStringLiteral(PORTICOCTL_PATH), args);
+    if (!p.waitForFinished(60000)) {
+        p.kill();
+        p.waitForFinished(5000);
+    }
+    return {p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -1, p.readAllStandardOutput(),
+            QString::fromUtf8(p.readAllStandardError())};
+}
+
+QStringList exportArgs(const QStringList &more) {
+    return QStringList{QStringLiteral("export"), QStringLiteral("kubernetes")} + more;
+}
+
+QJsonArray listItems(const QByteArray &json) {
+    const QJsonObject list = QJsonDocument::fromJson(json).object();
+    return list[QLatin1String("kind")].toString() == QLatin1String("List")
+               ? list[QLatin1String("items")].toArray()
+               : QJsonArray{};
+}
+
+QString kindName(const QJsonValue &object) {
+    return object[QLatin1String("kind")].toString() + QLatin1Char('/') +
+           object[QLatin1String("metadata")][QLatin1String("name")].toString();
+}
+
+QJsonObject findObject(const QJsonArray &objects, const QString &kindAndName) {
+    for (const QJsonValue &o : objects) {
+        if (kindName(o) == kindAndName)
+            return o.toObject();
+    }
+    return {};
+}
+
+QString compactJson(const QJsonValue &v) {
+    return QString::fromUtf8(v.isArray() ? QJsonDocument(v.toArray()).toJson(QJsonDocument::Compact)
+                                         : QJsonDocument(v.toObject()).toJson(QJsonDocument::Compact));
+}
 
 QString K8sValidation::problems() const {
     QStringList lines;

@@ -8,6 +8,25 @@
 
 namespace portico::test {
 
+// What the tests of `porticoctl export kubernetes` share: running it, reading its output, and
+// the schema validators.
+
+struct CtlRun {
+    int code = -1;
+    QByteArray out; // bytes as written, for golden comparisons
+    QString err;
+};
+// porticoctl ARGS with an environment that names no socket, so only --socket counts.
+CtlRun runPorticoctl(const QStringList &args);
+// "export kubernetes" + more.
+QStringList exportArgs(const QStringList &more);
+// The items of a JSON List (empty when it is none).
+QJsonArray listItems(const QByteArray &json);
+// "Kind/name" of an object, and the object of objects with that "Kind/name" (empty if none).
+QString kindName(const QJsonValue &object);
+QJsonObject findObject(const QJsonArray &objects, const QString &kindAndName);
+QString compactJson(const QJsonValue &v);
+
 // The Kubernetes schema validators of tests/support/k8svalidate/validate.mjs: node plus the
 // npm packages installer/deps.sh puts in <source>/.tools/k8s-validate/node_modules (or
 // $PORTICO_K8S_VALIDATE_MODULES).
