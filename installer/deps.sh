@@ -82,25 +82,34 @@ if ! "$deno_bin" --version >/dev/null 2>&1 && ! command -v deno >/dev/null 2>&1;
     fi
 fi
 
-# The Kubernetes schema validators that tst_k8sexport_e2e, _golden and tst_k8svalidator run over `porticoctl export
-# kubernetes` output (npm: kubernetes-models, @kubernetes-models/gateway-api and yaml, pinned
-# by tests/support/k8svalidate/package-lock.json), into .tools/k8s-validate. Reinstalled
-# when the pinned versions change. Without them the test skips, or fails where CI is set, so
-# a CI run that could not install them fails here already.
-k8s_src="$root/tests/support/k8svalidate"
-k8s_dir="$root/.tools/k8s-validate"
-if ! cmp -s "$k8s_src/package-lock.json" "$k8s_dir/package-lock.json" ||
-    [[ ! -d "$k8s_dir/node_modules/@kubernetes-models/gateway-api" ]]; then
-    echo "deps: installing the Kubernetes schema validators from npm into .tools/k8s-validate"
-    mkdir -p "$k8s_dir"
-    cp "$k8s_src/package.json" "$k8s_src/package-lock.json" "$k8s_dir/"
-    if ! (cd "$k8s_dir" && npm ci --no-audit --no-fund --loglevel=error >/dev/null 2>&1); then
-        rm -f "$k8s_dir/package-lock.json" # not installed: try again next time
-        echo "deps: warning: could not install the Kubernetes schema validators (npm ci in $k8s_dir);" \
-            "the tests of porticoctl export kubernetes will skip their schema checks" >&2
+# Installs the npm packages pinned by SRC/package-lock.json into DIR (again when the pins
+# change). Without them the tests that use them skip, or fail where CI is set, so a CI run
+# that could not install them fails here already.
+npm_tools() {
+    local src=$1 dir=$2 marker=$3 what=$4
+    if cmp -s "$src/package-lock.json" "$dir/package-lock.json" && [[ -e "$dir/node_modules/$marker" ]]; then
+        return 0
+    fi
+    echo "deps: installing $what from npm into ${dir#"$root"/}"
+    mkdir -p "$dir"
+    cp "$src/package.json" "$src/package-lock.json" "$dir/"
+    if ! (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error >/dev/null 2>&1); then
+        rm -f "$dir/package-lock.json" # not installed: try again next time
+        echo "deps: warning: could not install $what (npm ci in $dir); the tests that use it will skip" >&2
         if [[ -n "${CI:-}" ]]; then
             echo "deps: CI is set: failing instead" >&2
             exit 1
         fi
     fi
-fi
+}
+
+# The Kubernetes schema validators that tst_k8sexport_e2e, _golden and tst_k8svalidator run
+# over `porticoctl export kubernetes` output (kubernetes-models, @kubernetes-models/gateway-api
+# and yaml), into .tools/k8s-validate.
+npm_tools "$root/tests/support/k8svalidate" "$root/.tools/k8s-validate" "@kubernetes-models/gateway-api" \
+    "the Kubernetes schema validators"
+
+# Ajv, the JSON Schema validator with which tst_manifest_schema checks
+# resources/schema/portico.schema.json against the daemon's own validation, into .tools/ajv
+# (installer/test.sh makes that test fail without it).
+npm_tools "$root/tests/support/jsonschema" "$root/.tools/ajv" "ajv/package.json" "Ajv"

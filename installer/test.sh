@@ -16,5 +16,8 @@ if [[ -x "$root/.tools/deno/node_modules/.bin/deno" ]]; then
     export PATH="$root/.tools/deno/node_modules/.bin:$PATH"
 fi
 
+# The test command installs Ajv (deps.sh), so the manifest schema test must not skip.
+export PORTICO_REQUIRE_SCHEMA_VALIDATOR=1
+
 cd "$build"
 ctest --output-on-failure --parallel "$(nproc)" --timeout 600 "$@"

@@ -405,16 +405,19 @@ ManifestParseResult Manifest::parse(const QJsonValue &json) {
     const QJsonObject o = json.toObject();
     Manifest m;
 
-    static const QSet<QString> known{QStringLiteral("name"),     QStringLiteral("runtime"),
-                                     QStringLiteral("entry"),    QStringLiteral("command"),
-                                     QStringLiteral("upstream"), QStringLiteral("env"),
-                                     QStringLiteral("workdir"),  QStringLiteral("listen")};
+    // "$schema" points editors at resources/schema/portico.schema.json; it means nothing here.
+    static const QSet<QString> known{
+        QStringLiteral("name"),    QStringLiteral("runtime"),  QStringLiteral("entry"),
+        QStringLiteral("command"), QStringLiteral("upstream"), QStringLiteral("env"),
+        QStringLiteral("workdir"), QStringLiteral("listen"),   QStringLiteral("$schema")};
     for (auto it = o.begin(); it != o.end(); ++it) {
         if (!known.contains(it.key()))
             p.error(it.key(),
                     QStringLiteral("unknown field (expected one of name, runtime, entry, command, upstream, "
                                    "env, workdir, listen)"));
     }
+
+    p.string(o, QStringLiteral("$schema"), QStringLiteral("$schema"));
 
     // name
     if (!o.contains(QStringLiteral("name"))) {
