@@ -48,8 +48,8 @@ inline constexpr char ProjectDeployed[] = "project.deployed";
 inline constexpr char ProjectUndeployed[] = "project.undeployed";
 inline constexpr char DeployRefused[] = "deploy.refused"; // data: {project, errors|conflicts}
 inline constexpr char Conflict[] = "route.conflict";      // data: {project, port, transport, reason}
-inline constexpr char StatsTick[] = "stats.tick";         // 1 Hz: data: {routes: [...], rates}
-inline constexpr char Log[] = "project.log";              // data: {project, line}
+inline constexpr char StatsTick[] = "stats.tick";         // 1 Hz: stats.get's result
+inline constexpr char Log[] = "project.log";              // data: {project, time, stream, text}
 } // namespace event
 
 } // namespace portico::protocol

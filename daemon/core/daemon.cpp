@@ -6,6 +6,7 @@
 #include "net/listenermanager.h"
 #include "net/workerpool.h"
 #include "operationqueue.h"
+#include "projectlogs.h"
 #include "protocol.h"
 #include "routing/planner.h"
 #include "routing/routetable.h"
@@ -21,11 +22,31 @@
 #include <QPointer>
 #include <QTimer>
 
+#include <cstring>
 #include <map>
 
 Q_LOGGING_CATEGORY(lcDaemon, "portico.daemon", QtInfoMsg)
 
 namespace portico {
+
+namespace {
+
+QJsonValue exitJson(const std::optional<ProcessExit> &e) {
+    if (!e)
+        return QJsonValue::Null;
+    QJsonObject o{{QStringLiteral("at"), e->at.toString(Qt::ISODateWithMs)}};
+    if (e->signal == 0) {
+        o.insert(QStringLiteral("code"), e->code);
+    } else {
+        o.insert(QStringLiteral("signal"), e->signal);
+        const char *abbrev = ::sigabbrev_np(e->signal);
+        o.insert(QStringLiteral("signal_name"), abbrev ? QStringLiteral("SIG") + QLatin1String(abbrev)
+                                                       : QStringLiteral("signal %1").arg(e->signal));
+    }
+    return o;
+}
+
+} // namespace
 
 struct Daemon::Impl final : DeployPorts, BackendMaker, StateWriter, DeploySink {
     Daemon *q = nullptr;
@@ -43,6 +64,7 @@ struct Daemon::Impl final : DeployPorts, BackendMaker, StateWriter, DeploySink {
     quint16 ingressPort = 0;
     std::shared_ptr<RouteStats> ingressStats = std::make_shared<RouteStats>();
     ProjectSet state;
+    ProjectLogs logs;
     QTimer retryTimer;
     QTimer statsTimer;
     bool shuttingDown = false;
@@ -61,7 +83,7 @@ struct Daemon::Impl final : DeployPorts, BackendMaker, StateWriter, DeploySink {
     QHash<QString, QJsonObject> rates;
     qint64 lastTickMs = 0;
 
-    Impl(Daemon *daemon, const Config &c) : q(daemon), config(c), store(c.stateDir) {}
+    Impl(Daemon *daemon, const Config &c) : q(daemon), config(c), store(c.stateDir), logs(c.logRingLines) {}
 
     DeployEnv deployEnv() {
         DeployEnv env;
@@ -95,7 +117,10 @@ struct Daemon::Impl final : DeployPorts, BackendMaker, StateWriter, DeploySink {
     void close(ListenerId id) override { listeners->close(id); }
     void drain(ListenerId id) override { listeners->drain(id, config.drainTimeoutMs); }
     std::unique_ptr<Backend> create(const Manifest &m, const QString &sourceDir, QString *error) override {
-        return createBackend(m, sourceDir, runtime, error);
+        auto backend = createBackend(m, sourceDir, runtime, error);
+        if (backend)
+            captureOutput(m.name, backend.get());
+        return backend;
     }
     bool save(const StoredProject &project, QString *error) override { return store.save(project, error); }
     void event(const QString &kind, const QJsonObject &data) override { Q_EMIT q->event(kind, data); }
@@ -126,12 +151,36 @@ struct Daemon::Impl final : DeployPorts, BackendMaker, StateWriter, DeploySink {
             if (it != state.projects.end() && it->second.backend.get() == backend)
                 publish();
         });
-        QObject::connect(backend, &Backend::logLine, q, [this, name](const QString &line) {
-            event(QString::fromLatin1(protocol::event::Log),
-                  {{QStringLiteral("project"), name}, {QStringLiteral("line"), line}});
-        });
     }
     void unwatch(Backend *backend) override { backend->disconnect(q); }
+
+    // Every line a backend prints, from its first (before it is ready, and when its deploy
+    // is refused): kept by name and sent as an event.
+    void captureOutput(const QString &name, Backend *backend) {
+        QObject::connect(backend, &Backend::logLine, q, [this, name](const QString &text, LogStream stream) {
+            QJsonObject data = logs.append(name, stream, text).toJson();
+            data.insert(QStringLiteral("project"), name);
+            event(QString::fromLatin1(protocol::event::Log), data);
+        });
+    }
+
+    // Exactly this manifest from this folder runs now. (A project that did not come up is
+    // not "running": deploying it again is how it gets another chance.)
+    bool runsAlready(const Manifest &m, const QString &sourceDir) const {
+        const Project *p = state.find(m.name);
+        return p && p->failure.isEmpty() && p->backend && p->stored == StoredProject{m, sourceDir};
+    }
+
+    // The answer to a deploy of what runs already: nothing to do, and nothing is changed.
+    std::optional<ApiResult> unchanged(const DeployRequest &req) {
+        if (!runsAlready(req.manifest, req.sourceDir))
+            return std::nullopt;
+        const Project &p = state.projects.at(req.manifest.name);
+        const Plan plan = planDeploy(state.claims(), req.manifest, &p.stored.manifest, deployEnv().limits);
+        QJsonObject o = projectJson(req.manifest.name, p, plan.diff.toJson());
+        o.insert(QStringLiteral("unchanged"), true);
+        return ApiResult::success(o);
+    }
 
     // ---- deploy -------------------------------------------------------------------
 
@@ -175,6 +224,9 @@ struct Daemon::Impl final : DeployPorts, BackendMaker, StateWriter, DeploySink {
                     reply(ApiResult::success(projectJson(
                         name, p->second, r.result.toObject().value(QStringLiteral("diff")).toObject())));
                 } else {
+                    // What a refused new project printed stays readable by its name.
+                    if (state.projects.count(name) == 0)
+                        logs.keepRefused(name);
                     reply(r);
                 }
                 done();
@@ -201,11 +253,18 @@ struct Daemon::Impl final : DeployPorts, BackendMaker, StateWriter, DeploySink {
                       {QStringLiteral("routes"), routeRows}};
         if (!reason.isEmpty())
             o.insert(QStringLiteral("reason"), reason);
-        if (p.backend) {
+        if (p.backend)
             o.insert(QStringLiteral("backend"), p.backend->target().describe());
-            if (p.backend->pid() > 0)
-                o.insert(QStringLiteral("pid"), double(p.backend->pid()));
-        }
+        const ProcessStatus ps = p.backend ? p.backend->processStatus() : ProcessStatus{};
+        o.insert(QStringLiteral("pid"), ps.pid > 0 ? QJsonValue(double(ps.pid)) : QJsonValue::Null);
+        o.insert(QStringLiteral("started_at"), ps.startedAt.isValid()
+                                                   ? QJsonValue(ps.startedAt.toString(Qt::ISODateWithMs))
+                                                   : QJsonValue::Null);
+        o.insert(QStringLiteral("uptime_ms"),
+                 ps.uptimeMs >= 0 ? QJsonValue(double(ps.uptimeMs)) : QJsonValue::Null);
+        o.insert(QStringLiteral("restarts"), ps.restarts);
+        o.insert(QStringLiteral("last_exit"), exitJson(ps.lastExit));
+        o.insert(QStringLiteral("env_names"), QJsonArray::fromStringList(p.stored.manifest.env.keys()));
         if (!diff.isEmpty())
             o.insert(QStringLiteral("diff"), diff);
         return o;
@@ -232,6 +291,7 @@ struct Daemon::Impl final : DeployPorts, BackendMaker, StateWriter, DeploySink {
         }
         Project p = std::move(it->second);
         state.projects.erase(it);
+        logs.drop(name);
         const QString text =
             p.backend && p.backend->target().isValid() ? p.backend->target().describe() : QString();
         bool hasListeners = false;
@@ -288,7 +348,8 @@ struct Daemon::Impl final : DeployPorts, BackendMaker, StateWriter, DeploySink {
             const auto prev = lastSample.constFind(key);
             QJsonObject rate{{QStringLiteral("bytes_in_per_s"), 0},
                              {QStringLiteral("bytes_out_per_s"), 0},
-                             {QStringLiteral("requests_per_s"), 0}};
+                             {QStringLiteral("requests_per_s"), 0},
+                             {QStringLiteral("errors_per_s"), 0}};
             // A route new since the last tick counts from zero at that tick, so its first
             // second of traffic shows as a rate too.
             const Sample previous = prev != lastSample.cend() ? *prev : Sample{RouteCounters{}, lastTickMs};
@@ -300,7 +361,8 @@ struct Daemon::Impl final : DeployPorts, BackendMaker, StateWriter, DeploySink {
                     {QStringLiteral("bytes_out_per_s"),
                      delta(r.counters.bytesOut, previous.counters.bytesOut)},
                     {QStringLiteral("requests_per_s"),
-                     delta(r.counters.requests, previous.counters.requests)}};
+                     delta(r.counters.requests, previous.counters.requests)},
+                    {QStringLiteral("errors_per_s"), delta(r.counters.errors, previous.counters.errors)}};
             }
             next.insert(key, rate);
             samples.insert(key, {r.counters, now});
@@ -470,7 +532,7 @@ QJsonObject Daemon::info() const {
             {QStringLiteral("state_dir"), d->config.stateDir},
             {QStringLiteral("workers"), d->workers ? d->workers->size() : 0},
             {QStringLiteral("projects"), int(d->state.projects.size())},
-            {QStringLiteral("listeners"), routesToJson(d->routes.current()->rows)}};
+            {QStringLiteral("listeners"), routesToJson(d->routes.current()->rowsWithCounters())}};
 }
 
 QList<RouteInfo> Daemon::routes() const {
@@ -512,6 +574,7 @@ void Daemon::validate(const QJsonValue &manifest, const QString &sourceDir, cons
     }
     reply(ApiResult::success(QJsonObject{{QStringLiteral("ok"), true},
                                          {QStringLiteral("project"), parsed.manifest->name},
+                                         {QStringLiteral("unchanged"), d->runsAlready(*parsed.manifest, dir)},
                                          {QStringLiteral("diff"), plan.diff.toJson()}}));
 }
 
@@ -537,6 +600,14 @@ void Daemon::deploy(const QJsonValue &manifest, const QString &sourceDir, const 
     }
     const DeployRequest req{*parsed.manifest, dir, false};
     d->operations.run(req.manifest.name, [this, req, reply](const OperationQueue::Done &done) {
+        if (auto same = d->unchanged(req)) {
+            reply(*same);
+            done();
+            return;
+        }
+        // The output kept from an earlier refused deploy of this name ends here.
+        if (d->state.projects.count(req.manifest.name) == 0)
+            d->logs.drop(req.manifest.name);
         d->runDeploy(req, reply, done);
     });
 }
@@ -577,14 +648,14 @@ void Daemon::restart(const QString &name, const PeerInfo &, const ApiReply &repl
 }
 
 ApiResult Daemon::logs(const QString &name, int lines) const {
-    auto it = d->state.projects.find(name);
-    if (it == d->state.projects.end())
+    const bool deployed = d->state.projects.count(name) > 0;
+    if (!deployed && !d->logs.isRefused(name))
         return ApiResult::failure(protocol::error::NotFound,
                                   QStringLiteral("no project named '%1'").arg(name),
                                   {{QStringLiteral("project"), name}});
-    const QStringList tail = it->second.backend ? it->second.backend->logTail(lines) : QStringList();
     return ApiResult::success(QJsonObject{{QStringLiteral("project"), name},
-                                          {QStringLiteral("lines"), QJsonArray::fromStringList(tail)}});
+                                          {QStringLiteral("deployed"), deployed},
+                                          {QStringLiteral("lines"), d->logs.tail(name, lines)}});
 }
 
 QJsonObject Daemon::stats() const {

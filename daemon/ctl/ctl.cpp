@@ -238,7 +238,7 @@ void Ctl::logs() {
                               for (const auto &l : lines)
                                   m_out
                                       << (l.isString() ? l.toString()
-                                                       : compact(l.toObject().value(QStringLiteral("line"))))
+                                                       : l.toObject().value(QStringLiteral("text")).toString())
                                       << "\n";
                               m_out.flush();
                           }
@@ -261,7 +261,7 @@ void Ctl::logs() {
                                  .toJson(QJsonDocument::Compact)
                           << "\n";
                 else
-                    m_out << data.value(QStringLiteral("line")).toString() << "\n";
+                    m_out << data.value(QStringLiteral("text")).toString() << "\n";
                 m_out.flush();
             });
     m_client.subscribe({QLatin1String(protocol::event::Log)}, [this, fetch](const jsonrpc::Message &r) {

@@ -190,7 +190,7 @@ QString eventLine(const QJsonObject &params) {
         if (!data.value(QStringLiteral("reason")).toString().isEmpty())
             summary += QStringLiteral(" (%1)").arg(data.value(QStringLiteral("reason")).toString());
     } else if (kind == QLatin1String("project.log")) {
-        summary = QStringLiteral("%1: %2").arg(project, data.value(QStringLiteral("line")).toString());
+        summary = QStringLiteral("%1: %2").arg(project, data.value(QStringLiteral("text")).toString());
     } else if (kind == QLatin1String("routes.changed")) {
         summary = QStringLiteral("%1 route(s)").arg(data.value(QStringLiteral("routes")).toArray().size());
     } else if (kind == QLatin1String("deploy.refused")) {

@@ -22,4 +22,16 @@ QString backendStateName(BackendState s) {
     return {};
 }
 
+QString logStreamName(LogStream s) {
+    switch (s) {
+    case LogStream::Stdout:
+        return QStringLiteral("stdout");
+    case LogStream::Stderr:
+        return QStringLiteral("stderr");
+    case LogStream::Portico:
+        return QStringLiteral("portico");
+    }
+    return {};
+}
+
 } // namespace portico

@@ -4,11 +4,13 @@
 #include "manifest.h"
 #include "routing/routetable.h"
 
+#include <QDateTime>
 #include <QLoggingCategory>
 #include <QObject>
 #include <QStringList>
 
 #include <memory>
+#include <optional>
 
 Q_DECLARE_LOGGING_CATEGORY(lcRuntime)
 
@@ -19,6 +21,27 @@ QString
 backendStateName(BackendState s); // "stopped", "starting", "running", "backoff", "crashed", "unhealthy"
 
 class PortAllocator;
+
+// Where a line of a project's log came from: the backend's stdout or stderr, or the
+// daemon itself ("portico: started ...", "portico: process exited with code 1").
+enum class LogStream { Stdout, Stderr, Portico };
+QString logStreamName(LogStream s); // "stdout", "stderr", "portico"
+
+// How a backend process ended: an exit code, or the signal that killed it.
+struct ProcessExit {
+    int code = 0;   // when signal == 0
+    int signal = 0; // e.g. 9 for SIGKILL
+    QDateTime at;   // UTC
+};
+
+// What a person asks first about a running backend (projects.list / projects.get).
+struct ProcessStatus {
+    qint64 pid = 0;                      // 0: no process now
+    QDateTime startedAt;                 // UTC; invalid when no process runs
+    qint64 uptimeMs = -1;                // monotonic; -1 when no process runs
+    int restarts = 0;                    // supervised and asked-for restarts of this backend
+    std::optional<ProcessExit> lastExit; // the previous process's end, if any
+};
 
 // What every runtime needs from the daemon.
 struct RuntimeContext {
@@ -64,6 +87,8 @@ public:
         return {};
     }
     virtual qint64 pid() const { return 0; }
+    // Runtimes without a process of their own (upstream, static) have none of it.
+    virtual ProcessStatus processStatus() const { return {}; }
 
 Q_SIGNALS:
     void ready();
@@ -71,7 +96,7 @@ Q_SIGNALS:
     void stateChanged(portico::BackendState state, const QString &reason);
     void targetChanged();
     void stopped();
-    void logLine(const QString &line);
+    void logLine(const QString &line, portico::LogStream stream);
 };
 
 // Makes the backend of a manifest. sourceDir is what relative paths (entry, workdir)

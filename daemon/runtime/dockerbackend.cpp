@@ -201,6 +201,10 @@ qint64 DockerBackend::pid() const {
     return m_run ? m_run->pid() : 0;
 }
 
+ProcessStatus DockerBackend::processStatus() const {
+    return m_run ? m_run->processStatus() : ProcessStatus{};
+}
+
 void DockerBackend::setOwnState(BackendState state, const QString &reason) {
     m_state = state;
     m_reason = reason;

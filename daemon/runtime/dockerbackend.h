@@ -30,6 +30,7 @@ public:
     QString stateReason() const override;
     QStringList logTail(int lines) const override;
     qint64 pid() const override;
+    ProcessStatus processStatus() const override;
 
     // Where the docker CLI looks for its engine ($DOCKER_HOST or the default socket).
     static QString engineAddress();

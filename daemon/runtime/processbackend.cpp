@@ -57,7 +57,7 @@ ProcessBackend::ProcessBackend(ProcessSpec spec, const RuntimeContext &context, 
     connect(&m_killTimer, &QTimer::timeout, this, [this] {
         appendLog(QStringLiteral("portico: still running %1 ms after SIGTERM, sending SIGKILL")
                       .arg(m_context.config->stopGraceMs),
-                  false);
+                  LogStream::Portico);
         signalGroup(SIGKILL);
     });
 }
@@ -99,7 +99,7 @@ void ProcessBackend::restart() {
     m_restartAfterStop = true;
     m_stopping = true;
     stopTimers();
-    appendLog(QStringLiteral("portico: restarting (SIGTERM)"), false);
+    appendLog(QStringLiteral("portico: restarting (SIGTERM)"), LogStream::Portico);
     signalGroup(SIGTERM);
     m_killTimer.start(m_context.config->stopGraceMs);
 }
@@ -119,7 +119,7 @@ void ProcessBackend::stop() {
         return;
     m_stopping = true;
     stopTimers();
-    appendLog(QStringLiteral("portico: stopping (SIGTERM)"), false);
+    appendLog(QStringLiteral("portico: stopping (SIGTERM)"), LogStream::Portico);
     signalGroup(SIGTERM);
     m_killTimer.start(m_context.config->stopGraceMs);
 }
@@ -136,6 +136,18 @@ BackendTarget ProcessBackend::target() const {
 
 qint64 ProcessBackend::pid() const {
     return m_process ? m_process->processId() : 0;
+}
+
+ProcessStatus ProcessBackend::processStatus() const {
+    ProcessStatus s;
+    s.pid = pid();
+    if (s.pid > 0 && m_startedAt.isValid()) {
+        s.startedAt = m_startedAt;
+        s.uptimeMs = m_uptime.elapsed();
+    }
+    s.restarts = m_restarts;
+    s.lastExit = m_lastExit;
+    return s;
 }
 
 QStringList ProcessBackend::logTail(int lines) const {
@@ -254,11 +266,13 @@ void ProcessBackend::launch() {
 
 void ProcessBackend::onStarted() {
     m_pgid = m_process->processId();
+    m_startedAt = QDateTime::currentDateTimeUtc();
+    m_uptime.start();
     appendLog(QStringLiteral("portico: started %1 (pid %2) with PORT=%3")
                   .arg(m_spec.program)
                   .arg(m_pgid)
                   .arg(m_port),
-              false);
+              LogStream::Portico);
     if (!m_spec.udpOnly)
         probe();
 }
@@ -268,7 +282,7 @@ void ProcessBackend::onStartError(QProcess::ProcessError error) {
         return;
     // No finished() follows a failed start.
     const QString why = QStringLiteral("cannot start %1: %2").arg(m_spec.program, m_process->errorString());
-    appendLog(QStringLiteral("portico: ") + why, false);
+    appendLog(QStringLiteral("portico: ") + why, LogStream::Portico);
     m_process->disconnect(this);
     m_process->deleteLater();
     m_process = nullptr;
@@ -307,7 +321,7 @@ void ProcessBackend::becomeReady() {
         Q_EMIT targetChanged();
     m_supervised = true;
     m_stableTimer.start(m_context.stableResetMs);
-    appendLog(QStringLiteral("portico: ready on 127.0.0.1:%1").arg(m_port), false);
+    appendLog(QStringLiteral("portico: ready on 127.0.0.1:%1").arg(m_port), LogStream::Portico);
     Q_EMIT ready();
 }
 
@@ -317,7 +331,7 @@ void ProcessBackend::onReadyTimeout() {
     const QString why = QStringLiteral("did not accept connections on 127.0.0.1:%1 within %2 ms")
                             .arg(m_port)
                             .arg(m_context.config->readyTimeoutMs);
-    appendLog(QStringLiteral("portico: ") + why + QStringLiteral(", killing it"), false);
+    appendLog(QStringLiteral("portico: ") + why + QStringLiteral(", killing it"), LogStream::Portico);
     m_pollTimer.stop();
     m_udpTimer.stop();
     // finished() follows; with m_failedStart set it only cleans up, else it backs off.
@@ -330,12 +344,17 @@ void ProcessBackend::onReadyTimeout() {
 
 void ProcessBackend::onFinished(int exitCode, QProcess::ExitStatus status) {
     const bool byUs = m_stopping;
+    // For a CrashExit QProcess reports the terminating signal as the exit code.
+    m_lastExit = ProcessExit{status == QProcess::CrashExit ? 0 : exitCode,
+                             status == QProcess::CrashExit ? exitCode : 0, QDateTime::currentDateTimeUtc()};
+    m_startedAt = {};
+    m_uptime.invalidate();
     const QString why = describeExit(exitCode, status);
-    appendLog(QStringLiteral("portico: process %1").arg(why), false);
+    appendLog(QStringLiteral("portico: process %1").arg(why), LogStream::Portico);
     // Flush what the last read left without a newline.
     for (int c = 0; c < 2; ++c) {
         if (!m_partial[c].isEmpty())
-            appendLog(QString::fromUtf8(m_partial[c]), c == 1);
+            appendLog(QString::fromUtf8(m_partial[c]), c == 1 ? LogStream::Stderr : LogStream::Stdout);
         m_partial[c].clear();
     }
     m_pollTimer.stop();
@@ -442,30 +461,32 @@ void ProcessBackend::readChannel(QProcess::ProcessChannel channel) {
         qsizetype end = nl;
         if (end > start && partial.at(end - 1) == '\r')
             --end;
-        appendLog(QString::fromUtf8(partial.constData() + start, end - start), c == 1);
+        appendLog(QString::fromUtf8(partial.constData() + start, end - start),
+                  c == 1 ? LogStream::Stderr : LogStream::Stdout);
         start = nl + 1;
     }
     partial.remove(0, start);
     while (partial.size() > kMaxLineBytes) {
-        appendLog(QString::fromUtf8(partial.left(kMaxLineBytes)), c == 1);
+        appendLog(QString::fromUtf8(partial.left(kMaxLineBytes)),
+                  c == 1 ? LogStream::Stderr : LogStream::Stdout);
         partial.remove(0, kMaxLineBytes);
     }
     m_reading = false;
     flushLogFile();
 }
 
-void ProcessBackend::appendLog(const QString &line, bool fromStderr) {
+void ProcessBackend::appendLog(const QString &line, LogStream stream) {
     const int cap = qMax(1, m_context.config->logRingLines);
     m_ring.append(line);
     while (m_ring.size() > cap)
         m_ring.removeFirst();
-    if (fromStderr) {
+    if (stream == LogStream::Stderr) {
         m_stderrTail.append(line);
         while (m_stderrTail.size() > kStderrTailLines)
             m_stderrTail.removeFirst();
     }
     writeLogFile(line);
-    Q_EMIT logLine(line);
+    Q_EMIT logLine(line, stream);
 }
 
 void ProcessBackend::writeLogFile(const QString &line) {

@@ -3,6 +3,7 @@
 #include "backend.h"
 #include "store/statefile.h"
 
+#include <QElapsedTimer>
 #include <QFile>
 #include <QMap>
 #include <QPointer>
@@ -50,6 +51,7 @@ public:
     QString stateReason() const override { return m_reason; }
     QStringList logTail(int lines) const override;
     qint64 pid() const override;
+    ProcessStatus processStatus() const override;
 
     quint16 port() const { return m_port; }
     int restartCount() const { return m_restarts; }
@@ -67,7 +69,7 @@ private:
     void scheduleRestart(const QString &why);
     void setState(BackendState state, const QString &reason);
     void readChannel(QProcess::ProcessChannel channel);
-    void appendLog(const QString &line, bool fromStderr);
+    void appendLog(const QString &line, LogStream stream);
     void writeLogFile(const QString &line);
     void flushLogFile();
     void signalGroup(int sig);
@@ -95,6 +97,9 @@ private:
     int m_attempt = 0;               // consecutive crashes, for the backoff delay
     int m_restarts = 0;
     int m_lastBackoffMs = 0;
+    QDateTime m_startedAt; // of the running process (UTC)
+    QElapsedTimer m_uptime;
+    std::optional<ProcessExit> m_lastExit;
 
     QTimer m_pollTimer;
     QTimer m_readyTimer;

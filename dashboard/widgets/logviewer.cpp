@@ -36,7 +36,7 @@ LogViewer::LogViewer(AdminClient *client, const QString &project, QWidget *paren
             [this](const QString &kind, const QJsonObject &data) {
                 if (kind == QLatin1String(protocol::event::Log) && m_follow->isChecked() &&
                     data.value(QStringLiteral("project")).toString() == m_project)
-                    appendLine(data.value(QStringLiteral("line")).toString());
+                    appendLine(data.value(QStringLiteral("text")).toString());
             });
 
     auto *bottom = new QHBoxLayout;
@@ -78,7 +78,7 @@ void LogViewer::reload() {
                        const QJsonArray lines =
                            reply.result().toObject().value(QStringLiteral("lines")).toArray();
                        for (const QJsonValue &v : lines)
-                           self->appendLine(v.toString());
+                           self->appendLine(v.toObject().value(QStringLiteral("text")).toString());
                        self->m_status->setText(tr("%n line(s) of output", nullptr, int(lines.size())));
                    });
 }

@@ -68,7 +68,7 @@ void TestLogViewer::showsTheTailThenFollows() {
                                                 {{QStringLiteral("name"), QStringLiteral("talker")}});
             for (const QJsonValue &v :
                  r.value(QStringLiteral("result")).toObject().value(QStringLiteral("lines")).toArray())
-                lines << v.toString();
+                lines << v.toObject().value(QStringLiteral("text")).toString();
             return lines.join(QLatin1Char('\n'));
         };
         QTRY_VERIFY_WITH_TIMEOUT(daemonTail().count(QStringLiteral("listening on")) > before, 10000);

@@ -1,64 +1,19 @@
 // Events from a real porticod: a subscriber sees every state change a screen would show
 // (deploy, routes, backend state, refusal, undeploy), and SIGHUP re-reads the store.
 #include "daemonfixture.h"
+#include "eventsubscriber.h"
 #include "testutil.h"
 #include "threadedbackend.h"
 
-#include <QDeadlineTimer>
 #include <QDir>
 #include <QFile>
 #include <QJsonArray>
 #include <QJsonDocument>
-#include <QLocalSocket>
 #include <QTest>
 
 #include <csignal>
 
 using namespace portico::test;
-
-namespace {
-
-// A subscriber on its own connection that collects event kinds (blocking reads).
-class Subscriber {
-public:
-    explicit Subscriber(const QString &socketPath) {
-        m_socket.connectToServer(socketPath);
-        if (!m_socket.waitForConnected(5000))
-            return;
-        m_socket.write(R"({"jsonrpc":"2.0","id":1,"method":"events.subscribe","params":{}})"
-                       "\n");
-        m_socket.flush();
-    }
-    // Waits until an event of this kind (and, if given, for this project) arrives.
-    QJsonObject waitFor(const QString &kind, const QString &project = {}, int timeoutMs = 15000) {
-        QDeadlineTimer deadline(timeoutMs);
-        while (true) {
-            for (qsizetype i = 0; i < m_events.size(); ++i) {
-                const QJsonObject e = m_events.at(i);
-                const QJsonObject data = e.value(QStringLiteral("data")).toObject();
-                if (e.value(QStringLiteral("kind")).toString() == kind &&
-                    (project.isEmpty() || data.value(QStringLiteral("project")).toString() == project)) {
-                    m_events.remove(0, i + 1);
-                    return e;
-                }
-            }
-            if (deadline.hasExpired() ||
-                !m_socket.waitForReadyRead(int(qMax<qint64>(1, deadline.remainingTime()))))
-                return {};
-            while (m_socket.canReadLine()) {
-                const QJsonObject msg = QJsonDocument::fromJson(m_socket.readLine()).object();
-                if (msg.value(QStringLiteral("method")).toString() == QLatin1String("event"))
-                    m_events.append(msg.value(QStringLiteral("params")).toObject());
-            }
-        }
-    }
-
-private:
-    QLocalSocket m_socket;
-    QList<QJsonObject> m_events;
-};
-
-} // namespace
 
 class TestEventsE2e : public QObject {
     Q_OBJECT
@@ -72,7 +27,7 @@ void TestEventsE2e::everyChangeIsAnEvent() {
     QString why;
     QVERIFY2(d.start(&why), qPrintable(why));
     ThreadedBackend backend(ThreadedBackend::Mode::Http, "ev");
-    Subscriber events(d.socketPath());
+    EventSubscriber events(d.socketPath());
     QVERIFY(!events.waitFor(QStringLiteral("stats.tick"), {}, 5000).isEmpty()); // subscribed and ticking
 
     const quint16 port = freePort();

@@ -358,8 +358,8 @@ void TestPorticoctl::watchAndFollow() {
     QTRY_COMPARE_WITH_TIMEOUT(m_server->subscriberCount(), 1, 10000);
     // Let the logs backlog request land before streaming.
     QTest::qWait(100);
-    m_api->emitEvent("project.log", {{"project", "other"}, {"line", "not mine"}});
-    m_api->emitEvent("project.log", {{"project", "my-api"}, {"line", "hello from my-api"}});
+    m_api->emitEvent("project.log", {{"project", "other"}, {"stream", "stdout"}, {"text", "not mine"}});
+    m_api->emitEvent("project.log", {{"project", "my-api"}, {"stream", "stdout"}, {"text", "hello from my-api"}});
     m_api->emitEvent("project.state", {{"project", "my-api"}, {"state", "crashed"}, {"reason", "exit 1"}});
     QByteArray out;
     QVERIFY(QTest::qWaitFor(

@@ -143,8 +143,11 @@ ApiResult FakeAdminApi::logs(const QString &name, int lines) const {
         return ApiResult::failure(err::NotFound, QStringLiteral("no project named '%1'").arg(name),
                                   {{QStringLiteral("project"), name}});
     QJsonArray a;
+    // Shaped like the daemon's lines (protocol 2), at a fixed time.
     for (qsizetype i = qMax<qsizetype>(0, m_logLines.size() - lines); i < m_logLines.size(); ++i)
-        a.append(m_logLines.at(i));
+        a.append(QJsonObject{{QStringLiteral("time"), QStringLiteral("2026-01-01T12:00:00.000Z")},
+                             {QStringLiteral("stream"), QStringLiteral("stdout")},
+                             {QStringLiteral("text"), m_logLines.at(i)}});
     return ApiResult::success(QJsonObject{{QStringLiteral("project"), name}, {QStringLiteral("lines"), a}});
 }
 
