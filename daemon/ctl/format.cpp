@@ -1,31 +1,80 @@
 #include "format.h"
 
-#include <QDateTime>
 #include <QJsonDocument>
+#include <QTimeZone>
 
 namespace portico::ctl {
 
-QString Table::render() const {
+namespace {
+const QString kEllipsis = QStringLiteral("…");
+
+QString str(const QJsonObject &o, const char *key) {
+    return o.value(QLatin1String(key)).toString();
+}
+} // namespace
+
+QString cellText(const QString &s) {
+    QString line = s.section(QLatin1Char('\n'), 0, 0);
+    for (QChar &c : line) {
+        if (c.category() == QChar::Other_Control)
+            c = QLatin1Char(' ');
+    }
+    line = line.trimmed();
+    return line.isEmpty() ? QStringLiteral("-") : line;
+}
+
+QString elide(const QString &s, int width) {
+    if (width <= 0 || s.size() <= width)
+        return s;
+    if (width == 1)
+        return kEllipsis;
+    return s.left(width - 1) + kEllipsis;
+}
+
+void Table::addRow(const QStringList &cells, const QList<Color> &colors) {
+    Row r;
+    for (const auto &c : cells)
+        r.cells.append(cellText(c));
+    r.colors = colors;
+    m_rows.append(r);
+}
+
+QString Table::render(const Style &style) const {
+    const int columns = int(m_header.size());
     QList<qsizetype> widths;
     for (const auto &h : m_header)
         widths.append(h.size());
     for (const auto &row : m_rows) {
-        for (int i = 0; i < row.size() && i < widths.size(); ++i)
-            widths[i] = qMax(widths[i], row.at(i).size());
+        for (int i = 0; i < row.cells.size() && i < columns; ++i)
+            widths[i] = qMax(widths[i], row.cells.at(i).size());
     }
-    auto line = [&](const QStringList &cells) {
+    // The elastic column gets what the others leave of the terminal, but never so little
+    // that its heading is cut.
+    if (m_elastic >= 0 && m_elastic < columns && style.width() > 0) {
+        qsizetype others = 0;
+        for (int i = 0; i < columns; ++i)
+            if (i != m_elastic)
+                others += widths[i] + 2;
+        widths[m_elastic] =
+            qMin(widths[m_elastic], qMax<qsizetype>(m_header.at(m_elastic).size(), style.width() - others));
+    }
+    const auto line = [&](const QStringList &cells, const QList<Color> &colors) {
         QString out;
-        for (int i = 0; i < widths.size(); ++i) {
-            const QString cell = i < cells.size() ? cells.at(i) : QString();
-            out += i + 1 < widths.size() ? cell.leftJustified(widths[i] + 2) : cell;
+        for (int i = 0; i < columns; ++i) {
+            QString cell = i < cells.size() ? cells.at(i) : QString();
+            if (i == m_elastic)
+                cell = elide(cell, int(widths[i]));
+            const qsizetype pad = i + 1 < columns ? widths[i] + 2 - cell.size() : 0;
+            out += style.paint(cell, colors.value(i, Color::None)) +
+                   QString(qMax<qsizetype>(0, pad), QLatin1Char(' '));
         }
         while (out.endsWith(QLatin1Char(' ')))
             out.chop(1);
         return out + QLatin1Char('\n');
     };
-    QString out = line(m_header);
+    QString out = line(m_header, {});
     for (const auto &row : m_rows)
-        out += line(row);
+        out += line(row.cells, row.colors);
     return out;
 }
 
@@ -46,7 +95,7 @@ QString compact(const QJsonValue &v) {
 }
 
 QString duration(qint64 ms) {
-    qint64 s = ms / 1000;
+    qint64 s = qMax<qint64>(0, ms) / 1000;
     const qint64 d = s / 86400, h = (s % 86400) / 3600, m = (s % 3600) / 60;
     s %= 60;
     if (d)
@@ -58,43 +107,94 @@ QString duration(qint64 ms) {
     return QStringLiteral("%1s").arg(s);
 }
 
-namespace {
+QString bytes(double n) {
+    static const char *const units[] = {"KiB", "MiB", "GiB", "TiB"};
+    if (n < 1024)
+        return QStringLiteral("%1 B").arg(qint64(n + 0.5));
+    int u = -1;
+    while (n >= 1024 && u < 3) {
+        n /= 1024;
+        ++u;
+    }
+    return QStringLiteral("%1 %2").arg(QString::number(n, 'f', 1), QLatin1String(units[u]));
+}
 
-// "8080/http /site/": how a route row is named in one cell.
+QString rate(double perSecond) {
+    if (perSecond <= 0)
+        return QStringLiteral("0");
+    if (perSecond >= 100)
+        return QString::number(qint64(perSecond + 0.5));
+    return QString::number(perSecond, 'f', 1);
+}
+
+QDateTime parseTime(const QJsonValue &v) {
+    return QDateTime::fromString(v.toString(), Qt::ISODateWithMs);
+}
+
+QString clockTime(const QDateTime &t) {
+    return t.isValid() ? t.toLocalTime().toString(QStringLiteral("HH:mm:ss")) : QStringLiteral("--:--:--");
+}
+
+QString dateTime(const QDateTime &t) {
+    return t.isValid() ? t.toLocalTime().toString(QStringLiteral("yyyy-MM-dd HH:mm:ss"))
+                       : QStringLiteral("-");
+}
+
+QString dateTimeMs(const QDateTime &t) {
+    return t.isValid() ? t.toLocalTime().toString(QStringLiteral("yyyy-MM-dd HH:mm:ss.zzz"))
+                       : QStringLiteral("-");
+}
+
 QString routeLabel(const QJsonObject &r) {
-    QString label = QStringLiteral("%1/%2").arg(compact(r.value(QStringLiteral("host_port"))),
-                                                r.value(QStringLiteral("protocol")).toString());
-    const QString path = r.value(QStringLiteral("path")).toString();
-    if (!path.isEmpty())
+    QString label =
+        QStringLiteral("%1/%2").arg(compact(r.value(QStringLiteral("host_port"))), str(r, "protocol"));
+    const QString path = str(r, "path");
+    if (!path.isEmpty() && !r.value(QStringLiteral("project")).toString().isEmpty())
         label += QLatin1Char(' ') + path;
     return label;
 }
 
-} // namespace
+QString listenLabel(const QJsonObject &l) {
+    const QString proto = str(l, "protocol");
+    QString label = QStringLiteral("%1/%2").arg(compact(l.value(QStringLiteral("port"))),
+                                                proto.isEmpty() ? QStringLiteral("http") : proto);
+    const QString pp = str(l, "proxy_protocol");
+    if (!pp.isEmpty())
+        label += QStringLiteral(" (PROXY %1)").arg(pp);
+    return label;
+}
 
-QString routesTable(const QJsonArray &routes) {
+QString exitText(const QJsonValue &lastExit) {
+    const QJsonObject e = lastExit.toObject();
+    if (e.contains(QStringLiteral("signal")))
+        return e.value(QStringLiteral("signal_name"))
+            .toString(QStringLiteral("signal %1").arg(compact(e.value(QStringLiteral("signal")))));
+    if (e.contains(QStringLiteral("code")))
+        return QStringLiteral("code %1").arg(compact(e.value(QStringLiteral("code"))));
+    return QStringLiteral("-");
+}
+
+QString routesTable(const QJsonArray &routes, const Style &style) {
     Table t({QStringLiteral("PORT"), QStringLiteral("PROTO"), QStringLiteral("PROJECT"),
              QStringLiteral("PATH"), QStringLiteral("BACKEND"), QStringLiteral("STATE"),
-             QStringLiteral("CONNS"), QStringLiteral("REQUESTS"), QStringLiteral("ERRORS")});
+             QStringLiteral("CONNS"), QStringLiteral("REQUESTS"), QStringLiteral("ERRORS"),
+             QStringLiteral("REASON")});
+    t.setElastic(9);
     for (const auto &v : routes) {
         const QJsonObject r = v.toObject();
         const QJsonObject c = r.value(QStringLiteral("counters")).toObject();
-        const QString project = r.value(QStringLiteral("project")).toString();
-        QString state = r.value(QStringLiteral("state")).toString();
-        const QString reason = r.value(QStringLiteral("reason")).toString();
-        if (!reason.isEmpty())
-            state += QStringLiteral(" (%1)").arg(reason);
-        t.addRow({compact(r.value(QStringLiteral("host_port"))),
-                  r.value(QStringLiteral("protocol")).toString(),
-                  project.isEmpty() ? QStringLiteral("(ingress)") : project,
-                  r.value(QStringLiteral("path")).toString().isEmpty()
-                      ? QStringLiteral("-")
-                      : r.value(QStringLiteral("path")).toString(),
-                  r.value(QStringLiteral("backend")).toString(), state,
-                  compact(c.value(QStringLiteral("connections_open"))),
-                  compact(c.value(QStringLiteral("requests"))), compact(c.value(QStringLiteral("errors")))});
+        const QString project = str(r, "project");
+        const QString state = str(r, "state");
+        QList<Color> colors(10, Color::None);
+        colors[5] = Style::stateColor(state);
+        t.addRow({compact(r.value(QStringLiteral("host_port"))), str(r, "protocol"),
+                  project.isEmpty() ? QStringLiteral("(ingress)") : project, str(r, "path"),
+                  str(r, "backend"), state, compact(c.value(QStringLiteral("connections_open"))),
+                  compact(c.value(QStringLiteral("requests"))), compact(c.value(QStringLiteral("errors"))),
+                  str(r, "reason")},
+                 colors);
     }
-    return t.render();
+    return t.render(style);
 }
 
 namespace {
@@ -106,123 +206,130 @@ QString listenText(const QJsonObject &p) {
         parts.append(routeLabel(r.toObject()));
     if (!parts.isEmpty())
         return parts.join(QStringLiteral(", "));
-    QJsonValue listen = p.value(QStringLiteral("listen"));
-    if (listen.isUndefined())
-        listen = p.value(QStringLiteral("manifest")).toObject().value(QStringLiteral("listen"));
-    QJsonArray items;
-    if (listen.isObject())
-        items.append(listen);
-    else if (listen.isArray())
-        items = listen.toArray();
-    for (const auto &l : items) {
-        const QJsonObject o = l.toObject();
-        const QString proto = o.value(QStringLiteral("protocol")).toString();
-        parts.append(QStringLiteral("%1/%2").arg(compact(o.value(QStringLiteral("port"))),
-                                                 proto.isEmpty() ? QStringLiteral("http") : proto));
-    }
+    const QJsonValue listen = p.value(QStringLiteral("manifest")).toObject().value(QStringLiteral("listen"));
+    const QJsonArray items = listen.isArray() ? listen.toArray() : QJsonArray{listen};
+    for (const auto &l : items)
+        if (l.isObject())
+            parts.append(listenLabel(l.toObject()));
     if (parts.isEmpty())
-        return QStringLiteral("ingress /%1/").arg(p.value(QStringLiteral("name")).toString());
+        return QStringLiteral("/%1/").arg(str(p, "name"));
     return parts.join(QStringLiteral(", "));
 }
 
-QString field(const QJsonObject &p, const QString &key) {
-    QJsonValue v = p.value(key);
-    if (v.isUndefined())
-        v = p.value(QStringLiteral("manifest")).toObject().value(key);
-    return v.isUndefined() ? QStringLiteral("-") : compact(v);
+QString optionalNumber(const QJsonValue &v) {
+    return v.isDouble() ? compact(v) : QStringLiteral("-");
 }
 
 } // namespace
 
-QString projectsTable(const QJsonArray &projects) {
+QString projectsTable(const QJsonArray &projects, const Style &style) {
     Table t({QStringLiteral("NAME"), QStringLiteral("RUNTIME"), QStringLiteral("STATE"),
-             QStringLiteral("LISTEN")});
+             QStringLiteral("PID"), QStringLiteral("UPTIME"), QStringLiteral("RESTARTS"),
+             QStringLiteral("LAST EXIT"), QStringLiteral("LISTEN"), QStringLiteral("REASON")});
+    t.setElastic(8);
     for (const auto &v : projects) {
         const QJsonObject p = v.toObject();
-        QString state = field(p, QStringLiteral("state"));
-        const QString reason = p.value(QStringLiteral("reason")).toString();
-        if (!reason.isEmpty())
-            state += QStringLiteral(" (%1)").arg(reason);
-        t.addRow(
-            {field(p, QStringLiteral("name")), field(p, QStringLiteral("runtime")), state, listenText(p)});
+        const QString state = str(p, "state");
+        const QJsonValue uptime = p.value(QStringLiteral("uptime_ms"));
+        QList<Color> colors(9, Color::None);
+        colors[2] = Style::stateColor(state);
+        t.addRow({str(p, "name"), str(p, "runtime"), state, optionalNumber(p.value(QStringLiteral("pid"))),
+                  uptime.isDouble() ? duration(qint64(uptime.toDouble())) : QStringLiteral("-"),
+                  optionalNumber(p.value(QStringLiteral("restarts"))),
+                  exitText(p.value(QStringLiteral("last_exit"))), listenText(p), str(p, "reason")},
+                 colors);
     }
-    return t.render();
+    return t.render(style);
 }
 
-QString infoText(const QJsonObject &info, const QString &socketPath) {
-    QList<QPair<QString, QString>> rows{{QStringLiteral("socket"), socketPath}};
-    for (auto it = info.begin(); it != info.end(); ++it) {
-        if (it.key().endsWith(QLatin1String("_ms")) && it.value().isDouble())
-            rows.append({it.key().chopped(3), duration(qint64(it.value().toDouble()))});
-        else if (it.value().isArray()) {
-            // Route rows (e.g. listeners) as "8080/http /site/"; anything else counted.
-            QStringList labels;
-            for (const auto &v : it.value().toArray()) {
-                if (v.isObject() && v.toObject().contains(QStringLiteral("host_port")))
-                    labels.append(routeLabel(v.toObject()));
-                else if (!v.isObject() && !v.isArray())
-                    labels.append(compact(v));
-            }
-            rows.append({it.key(), labels.size() == it.value().toArray().size()
-                                       ? labels.join(QStringLiteral(", "))
-                                       : QStringLiteral("%1 items").arg(it.value().toArray().size())});
-        } else
-            rows.append({it.key(), compact(it.value())});
+QString auditTable(const QJsonArray &entries, const Style &style) {
+    Table t({QStringLiteral("TIME"), QStringLiteral("UID"), QStringLiteral("PID"), QStringLiteral("METHOD"),
+             QStringLiteral("PROJECT"), QStringLiteral("OUTCOME"), QStringLiteral("ERROR")});
+    t.setElastic(6);
+    for (const auto &v : entries) {
+        const QJsonObject e = v.toObject();
+        const QString outcome = str(e, "outcome");
+        QList<Color> colors(7, Color::None);
+        colors[5] = Style::stateColor(outcome);
+        QString error = str(e, "error");
+        if (e.contains(QStringLiteral("code")))
+            error = QStringLiteral("%1 (code %2)").arg(error, compact(e.value(QStringLiteral("code"))));
+        t.addRow({dateTime(parseTime(e.value(QStringLiteral("time")))),
+                  compact(e.value(QStringLiteral("uid"))), compact(e.value(QStringLiteral("pid"))),
+                  str(e, "method"), str(e, "project"), outcome, error},
+                 colors);
     }
+    return t.render(style);
+}
+
+QString keyValues(const QList<QPair<QString, QString>> &rows) {
     qsizetype width = 0;
     for (const auto &r : rows)
         width = qMax(width, r.first.size());
     QString out;
-    for (const auto &r : rows)
-        out += r.first.leftJustified(width + 2) + r.second + QLatin1Char('\n');
+    for (const auto &r : rows) {
+        const QStringList lines = r.second.split(QLatin1Char('\n'));
+        out += r.first.leftJustified(width + 2) + lines.first() + QLatin1Char('\n');
+        for (const auto &more : lines.mid(1))
+            out += QString(width + 2, QLatin1Char(' ')) + more + QLatin1Char('\n');
+    }
     return out;
 }
 
-QString eventLine(const QJsonObject &params) {
-    const QDateTime time =
-        QDateTime::fromString(params.value(QStringLiteral("time")).toString(), Qt::ISODateWithMs);
-    const QString kind = params.value(QStringLiteral("kind")).toString();
-    const QJsonObject data = params.value(QStringLiteral("data")).toObject();
-    QString summary;
-    const QString project = data.value(QStringLiteral("project")).toString();
-    if (kind == QLatin1String("project.state")) {
-        summary = QStringLiteral("%1 -> %2").arg(project, data.value(QStringLiteral("state")).toString());
-        if (!data.value(QStringLiteral("reason")).toString().isEmpty())
-            summary += QStringLiteral(" (%1)").arg(data.value(QStringLiteral("reason")).toString());
-    } else if (kind == QLatin1String("project.log")) {
-        summary = QStringLiteral("%1: %2").arg(project, data.value(QStringLiteral("text")).toString());
-    } else if (kind == QLatin1String("routes.changed")) {
-        summary = QStringLiteral("%1 route(s)").arg(data.value(QStringLiteral("routes")).toArray().size());
-    } else if (kind == QLatin1String("deploy.refused")) {
-        summary = QStringLiteral("%1: %2").arg(project, refusalLines(data).join(QStringLiteral("; ")));
-    } else {
-        summary = compact(data);
-    }
-    return QStringLiteral("%1  %2  %3")
-        .arg(time.isValid() ? time.toLocalTime().toString(QStringLiteral("HH:mm:ss"))
-                            : QStringLiteral("--:--:--"),
-             kind.leftJustified(18), summary);
+QString indent(const QString &text, int spaces) {
+    QStringList lines = text.split(QLatin1Char('\n'));
+    for (auto &l : lines)
+        if (!l.isEmpty())
+            l.prepend(QString(spaces, QLatin1Char(' ')));
+    return lines.join(QLatin1Char('\n'));
 }
 
-QStringList refusalLines(const QJsonObject &data) {
-    QStringList out;
-    for (const auto &v : data.value(QStringLiteral("errors")).toArray()) {
-        const QJsonObject e = v.toObject();
-        const QString path = e.value(QStringLiteral("path")).toString();
-        const QString msg = e.value(QStringLiteral("message")).toString();
-        out.append(QStringLiteral("error: ") + (path.isEmpty() ? msg : path + QStringLiteral(": ") + msg));
+QString infoText(const QJsonObject &info, const QString &socketPath) {
+    // The fields people look for first, in that order; anything else after them.
+    QList<QPair<QString, QString>> rows{{QStringLiteral("socket"), socketPath}};
+    QStringList done;
+    const auto add = [&](const char *key, const QString &label, const QString &value) {
+        if (!info.contains(QLatin1String(key)))
+            return;
+        rows.append({label, value});
+        done.append(QLatin1String(key));
+    };
+    add("version", QStringLiteral("version"), compact(info.value(QStringLiteral("version"))));
+    add("protocol_version", QStringLiteral("protocol"),
+        compact(info.value(QStringLiteral("protocol_version"))));
+    add("pid", QStringLiteral("pid"), compact(info.value(QStringLiteral("pid"))));
+    add("uptime_ms", QStringLiteral("uptime"),
+        duration(qint64(info.value(QStringLiteral("uptime_ms")).toDouble())));
+    add("bind", QStringLiteral("bind"), compact(info.value(QStringLiteral("bind"))));
+    add("ingress_port", QStringLiteral("ingress port"), compact(info.value(QStringLiteral("ingress_port"))));
+    add("admin_socket", QStringLiteral("admin socket"), compact(info.value(QStringLiteral("admin_socket"))));
+    add("state_dir", QStringLiteral("state dir"), compact(info.value(QStringLiteral("state_dir"))));
+    add("workers", QStringLiteral("workers"), compact(info.value(QStringLiteral("workers"))));
+    add("projects", QStringLiteral("projects"), compact(info.value(QStringLiteral("projects"))));
+    if (info.value(QStringLiteral("listeners")).isArray()) {
+        const QJsonArray listeners = info.value(QStringLiteral("listeners")).toArray();
+        QStringList labels;
+        quint64 open = 0, requests = 0, errors = 0;
+        for (const auto &v : listeners) {
+            const QJsonObject r = v.toObject();
+            labels.append(routeLabel(r));
+            const QJsonObject c = r.value(QStringLiteral("counters")).toObject();
+            open += quint64(c.value(QStringLiteral("connections_open")).toDouble());
+            requests += quint64(c.value(QStringLiteral("requests")).toDouble());
+            errors += quint64(c.value(QStringLiteral("errors")).toDouble());
+        }
+        add("listeners", QStringLiteral("listeners"),
+            QStringLiteral("%1: %2").arg(listeners.size()).arg(labels.join(QStringLiteral(", "))));
+        rows.append(
+            {QStringLiteral("traffic"), QStringLiteral("%1 open connection(s), %2 request(s), %3 error(s)")
+                                            .arg(open)
+                                            .arg(requests)
+                                            .arg(errors)});
     }
-    for (const auto &v : data.value(QStringLiteral("conflicts")).toArray()) {
-        const QJsonObject c = v.toObject();
-        QString msg = c.value(QStringLiteral("message")).toString();
-        if (msg.isEmpty())
-            msg = QStringLiteral("port %1/%2 is already bound by %3")
-                      .arg(compact(c.value(QStringLiteral("port"))),
-                           c.value(QStringLiteral("transport")).toString(),
-                           c.value(QStringLiteral("holder")).toString());
-        out.append(QStringLiteral("conflict: ") + msg);
-    }
-    return out;
+    for (auto it = info.begin(); it != info.end(); ++it)
+        if (!done.contains(it.key()))
+            rows.append({it.key(), compact(it.value())});
+    return keyValues(rows);
 }
 
 } // namespace portico::ctl

@@ -1,5 +1,6 @@
 // The real porticoctl binary against an in-test AdminServer + FakeAdminApi: tables,
-// --json, deploy ok and refused, not found, unreachable socket, watch and logs -f.
+// --json, deploy ok and refused, not found, unreachable socket, usage errors (exit 64),
+// watch and logs -f. The exact human formats are golden files: tst_ctlformat.
 #include "admin/adminserver.h"
 #include "admin/auditlog.h"
 #include "fakeadminapi.h"
@@ -9,6 +10,7 @@
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QProcess>
+#include <QRegularExpression>
 #include <QSignalSpy>
 #include <QTemporaryDir>
 #include <QTest>
@@ -89,7 +91,9 @@ void TestPorticoctl::cleanup() {
 
 Run TestPorticoctl::ctl(const QStringList &args, const QProcessEnvironment &env, bool addSocket) {
     QProcess p;
-    p.setProcessEnvironment(env);
+    QProcessEnvironment e = env;
+    e.insert(QStringLiteral("TZ"), QStringLiteral("UTC")); // times print in local time
+    p.setProcessEnvironment(e);
     QStringList all = args;
     if (addSocket && !args.contains(QStringLiteral("--socket")) &&
         !env.contains(QStringLiteral("PORTICO_SOCKET")))
@@ -127,13 +131,15 @@ void TestPorticoctl::tables_data() {
     QTest::addColumn<QStringList>("args");
     QTest::addColumn<QStringList>("lines"); // each must appear, columns collapsed to single spaces
     QTest::newRow("routes") << QStringList{"routes"}
-                            << QStringList{"PORT PROTO PROJECT PATH BACKEND STATE CONNS REQUESTS ERRORS",
-                                           "8080 http (ingress) - path-based routing active 0 0 0",
-                                           "3000 http my-api - 127.0.0.1:20001 active 0 0 0"};
+                            << QStringList{
+                                   "PORT PROTO PROJECT PATH BACKEND STATE CONNS REQUESTS ERRORS REASON",
+                                   "8080 http (ingress) - path-based routing active 0 0 0 -",
+                                   "3000 http my-api - 127.0.0.1:20001 active 0 0 0 -"};
     QTest::newRow("projects") << QStringList{"projects"}
-                              << QStringList{"NAME RUNTIME STATE LISTEN", "my-api process active 3000/http"};
+                              << QStringList{"NAME RUNTIME STATE PID UPTIME RESTARTS LAST EXIT LISTEN REASON",
+                                             "my-api process active - - - - 3000/http -"};
     QTest::newRow("status") << QStringList{"status"}
-                            << QStringList{"version 0.1.0-fake", "uptime 42s", "protocol_version 2"};
+                            << QStringList{"version 0.1.0-fake", "uptime 42s", "protocol 2"};
 }
 
 void TestPorticoctl::tables() {
@@ -237,7 +243,9 @@ void TestPorticoctl::deployRefused() {
         args << "--json";
     const Run r = ctl(args);
     QCOMPARE(r.exitCode, 1);
-    QVERIFY2(r.err.contains("conflict: port 3000/tcp is already bound by project 'my-api'"),
+    // The conflict that comes from the manifest names where: the line, the column, the path.
+    QVERIFY2(r.err.contains("\n  conflict: listen[0]: port 3000/tcp is already bound by project 'my-api' "
+                            "(line 6, column 9)\n"),
              qPrintable(r.err));
     QVERIFY2(r.err.contains("conflict: port 5000/udp is already bound by vpn"), qPrintable(r.err));
     QVERIFY(r.err.startsWith("porticoctl: "));
@@ -253,8 +261,9 @@ void TestPorticoctl::deployRefused() {
                    QJsonObject{{"path", "command"}, {"message", "must not be empty"}}};
     const Run v = ctl({"deploy", file});
     QCOMPARE(v.exitCode, 1);
-    QVERIFY2(v.err.contains("\n  error: listen[0].port: must be 1024-65535\n"), qPrintable(v.err));
-    QVERIFY(v.err.contains("\n  error: command: must not be empty\n"));
+    QVERIFY2(v.err.contains("\n  error: listen[0].port: must be 1024-65535 (line 7, column 13)\n"),
+             qPrintable(v.err));
+    QVERIFY2(v.err.contains("\n  error: command: must not be empty (line 2, column 5)\n"), qPrintable(v.err));
 }
 
 void TestPorticoctl::notFound_data() {
@@ -306,13 +315,20 @@ void TestPorticoctl::usageErrors_data() {
     QTest::newRow("missing-arg") << QStringList{"undeploy"};
     QTest::newRow("extra-arg") << QStringList{"routes", "x"};
     QTest::newRow("bad-lines") << QStringList{"logs", "my-api", "-n", "zero"};
+    QTest::newRow("unknown-option") << QStringList{"routes", "--frobnicate"};
+    QTest::newRow("other-commands-option") << QStringList{"routes", "--dry-run"};
+    QTest::newRow("unknown-subcommand") << QStringList{"projects", "remove", "x"};
+    QTest::newRow("bad-color") << QStringList{"routes", "--color", "sometimes"};
 }
 
 void TestPorticoctl::usageErrors() {
     QFETCH(QStringList, args);
     const Run r = ctl(args);
-    QCOMPARE(r.exitCode, 1);
-    QVERIFY(r.err.startsWith("porticoctl: "));
+    // Its own exit code (not 1, the daemon's refusal), one line, and where help is.
+    QCOMPARE(r.exitCode, 64);
+    QVERIFY2(r.err.startsWith("porticoctl: ") && r.err.count('\n') == 1, qPrintable(r.err));
+    QVERIFY2(r.err.contains("porticoctl --help"), qPrintable(r.err));
+    QVERIFY(r.out.isEmpty());
     QVERIFY(m_api->m_calls.isEmpty());
 }
 
@@ -337,14 +353,15 @@ void TestPorticoctl::logs() {
     m_api->m_logLines = {"one", "two", "three"};
     const Run r = ctl({"logs", "my-api", "-n", "2"});
     QVERIFY2(r.exitCode == 0, qPrintable(r.err));
-    QCOMPARE(r.out, QStringLiteral("two\nthree\n"));
+    QCOMPARE(r.out, QStringLiteral("2026-01-01 12:00:00.000 stdout  two\n"
+                                   "2026-01-01 12:00:00.000 stdout  three\n"));
     QCOMPARE(m_api->m_calls.last().lines, 2);
 }
 
 void TestPorticoctl::watchAndFollow_data() {
     QTest::addColumn<QStringList>("args");
     QTest::addColumn<QString>("expect");
-    QTest::newRow("watch") << QStringList{"watch"} << "project.state       my-api -> crashed (exit 1)";
+    QTest::newRow("watch") << QStringList{"watch"} << "  my-api crashed: exit 1\n";
     QTest::newRow("watch-json") << QStringList{"watch", "--json"} << "\"kind\":\"project.state\"";
     QTest::newRow("logs-follow") << QStringList{"logs", "my-api", "-f"} << "hello from my-api";
 }
@@ -353,13 +370,16 @@ void TestPorticoctl::watchAndFollow() {
     QFETCH(QStringList, args);
     QFETCH(QString, expect);
     QProcess p;
+    QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+    env.insert("NO_COLOR", "1");
+    p.setProcessEnvironment(env);
     p.start(QStringLiteral(PORTICOCTL_PATH), args + QStringList{"--socket", m_socket});
     QVERIFY(p.waitForStarted(5000));
     QTRY_COMPARE_WITH_TIMEOUT(m_server->subscriberCount(), 1, 10000);
-    // Let the logs backlog request land before streaming.
-    QTest::qWait(100);
+    // logs -f holds back what streams in before its backlog has come, so no wait is needed.
     m_api->emitEvent("project.log", {{"project", "other"}, {"stream", "stdout"}, {"text", "not mine"}});
-    m_api->emitEvent("project.log", {{"project", "my-api"}, {"stream", "stdout"}, {"text", "hello from my-api"}});
+    m_api->emitEvent("project.log",
+                     {{"project", "my-api"}, {"stream", "stdout"}, {"text", "hello from my-api"}});
     m_api->emitEvent("project.state", {{"project", "my-api"}, {"state", "crashed"}, {"reason", "exit 1"}});
     QByteArray out;
     QVERIFY(QTest::qWaitFor(
@@ -370,6 +390,15 @@ void TestPorticoctl::watchAndFollow() {
         10000));
     if (args.first() == QLatin1String("logs"))
         QVERIFY(!out.contains("not mine"));
+    if (args == QStringList{"watch"}) {
+        // Sentences, each after its local time.
+        static const QRegularExpression sentence(
+            QStringLiteral("^\\d\\d:\\d\\d:\\d\\d  my-api crashed: exit 1$"),
+            QRegularExpression::MultilineOption);
+        QVERIFY2(sentence.match(QString::fromUtf8(out)).hasMatch(), out.constData());
+        QVERIFY2(out.contains("  my-api: hello from my-api\n"), out.constData());
+        QVERIFY2(!out.contains('{'), out.constData()); // no JSON in the sentences
+    }
     // The daemon going away ends it with exit 2.
     m_server.reset();
     QSignalSpy done(&p, &QProcess::finished);
