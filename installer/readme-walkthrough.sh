@@ -99,7 +99,16 @@ echo '{"jsonrpc":"2.0","id":1,"method":"routes.list"}' | socat - UNIX-CONNECT:/r
 grep -q '"routes"' "$log/socat.log" || fail "the socat example got no routes"
 step "porticoctl deploy / routes / watch"
 porticoctl deploy resources/examples/tcp-echo/portico.json
+porticoctl deploy --dry-run resources/examples/tcp-echo | tee "$log/dryrun.log"
+grep -q "= keep 5000/tcp" "$log/dryrun.log" || fail "porticoctl deploy --dry-run of a folder shows no route diff"
 porticoctl routes | grep -q " echo " || fail "the tcp-echo example (project echo) is not in the routes"
+porticoctl projects | tee "$log/projects.log"
+grep -q "^echo " "$log/projects.log" || fail "porticoctl projects does not show echo"
+porticoctl projects get echo | tee "$log/project.log"
+grep -q "^pid " "$log/project.log" || fail "porticoctl projects get echo shows no pid"
+porticoctl logs echo || fail "porticoctl logs echo"
+porticoctl audit | tee "$log/audit.log"
+grep -q "projects.deploy" "$log/audit.log" || fail "porticoctl audit does not show the deploy"
 porticoctl watch >"$log/watch.log" 2>&1 &
 watcher=$!
 waitfor 10 porticoctl restart echo || fail "porticoctl restart echo"

@@ -86,7 +86,7 @@ void TestAdminGroup::outsiderIsToldTheGroup_memberGetsIn() {
 
     const Run member = ctlAs({kUsers}, d.socketPath());
     QVERIFY2(member.code == 0, member.err.constData());
-    QVERIFY2(member.err.contains("ingress_port"), member.err.constData()); // the status it printed
+    QVERIFY2(member.err.contains("ingress port"), member.err.constData()); // the status it printed
 }
 
 QTEST_GUILESS_MAIN(TestAdminGroup)
