@@ -26,13 +26,32 @@ TextPosition positionAt(const QByteArray &utf8, qsizetype byteOffset) {
 
 TextPosition jsonErrorPosition(const QByteArray &utf8, const QJsonParseError &error) {
     // QJsonParseError::offset is where the parser was when it gave up: just past the
-    // character it could not use. Point at that character, after any blanks before it.
-    qsizetype at = qBound(qsizetype(0), qsizetype(error.offset), utf8.size());
-    if (at > 0 && error.error != QJsonParseError::UnterminatedObject &&
-        error.error != QJsonParseError::UnterminatedArray &&
-        error.error != QJsonParseError::UnterminatedString)
-        --at;
-    return positionAt(utf8, at);
+    // character it could not use (the '"' where a ',' was missing, the '}' after a trailing
+    // comma). Point at that character.
+    const qsizetype at = qBound(qsizetype(0), qsizetype(error.offset), utf8.size());
+    return positionAt(utf8, at > 0 ? at - 1 : 0);
+}
+
+QString jsonErrorText(const QByteArray &utf8, const QJsonParseError &error) {
+    // Qt's words for the usual slips of hand-written JSON say what the parser saw, not
+    // what the writer did; these say what to look for.
+    if (error.offset >= utf8.size() && error.error != QJsonParseError::IllegalUTF8String)
+        return QStringLiteral("the text ends before the JSON does (a missing '}' or ']'?)");
+    switch (error.error) {
+    case QJsonParseError::UnterminatedObject:
+        return QStringLiteral("expected ',' or '}' here (a missing comma?)");
+    case QJsonParseError::UnterminatedArray:
+    case QJsonParseError::MissingValueSeparator:
+        return QStringLiteral("expected ',' or ']' here (a missing comma?)");
+    case QJsonParseError::MissingObject:
+        return QStringLiteral("expected a \"name\": value after the comma (a trailing comma?)");
+    case QJsonParseError::MissingNameSeparator:
+        return QStringLiteral("expected ':' after the name");
+    case QJsonParseError::UnterminatedString:
+        return QStringLiteral("a string is not closed (a missing '\"'?)");
+    default:
+        return error.errorString();
+    }
 }
 
 namespace {

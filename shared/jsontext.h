@@ -23,6 +23,9 @@ TextPosition positionAt(const QByteArray &utf8, qsizetype byteOffset);
 
 // Where QJsonDocument::fromJson() stopped: the position of the offending character.
 TextPosition jsonErrorPosition(const QByteArray &utf8, const QJsonParseError &error);
+// What went wrong there, in words that say what to look for ("expected ',' or '}' here (a
+// missing comma?)"); Qt's own text for the rarer errors.
+QString jsonErrorText(const QByteArray &utf8, const QJsonParseError &error);
 
 // The byte offset of every object member (its key) and array element of a valid JSON text,
 // by the path the manifest validator names them with: "name", "listen[1].port",

@@ -15,39 +15,6 @@ namespace method = protocol::method;
 
 namespace {
 
-// Every error and conflict of a refusal, each with its path in the manifest and, where the
-// file has it, the line and column: "error: listen[0].port: must be ... (line 5, column 15)".
-// The path and message come first, as refusalLines() prints them, so that scripts that read
-// "error: <path>: <message>" keep working.
-QStringList refusalDetails(const QJsonObject &data, const ManifestFile &file) {
-    QStringList out;
-    const auto where = [&file](const QString &path) {
-        const TextPosition p = path.isEmpty() ? TextPosition{} : file.locate(path);
-        return p.isValid() ? QStringLiteral(" (%1)").arg(p.toString()) : QString();
-    };
-    for (const auto &v : data.value(QStringLiteral("errors")).toArray()) {
-        const QJsonObject e = v.toObject();
-        const QString path = e.value(QStringLiteral("path")).toString();
-        const QString msg = e.value(QStringLiteral("message")).toString();
-        out.append(QStringLiteral("error: ") + (path.isEmpty() ? msg : path + QStringLiteral(": ") + msg) +
-                   where(path));
-    }
-    for (const auto &v : data.value(QStringLiteral("conflicts")).toArray()) {
-        const QJsonObject c = v.toObject();
-        const QString path = file.listenPath(c.value(QStringLiteral("port")).toInt(),
-                                             c.value(QStringLiteral("transport")).toString());
-        QString msg = c.value(QStringLiteral("message")).toString();
-        if (msg.isEmpty())
-            msg = QStringLiteral("port %1/%2 is already bound by %3")
-                      .arg(compact(c.value(QStringLiteral("port"))),
-                           c.value(QStringLiteral("transport")).toString(),
-                           c.value(QStringLiteral("holder")).toString());
-        out.append(QStringLiteral("conflict: ") +
-                   (path.isEmpty() ? msg : path + QStringLiteral(": ") + msg + where(path)));
-    }
-    return out;
-}
-
 // A refused deploy or dry run: the route diff it would have made, every error and
 // conflict, and for a backend that did not start, the end of its output.
 void refuse(Session &s, const jsonrpc::Message &reply, const QString &what, const ManifestFile &file,
@@ -56,7 +23,7 @@ void refuse(Session &s, const jsonrpc::Message &reply, const QString &what, cons
     QStringList details;
     for (const auto &l : diffLines(data.value(QStringLiteral("diff")).toObject(), project, s.errStyle()))
         details.append(l);
-    details += refusalDetails(data, file);
+    details += refusalLines(data, &file);
     const QJsonArray log = data.value(QStringLiteral("log")).toArray();
     if (!log.isEmpty()) {
         details.append(QStringLiteral("last output of '%1':").arg(project));

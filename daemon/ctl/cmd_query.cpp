@@ -5,7 +5,6 @@
 #include "statsview.h"
 
 #include <QJsonArray>
-#include <QJsonDocument>
 
 namespace portico::ctl {
 
@@ -43,50 +42,6 @@ void projects(Session &s) {
             s.out() << projectsTable(rows, s.style());
         s.finish(Ok);
     });
-}
-
-// One project, everything a person asks about it; env values never shown.
-QString projectText(const QJsonObject &p, const Style &style) {
-    const QString state = p.value(QStringLiteral("state")).toString();
-    QList<QPair<QString, QString>> rows{
-        {QStringLiteral("name"), p.value(QStringLiteral("name")).toString()},
-        {QStringLiteral("runtime"), p.value(QStringLiteral("runtime")).toString()},
-        {QStringLiteral("state"), style.state(state)}};
-    const QString reason = p.value(QStringLiteral("reason")).toString().trimmed();
-    if (!reason.isEmpty())
-        rows.append({QStringLiteral("reason"), reason});
-    const QDateTime started = parseTime(p.value(QStringLiteral("started_at")));
-    rows.append({QStringLiteral("pid"), compact(p.value(QStringLiteral("pid")))});
-    if (started.isValid())
-        rows.append(
-            {QStringLiteral("started"),
-             QStringLiteral("%1 (up %2)")
-                 .arg(dateTime(started), duration(qint64(p.value(QStringLiteral("uptime_ms")).toDouble())))});
-    rows.append({QStringLiteral("restarts"), compact(p.value(QStringLiteral("restarts")))});
-    const QJsonValue lastExit = p.value(QStringLiteral("last_exit"));
-    rows.append({QStringLiteral("last exit"),
-                 lastExit.isObject()
-                     ? QStringLiteral("%1 at %2")
-                           .arg(exitText(lastExit),
-                                dateTime(parseTime(lastExit.toObject().value(QStringLiteral("at")))))
-                     : QStringLiteral("-")});
-    QStringList env;
-    for (const auto &v : p.value(QStringLiteral("env_names")).toArray())
-        env.append(v.toString());
-    rows.append({QStringLiteral("env"),
-                 env.isEmpty() ? QStringLiteral("-")
-                               : env.join(QStringLiteral(", ")) + QStringLiteral(" (values not shown)")});
-    if (p.contains(QStringLiteral("backend")))
-        rows.append({QStringLiteral("backend"), compact(p.value(QStringLiteral("backend")))});
-    rows.append({QStringLiteral("source"), compact(p.value(QStringLiteral("source_dir")))});
-    QString out = keyValues(rows);
-    out += QStringLiteral("\nroutes:\n") +
-           indent(routesTable(p.value(QStringLiteral("routes")).toArray(), style), 2);
-    QJsonObject manifest = p.value(QStringLiteral("manifest")).toObject();
-    manifest.remove(QStringLiteral("env")); // its names are above; values stay with the daemon
-    out += QStringLiteral("\nmanifest (env left out):\n") +
-           indent(QString::fromUtf8(QJsonDocument(manifest).toJson(QJsonDocument::Indented)), 2);
-    return out;
 }
 
 void projectGet(Session &s) {

@@ -1,7 +1,7 @@
 #include "events.h"
 
 #include "format.h"
-#include "session.h"
+#include "manifestfile.h"
 
 #include <QJsonArray>
 

@@ -61,6 +61,9 @@ QString exitText(const QJsonValue &lastExit);
 QString routesTable(const QJsonArray &routes, const Style &style);
 QString projectsTable(const QJsonArray &projects, const Style &style);
 QString auditTable(const QJsonArray &entries, const Style &style);
+// One project (projects.get), everything a person asks about it: state and reason in full,
+// process, env names (never values), routes, the manifest without env.
+QString projectText(const QJsonObject &project, const Style &style);
 // daemon.info as aligned "key  value" lines, the socket first.
 QString infoText(const QJsonObject &info, const QString &socketPath);
 // Aligned "key  value" lines; a value's further lines are indented under the first.

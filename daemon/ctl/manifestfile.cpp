@@ -1,5 +1,7 @@
 #include "manifestfile.h"
 
+#include "format.h"
+
 #include <QDir>
 #include <QFile>
 #include <QFileInfo>
@@ -38,8 +40,8 @@ bool ManifestFile::read(const QString &arg, ManifestFile *out, QString *headline
     const QJsonDocument doc = QJsonDocument::fromJson(out->bytes, &pe);
     if (pe.error != QJsonParseError::NoError) {
         const TextPosition where = jsonErrorPosition(out->bytes, pe);
-        *headline =
-            QStringLiteral("%1: invalid JSON at %2: %3").arg(path, where.toString(), pe.errorString());
+        *headline = QStringLiteral("%1: invalid JSON at %2: %3")
+                        .arg(path, where.toString(), jsonErrorText(out->bytes, pe));
         *context = sourceExcerpt(where);
         return false;
     }
@@ -87,11 +89,39 @@ QString ManifestFile::listenPath(int port, const QString &transport) const {
     return {};
 }
 
+QStringList refusalLines(const QJsonObject &data, const ManifestFile *file) {
+    QStringList out;
+    const auto where = [file](const QString &path) {
+        const TextPosition p = file && !path.isEmpty() ? file->locate(path) : TextPosition{};
+        return p.isValid() ? QStringLiteral(" (%1)").arg(p.toString()) : QString();
+    };
+    for (const auto &v : data.value(QStringLiteral("errors")).toArray()) {
+        const QJsonObject e = v.toObject();
+        const QString path = e.value(QStringLiteral("path")).toString();
+        const QString msg = e.value(QStringLiteral("message")).toString();
+        out.append(QStringLiteral("error: ") + (path.isEmpty() ? msg : path + QStringLiteral(": ") + msg) +
+                   where(path));
+    }
+    for (const auto &v : data.value(QStringLiteral("conflicts")).toArray()) {
+        const QJsonObject c = v.toObject();
+        const QString port = compact(c.value(QStringLiteral("port")));
+        const QString transport = c.value(QStringLiteral("transport")).toString();
+        const QString path = file ? file->listenPath(port.toInt(), transport) : QString();
+        QString msg = c.value(QStringLiteral("message")).toString();
+        if (msg.isEmpty())
+            msg = QStringLiteral("port %1/%2 is already bound by %3")
+                      .arg(port, transport, c.value(QStringLiteral("holder")).toString());
+        out.append(QStringLiteral("conflict: ") +
+                   (path.isEmpty() ? msg : path + QStringLiteral(": ") + msg + where(path)));
+    }
+    return out;
+}
+
 QStringList sourceExcerpt(const TextPosition &p) {
     if (!p.isValid())
         return {};
     const QString number = QString::number(p.line);
-    const QString gutter = QString(number.size() + 1, QLatin1Char(' '));
+    const QString gutter = QString(number.size() + 2, QLatin1Char(' ')); // " 12 " is as wide
     // Keep the line's tabs under the caret so that it lines up in any tab width.
     QString lead;
     const QString before = p.lineText.left(p.column - 1);

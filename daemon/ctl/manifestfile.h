@@ -36,6 +36,14 @@ private:
     mutable bool m_scanned = false;
 };
 
+// Every error and conflict of a refusal's data, one line each, with its path in the manifest
+// and, when `file` is given and has it, its place there:
+//   "error: listen[1].port: must be 1-65535 (line 6, column 5)"
+//   "conflict: listen[0]: port 3000/tcp is already bound by project 'a' (line 5, column 5)"
+//   "conflict: port 53/udp is already bound by another program" (nothing in the manifest asks it)
+// The path and message come first, so that scripts reading "error: <path>: <message>" work.
+QStringList refusalLines(const QJsonObject &data, const ManifestFile *file = nullptr);
+
 // "   4 | <the line>" and "     |   ^" under the column.
 QStringList sourceExcerpt(const TextPosition &p);
 

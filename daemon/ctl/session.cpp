@@ -1,6 +1,7 @@
 #include "session.h"
 
 #include "format.h"
+#include "manifestfile.h"
 
 #include <QJsonArray>
 #include <QJsonDocument>
@@ -92,27 +93,6 @@ void Session::printJson(const QJsonValue &v) {
         m_out << QJsonDocument(v.toArray()).toJson(QJsonDocument::Indented);
     else
         m_out << compact(v) << "\n";
-}
-
-QStringList refusalLines(const QJsonObject &data) {
-    QStringList out;
-    for (const auto &v : data.value(QStringLiteral("errors")).toArray()) {
-        const QJsonObject e = v.toObject();
-        const QString path = e.value(QStringLiteral("path")).toString();
-        const QString msg = e.value(QStringLiteral("message")).toString();
-        out.append(QStringLiteral("error: ") + (path.isEmpty() ? msg : path + QStringLiteral(": ") + msg));
-    }
-    for (const auto &v : data.value(QStringLiteral("conflicts")).toArray()) {
-        const QJsonObject c = v.toObject();
-        QString msg = c.value(QStringLiteral("message")).toString();
-        if (msg.isEmpty())
-            msg = QStringLiteral("port %1/%2 is already bound by %3")
-                      .arg(compact(c.value(QStringLiteral("port"))),
-                           c.value(QStringLiteral("transport")).toString(),
-                           c.value(QStringLiteral("holder")).toString());
-        out.append(QStringLiteral("conflict: ") + msg);
-    }
-    return out;
 }
 
 } // namespace portico::ctl

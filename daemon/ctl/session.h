@@ -82,8 +82,4 @@ private:
     bool m_done = false;
 };
 
-// Every error and conflict of a refusal's data, one line each ("error: path: message",
-// "conflict: message").
-QStringList refusalLines(const QJsonObject &data);
-
 } // namespace portico::ctl

@@ -31,6 +31,15 @@ Style Style::detect(int fd, ColorMode mode) {
     return s;
 }
 
+Style Style::fixed(bool color, int width, int height, bool terminal) {
+    Style s;
+    s.m_color = color;
+    s.m_width = width;
+    s.m_height = height;
+    s.m_terminal = terminal;
+    return s;
+}
+
 std::optional<ColorMode> Style::colorModeFromName(const QString &name) {
     if (name == QLatin1String("auto"))
         return ColorMode::Auto;

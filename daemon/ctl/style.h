@@ -19,6 +19,8 @@ public:
     // 0 (no limit).
     static Style detect(int fd, ColorMode mode);
     static std::optional<ColorMode> colorModeFromName(const QString &name); // auto, always, never
+    // A style given rather than detected: for output to a known target (the golden tests).
+    static Style fixed(bool color, int width, int height = 0, bool terminal = false);
 
     bool color() const { return m_color; }
     bool terminal() const { return m_terminal; }

@@ -1,5 +1,7 @@
 // porticoctl against a real porticod: deploy an example, see it in `routes`, a
-// conflicting deploy exits 1 naming the conflict, no daemon exits 2.
+// conflicting deploy exits 1 naming the conflict, no daemon exits 2; a folder, an unchanged
+// redeploy, the route diff, a refused backend's output and `logs` of it, and status and
+// routes counting the same.
 #include "daemonfixture.h"
 #include "testutil.h"
 
@@ -7,6 +9,7 @@
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QProcess>
+#include <QRegularExpression>
 #include <QTemporaryDir>
 #include <QTest>
 
@@ -27,6 +30,9 @@ class TestCtlDaemon : public QObject {
 private Q_SLOTS:
     void deployRoutesConflict();
     void noDaemonExitsTwo();
+    void folderUnchangedAndDiff();
+    void refusedBackendShowsItsOutput();
+    void statusAndRoutesCountTheSame();
 };
 
 void TestCtlDaemon::deployRoutesConflict() {
@@ -91,6 +97,112 @@ void TestCtlDaemon::noDaemonExitsTwo() {
     const QString err = QString::fromUtf8(p.readAllStandardError());
     QVERIFY2(!err.trimmed().isEmpty() && !err.trimmed().contains(QLatin1Char('\n')),
              qPrintable(err)); // one line
+}
+
+void TestCtlDaemon::folderUnchangedAndDiff() {
+    DaemonFixture d;
+    QString why;
+    QVERIFY2(d.start(&why), qPrintable(why));
+    // A folder means its portico.json; the route diff says what was taken.
+    const QString site = QStringLiteral(PORTICO_SOURCE_DIR "/resources/examples/site");
+    ProgramRun r = ctl(d, {QStringLiteral("deploy"), site});
+    QVERIFY2(r.code == 0, qPrintable(r.err));
+    QVERIFY2(r.out.startsWith(QStringLiteral("deployed 'site'\n  + route /site/\n")), qPrintable(r.out));
+    // The same manifest again: unchanged, nothing restarted, exit 0.
+    r = ctl(d, {QStringLiteral("deploy"), site});
+    QVERIFY2(r.code == 0, qPrintable(r.err));
+    QVERIFY2(r.out.startsWith(QStringLiteral("unchanged 'site': ")), qPrintable(r.out));
+    QVERIFY2(r.out.contains(QStringLiteral("\n  = keep /site/\n")), qPrintable(r.out));
+    r = ctl(d, {QStringLiteral("deploy"), QStringLiteral("--dry-run"), site});
+    QVERIFY2(r.code == 0, qPrintable(r.err));
+    QVERIFY2(r.out.contains(QStringLiteral("nothing would change")), qPrintable(r.out));
+    // A project on a port of its own moves: + bind the new one, - release the old one.
+    QTemporaryDir dir;
+    const quint16 first = freePort(), second = freePort();
+    const auto manifest = [](quint16 port) {
+        return QStringLiteral(
+                   R"({"name":"up","runtime":"upstream","upstream":"127.0.0.1:9","listen":{"port":%1,"protocol":"tcp"}})")
+            .arg(port)
+            .toUtf8();
+    };
+    QCOMPARE(ctl(d, {QStringLiteral("deploy"), writeManifest(dir, QStringLiteral("a.json"), manifest(first))})
+                 .code,
+             0);
+    r = ctl(d, {QStringLiteral("deploy"), QStringLiteral("--dry-run"),
+                writeManifest(dir, QStringLiteral("b.json"), manifest(second))});
+    QVERIFY2(r.code == 0, qPrintable(r.err));
+    QVERIFY2(r.out.contains(QStringLiteral("\n  + bind %1/tcp\n  - release %2/tcp\n").arg(second).arg(first)),
+             qPrintable(r.out));
+    // audit: who did what; both deploys of site are there.
+    r = ctl(d, {QStringLiteral("audit")});
+    QCOMPARE(r.code, 0);
+    QVERIFY2(r.out.startsWith(QStringLiteral("TIME ")) && r.out.count(QStringLiteral("projects.deploy")) >= 3,
+             qPrintable(r.out));
+}
+
+void TestCtlDaemon::refusedBackendShowsItsOutput() {
+    DaemonFixture d;
+    QString why;
+    QVERIFY2(d.start(&why), qPrintable(why));
+    QTemporaryDir dir;
+    // A backend that prints on stderr and exits at once: the deploy is refused (exit 1)
+    // with the end of what it printed, and `logs` reads all of it by name.
+    const QByteArray crashy =
+        QStringLiteral(R"({"name":"crashy","runtime":"process","command":["%1","exit-now","3"],)"
+                       R"("listen":{"port":%2,"protocol":"tcp"}})")
+            .arg(QStringLiteral(TESTBACKEND_PATH))
+            .arg(freePort())
+            .toUtf8();
+    ProgramRun r =
+        ctl(d, {QStringLiteral("deploy"), writeManifest(dir, QStringLiteral("portico.json"), crashy)});
+    QCOMPARE(r.code, 1);
+    QVERIFY2(r.err.startsWith(
+                 QStringLiteral("porticoctl: deploy of 'crashy' refused: project 'crashy' did not start")),
+             qPrintable(r.err));
+    QVERIFY2(r.err.contains(QStringLiteral("\n  last output of 'crashy':\n")), qPrintable(r.err));
+    QVERIFY2(r.err.contains(QStringLiteral("testbackend exit-now pid")), qPrintable(r.err));
+    QVERIFY2(r.err.contains(QStringLiteral("(all of it: porticoctl logs crashy)")), qPrintable(r.err));
+    r = ctl(d, {QStringLiteral("logs"), QStringLiteral("crashy")});
+    QVERIFY2(r.code == 0, qPrintable(r.err));
+    QVERIFY2(r.err.contains(QStringLiteral("'crashy' is not deployed")), qPrintable(r.err));
+    static const QRegularExpression stderrLine(
+        QStringLiteral(R"(^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3} stderr  testbackend exit-now pid \d+$)"),
+        QRegularExpression::MultilineOption);
+    QVERIFY2(stderrLine.match(r.out).hasMatch(), qPrintable(r.out));
+}
+
+void TestCtlDaemon::statusAndRoutesCountTheSame() {
+    DaemonFixture d;
+    QString why;
+    QVERIFY2(d.start(&why), qPrintable(why));
+    QCOMPARE(ctl(d, {QStringLiteral("deploy"), QStringLiteral(PORTICO_SOURCE_DIR "/resources/examples/site")})
+                 .code,
+             0);
+    for (int i = 0; i < 3; ++i)
+        QCOMPARE(DaemonFixture::httpGet(d.ingressPort(), "/site/").status, 200);
+    // The ingress listener's counters, from daemon.info and from routes.list: the same.
+    const auto ingress = [](const QJsonArray &rows) {
+        for (const auto &v : rows)
+            if (v.toObject().value(QStringLiteral("project")).isNull())
+                return v.toObject().value(QStringLiteral("counters")).toObject();
+        return QJsonObject();
+    };
+    const ProgramRun status = ctl(d, {QStringLiteral("status"), QStringLiteral("--json")});
+    const ProgramRun routes = ctl(d, {QStringLiteral("routes"), QStringLiteral("--json")});
+    QCOMPARE(status.code, 0);
+    QCOMPARE(routes.code, 0);
+    const QJsonObject fromStatus = ingress(
+        QJsonDocument::fromJson(status.out.toUtf8()).object().value(QStringLiteral("listeners")).toArray());
+    const QJsonObject fromRoutes = ingress(QJsonDocument::fromJson(routes.out.toUtf8()).array());
+    QVERIFY2(fromStatus.value(QStringLiteral("requests")).toInt() >= 3, qPrintable(status.out));
+    QCOMPARE(fromStatus.value(QStringLiteral("requests")), fromRoutes.value(QStringLiteral("requests")));
+    QCOMPARE(fromStatus.value(QStringLiteral("bytes_out")), fromRoutes.value(QStringLiteral("bytes_out")));
+    // And the human status sums the listeners, not counting the path route behind the
+    // ingress twice.
+    const ProgramRun human = ctl(d, {QStringLiteral("status")});
+    QVERIFY2(human.out.contains(
+                 QStringLiteral("%1 request(s)").arg(fromStatus.value(QStringLiteral("requests")).toInt())),
+             qPrintable(human.out));
 }
 
 QTEST_GUILESS_MAIN(TestCtlDaemon)

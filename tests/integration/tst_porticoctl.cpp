@@ -53,6 +53,8 @@ private Q_SLOTS:
     void usageErrors();
     void socketFromEnvironment();
     void logs();
+    void colorsOnATerminalOnly_data();
+    void colorsOnATerminalOnly();
     void watchAndFollow_data();
     void watchAndFollow();
 
@@ -356,6 +358,53 @@ void TestPorticoctl::logs() {
     QCOMPARE(r.out, QStringLiteral("2026-01-01 12:00:00.000 stdout  two\n"
                                    "2026-01-01 12:00:00.000 stdout  three\n"));
     QCOMPARE(m_api->m_calls.last().lines, 2);
+}
+
+void TestPorticoctl::colorsOnATerminalOnly_data() {
+    QTest::addColumn<bool>("terminal");
+    QTest::addColumn<QString>("noColor");
+    QTest::addColumn<QStringList>("extra");
+    QTest::addColumn<bool>("colored");
+    QTest::newRow("terminal") << true << QString() << QStringList{} << true;
+    QTest::newRow("terminal NO_COLOR") << true << "1" << QStringList{} << false;
+    QTest::newRow("terminal NO_COLOR empty") << true << "" << QStringList{} << true;
+    QTest::newRow("terminal --color never") << true << QString() << QStringList{"--color", "never"} << false;
+    QTest::newRow("pipe") << false << QString() << QStringList{} << false;
+    QTest::newRow("pipe --color always") << false << QString() << QStringList{"--color", "always"} << true;
+}
+
+void TestPorticoctl::colorsOnATerminalOnly() {
+    QFETCH(bool, terminal);
+    QFETCH(QString, noColor);
+    QFETCH(QStringList, extra);
+    QFETCH(bool, colored);
+    QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+    env.remove("NO_COLOR");
+    if (!noColor.isNull())
+        env.insert("NO_COLOR", noColor);
+    Run r;
+    const QStringList args = QStringList{"projects", "--socket", m_socket} + extra;
+    if (terminal) {
+        // script(1) (util-linux, always there) gives porticoctl a pseudo-terminal.
+        QStringList quoted;
+        for (const auto &a : QStringList{QStringLiteral(PORTICOCTL_PATH)} + args)
+            quoted.append(QLatin1Char('\'') + a + QLatin1Char('\''));
+        QProcess p;
+        p.setProcessEnvironment(env);
+        p.start(QStringLiteral("script"), {"-qec", quoted.join(' '), "/dev/null"});
+        QVERIFY(p.waitForStarted(5000));
+        QSignalSpy done(&p, &QProcess::finished);
+        QVERIFY(p.state() == QProcess::NotRunning || done.wait(15000));
+        r.exitCode = p.exitCode();
+        r.out = QString::fromUtf8(p.readAllStandardOutput());
+    } else {
+        r = ctl(args, env, false);
+    }
+    QVERIFY2(r.exitCode == 0, qPrintable(r.out + r.err));
+    QVERIFY2(r.out.contains("my-api"), qPrintable(r.out));
+    QCOMPARE(r.out.contains(QStringLiteral("\x1b[32mactive\x1b[0m")), colored);
+    if (!colored)
+        QVERIFY2(!r.out.contains(QLatin1Char('\x1b')), qPrintable(r.out));
 }
 
 void TestPorticoctl::watchAndFollow_data() {
