@@ -61,6 +61,7 @@ const IntKey kIntKeys[] = {
     {"udp_idle_timeout_ms", &Config::udpIdleTimeoutMs, 100, kDay},
     {"udp_max_sessions", &Config::udpMaxSessions, 1, 1'000'000},
     {"max_connections_per_listener", &Config::maxConnectionsPerListener, 1, 1'000'000},
+    {"max_connections_per_source", &Config::maxConnectionsPerSource, 0, 1'000'000},
     {"drain_timeout_ms", &Config::drainTimeoutMs, 0, kDay},
     {"ready_timeout_ms", &Config::readyTimeoutMs, 100, kDay},
     {"stop_grace_ms", &Config::stopGraceMs, 0, kDay},
@@ -83,7 +84,7 @@ const PortKey kPortKeys[] = {
 const StringKey kStringKeys[] = {
     {"admin_socket", &Config::adminSocket}, {"admin_group", &Config::adminGroup},
     {"state_dir", &Config::stateDir},       {"deno_path", &Config::denoPath},
-    {"docker_path", &Config::dockerPath},
+    {"docker_path", &Config::dockerPath},   {"ingress_api", &Config::ingressApi},
 };
 const BoolKey kBoolKeys[] = {{"access_log", &Config::accessLog}};
 
@@ -184,6 +185,10 @@ bool Config::apply(const QJsonObject &o, QStringList *errors) {
         if (!known.contains(it.key()))
             errors->append(QStringLiteral("%1: unknown setting").arg(it.key()));
     }
+    if (ingressApi != QLatin1String("loopback") && ingressApi != QLatin1String("all") &&
+        ingressApi != QLatin1String("off"))
+        errors->append(QStringLiteral("ingress_api: must be \"loopback\", \"all\" or \"off\" (not \"%1\")")
+                           .arg(ingressApi));
     if (allowedPortMin > allowedPortMax)
         errors->append(QStringLiteral("allowed_port_min: %1 is above allowed_port_max %2")
                            .arg(allowedPortMin)

@@ -49,6 +49,13 @@ struct Config {
     int udpIdleTimeoutMs = 30'000;
     int udpMaxSessions = 1024;
     int maxConnectionsPerListener = 10'000;
+    // One client address may hold at most this many connections on one port (0: no limit),
+    // so that a single client cannot fill a port and lock everyone else out. Browsers open
+    // about six per host; this leaves room for a large NAT.
+    int maxConnectionsPerSource = 1000;
+    // Who may read the ingress's `GET /` and `GET /_api/routes` (backend addresses, static
+    // paths): "loopback" (clients on 127.0.0.0/8 and ::1), "all", or "off".
+    QString ingressApi = QStringLiteral("loopback");
 
     // Control plane
     int drainTimeoutMs = 10'000;

@@ -1,12 +1,13 @@
 #include "listenermanager.h"
 
-#include "http/httpserver.h"
+#include "listenercontext.h"
 #include "tcp/tcplistener.h"
 #include "tcp/tcprelay.h"
 #include "udp/udprelay.h"
 #include "workerpool.h"
 
 #include <QMutex>
+#include <QRandomGenerator>
 #include <QTimer>
 
 #include <arpa/inet.h>
@@ -160,6 +161,8 @@ struct ListenerManager::Impl {
     std::shared_ptr<ManagerBridge> bridge = std::make_shared<ManagerBridge>();
     ListenerId nextId = 1;
     int nextUdpWorker = 0;
+    // This daemon's Via pseudonym: a request that comes back carrying it looped (508).
+    QByteArray via = "portico-" + QByteArray::number(QRandomGenerator::global()->generate(), 16);
 
     struct Record {
         ListenerOptions options;
@@ -295,9 +298,11 @@ ListenerId ListenerManager::open(const ListenerOptions &options, QString *error)
     }
 
     const ListenerId id = d->nextId++;
-    auto live = std::make_shared<std::atomic<int>>(0);
-    const int maxConnections = qMax(1, d->config.maxConnectionsPerListener);
-    const std::shared_ptr<ManagerBridge> bridge = d->bridge;
+    auto shared = std::make_shared<PortShared>(qMax(1, d->config.maxConnectionsPerListener),
+                                               qMax(0, d->config.maxConnectionsPerSource));
+    const IngressApi ingressApi = d->config.ingressApi == QLatin1String("all")   ? IngressApi::All
+                                  : d->config.ingressApi == QLatin1String("off") ? IngressApi::Off
+                                                                                 : IngressApi::Loopback;
     for (int i = 0; i < sockets; ++i) {
         const int worker = transport == Transport::Tcp ? i : (d->nextUdpWorker++ % d->workers->size());
         auto slot = std::make_shared<WorkerSlot>();
@@ -307,9 +312,10 @@ ListenerId ListenerManager::open(const ListenerOptions &options, QString *error)
         const Config *config = &d->config;
         RouteTableHolder *routes = d->routes;
         AccessLog *accessLog = d->accessLog;
+        const QByteArray via = d->via;
 
         d->workers->post(
-            worker, [slot, parent, config, routes, accessLog, options, port, live, maxConnections] {
+            worker, [slot, parent, config, routes, accessLog, options, port, shared, ingressApi, via] {
                 if (slot->fd < 0)
                     return; // closed before it started
                 QString startError;
@@ -339,6 +345,8 @@ ListenerId ListenerManager::open(const ListenerOptions &options, QString *error)
                         http->project = options.project;
                         http->port = port;
                         http->stats = options.stats;
+                        http->ingressApi = ingressApi;
+                        http->via = via;
                     } else {
                         relay = std::make_shared<TcpRelayContext>();
                         relay->config = config;
@@ -346,8 +354,9 @@ ListenerId ListenerManager::open(const ListenerOptions &options, QString *error)
                         relay->project = options.project;
                         relay->proxyProtocol = options.proxyProtocol;
                         relay->stats = options.stats;
+                        relay->port = port;
                     }
-                    auto *listener = new TcpListener(http, relay, live, maxConnections, parent);
+                    auto *listener = new TcpListener(http, relay, shared, parent);
                     ok = listener->start(slot->fd, &startError);
                     if (ok)
                         slot->listener = listener;

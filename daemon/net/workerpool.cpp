@@ -1,24 +1,33 @@
 #include "workerpool.h"
 
+#include "loop/eventloop.h"
+#include "loop/fdbudget.h"
 #include "routing/routetable.h"
 
-#include <QEventLoop>
+#include <sys/resource.h>
 
 namespace portico {
 
-WorkerPool::WorkerPool(int count, QObject *parent) : QObject(parent) {
+WorkerPool::WorkerPool(int count, QObject *parent, qint64 budget) : QObject(parent) {
     if (count <= 0)
         count = qMax(1, QThread::idealThreadCount());
     count = qMin(count, kMaxWorkers - 1);
-    // The workers run the plain UNIX (poll) event dispatcher on purpose: measured with
-    // tst_tcprelaybench, the GLib one costs the relay a good share of its throughput
-    // (here ~950 vs ~1500 MiB/s median). Qt reads this variable when a thread creates its
-    // dispatcher and it affects threads only, so the control thread keeps the default.
-    if (qEnvironmentVariableIsEmpty("QT_NO_THREADED_GLIB"))
-        qputenv("QT_NO_THREADED_GLIB", "1");
+    if (budget < 0) {
+        rlimit lim{};
+        const qint64 nofile = ::getrlimit(RLIMIT_NOFILE, &lim) == 0 && lim.rlim_cur != RLIM_INFINITY
+                                  ? qint64(lim.rlim_cur)
+                                  : 1024;
+        budget = FdBudget::forFileLimit(nofile);
+    }
+    m_budget = std::make_unique<FdBudget>(budget);
     for (int i = 0; i < count; ++i) {
         auto thread = std::make_unique<QThread>();
         thread->setObjectName(QStringLiteral("portico-worker-%1").arg(i));
+        // The worker's epoll loop; the thread owns it (and deletes it when it finishes).
+        auto *loop = new EventLoop;
+        loop->setBudget(m_budget.get());
+        thread->setEventDispatcher(loop);
+        m_loops.push_back(loop);
         auto *context = new QObject; // moved to the thread, deleted when it finishes
         context->setObjectName(QStringLiteral("worker-%1").arg(i));
         context->moveToThread(thread.get());
@@ -45,6 +54,20 @@ QObject *WorkerPool::context(int i) const {
 
 void WorkerPool::post(int i, std::function<void()> fn) const {
     QMetaObject::invokeMethod(context(i), std::move(fn), Qt::QueuedConnection);
+}
+
+WorkerPool::Stats WorkerPool::stats() const {
+    Stats s;
+    for (const EventLoop *loop : m_loops) {
+        const BufferPool::Stats b = loop->bufferStats();
+        s.buffersInUse += b.inUse;
+        s.buffersCached += b.cached;
+        s.buffersPeak += b.peak;
+        s.wakeups += loop->wakeups();
+    }
+    s.descriptorsInUse = m_budget->used();
+    s.descriptorBudget = m_budget->limit();
+    return s;
 }
 
 } // namespace portico

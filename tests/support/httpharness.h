@@ -5,63 +5,76 @@
 
 #include "config/config.h"
 #include "net/accesslog.h"
-#include "net/http/httpserver.h"
+#include "net/listenermanager.h"
+#include "net/tcp/tcplistener.h"
+#include "net/workerpool.h"
 #include "routing/routetable.h"
 
-#include "contextthread.h"
-
-#include <QTcpServer>
-#include <QTcpSocket>
+#include <QDebug>
 
 #include <memory>
 
 namespace portico::test {
 
-// An HTTP listener as a worker runs it: a QTcpServer on 127.0.0.1:0 in its own thread
-// (with a worker index), calling startHttpSession for each accepted connection.
+// An HTTP listener exactly as the daemon runs it: a ListenerManager opening an http port
+// on 127.0.0.1:0, served by a real worker thread (its epoll EventLoop) of a WorkerPool.
 class HttpProxyHarness {
 public:
     // project empty: the ingress (path-prefix routing); else a dedicated port of project.
-    explicit HttpProxyHarness(const Config &config, const QString &project = {}, bool accessLog = false)
-        : m_config(config), m_accessLog(accessLog) {
-        auto ctx = std::make_shared<HttpListenerContext>();
-        ctx->config = &m_config;
-        ctx->routes = &m_routes;
-        ctx->accessLog = &m_accessLog;
-        ctx->project = project;
-        m_worker.run([this, ctx] {
-            setCurrentWorkerIndex(1);
-            auto *server = new QTcpServer(m_worker.context());
-            m_server = server;
-            server->listen(QHostAddress::LocalHost, 0);
-            m_port = server->serverPort();
-            ctx->port = m_port;
-            if (ctx->project.isEmpty())
-                ctx->stats = nullptr; // ingress: table->ingressStats of the current table
-            else
-                ctx->stats = m_dedicatedStats;
-            std::shared_ptr<const HttpListenerContext> shared = ctx;
-            QObject::connect(server, &QTcpServer::newConnection, server, [server, shared] {
-                while (QTcpSocket *s = server->nextPendingConnection())
-                    startHttpSession(s, shared, server);
-            });
-        });
+    explicit HttpProxyHarness(const Config &config = Config(), const QString &project = {},
+                              bool accessLog = false)
+        : m_config(config), m_accessLog(accessLog), m_workers(std::make_unique<WorkerPool>(1)),
+          m_manager(std::make_unique<ListenerManager>(m_config, &m_routes, m_workers.get(), &m_accessLog)) {
+        ListenerOptions o;
+        o.address = QHostAddress(QHostAddress::LocalHost);
+        o.port = 0;
+        o.protocol = Protocol::Http;
+        o.project = project;
+        o.stats = project.isEmpty() ? nullptr : m_dedicatedStats; // ingress: table->ingressStats
+        QString error;
+        m_id = m_manager->open(o, &error);
+        if (!m_id)
+            qWarning() << "harness listener:" << error;
+        m_port = m_manager->boundPort(m_id);
     }
-    ~HttpProxyHarness() { m_worker.stop(); }
+    ~HttpProxyHarness() {
+        m_manager.reset(); // closes the listener (posted to the worker) ...
+        m_workers.reset(); // ... which runs it before it stops
+    }
     HttpProxyHarness(const HttpProxyHarness &) = delete;
     HttpProxyHarness &operator=(const HttpProxyHarness &) = delete;
 
     quint16 port() const { return m_port; }
+    ListenerManager *manager() const { return m_manager.get(); }
+    ListenerId id() const { return m_id; }
+    WorkerPool *workers() const { return m_workers.get(); }
 
-    // drainHttpSessions / httpSessionCount on the listener, run in its thread.
+    // Runs fn(listener) in the worker thread for each of its TcpListeners, and waits.
+    template <typename Fn> void inWorker(Fn fn) {
+        QObject *context = m_workers->context(0);
+        QMetaObject::invokeMethod(
+            context,
+            [&] {
+                for (TcpListener *l : context->findChildren<TcpListener *>())
+                    fn(l);
+            },
+            Qt::BlockingQueuedConnection);
+    }
+    // Graceful drain of the listener's HTTP connections; how many remain.
     int drain() {
         int remaining = 0;
-        m_worker.run([&] { remaining = drainHttpSessions(m_server); });
+        inWorker([&](TcpListener *l) { remaining += l->drainHttp(); });
         return remaining;
     }
+    // HTTP connections alive (tunnels are not HTTP connections any more).
     int sessionCount() {
         int alive = 0;
-        m_worker.run([&] { alive = httpSessionCount(m_server); });
+        inWorker([&](TcpListener *l) { alive += l->httpConnectionCount(); });
+        return alive;
+    }
+    int connectionCount() {
+        int alive = 0;
+        inWorker([&](TcpListener *l) { alive += l->connectionCount(); });
         return alive;
     }
     RouteTableHolder &routes() { return m_routes; }
@@ -130,8 +143,9 @@ private:
     RouteTableHolder m_routes;
     AccessLog m_accessLog;
     std::shared_ptr<RouteStats> m_dedicatedStats = std::make_shared<RouteStats>();
-    ContextThread m_worker;
-    QObject *m_server = nullptr;
+    std::unique_ptr<WorkerPool> m_workers;
+    std::unique_ptr<ListenerManager> m_manager;
+    ListenerId m_id = 0;
     quint16 m_port = 0;
 };
 

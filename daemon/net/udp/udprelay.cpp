@@ -1,216 +1,312 @@
 #include "udprelay.h"
 
+#include "net/conn/connector.h"
 #include "net/listenermanager.h"
+#include "net/loop/fdbudget.h"
 
-#include <QNetworkDatagram>
-#include <QTimer>
-#include <QUdpSocket>
+#include <QHostInfo>
 
+#include <netinet/in.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
 #include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
 
 namespace portico {
 
 namespace {
 constexpr int kMaxDatagram = 65536;
-constexpr int kMaxQueued = 64;        // datagrams held per session while its backend socket connects
+constexpr int kMaxQueued = 64;        // datagrams held per session while its backend name resolves
 constexpr int kMaxReadsPerWake = 256; // then yield to the rest of the worker's event loop
 
-QByteArray sessionKey(const QHostAddress &address, quint16 port) {
-    const Q_IPV6ADDR a = address.toIPv6Address();
-    QByteArray key(reinterpret_cast<const char *>(a.c), 16);
-    key += char(port >> 8);
-    key += char(port & 0xff);
+QByteArray sessionKey(const sockaddr_storage &from) {
+    const PeerAddress p = PeerAddress::from(reinterpret_cast<const sockaddr *>(&from));
+    QByteArray key(18, Qt::Uninitialized);
+    std::memcpy(key.data(), p.ip.data(), 16);
+    key[16] = char(p.port >> 8);
+    key[17] = char(p.port & 0xff);
     return key;
 }
+
+thread_local char t_datagram[kMaxDatagram];
 } // namespace
 
-struct UdpRelay::Session {
+struct UdpRelay::Session final : IoHandler {
+    UdpRelay *relay = nullptr;
     QByteArray key;
-    QHostAddress address;
-    quint16 port = 0;
-    QUdpSocket *backend = nullptr; // child of the relay
-    qint64 lastActivity = 0;       // ms, for the idle timeout
-    quint64 lastUse = 0;           // a sequence number: orders sessions for eviction, ties impossible
-    QList<QByteArray> queue;
+    sockaddr_storage visitor{};
+    socklen_t visitorLength = 0;
+    int fd = -1;             // connected to the backend
+    bool resolving = false;  // the backend is a name being looked up
+    QList<QByteArray> queue; // while resolving
+    qint64 lastActivity = 0;
+    Session *prev = nullptr;         // older
+    Session *next = nullptr;         // newer
+    std::shared_ptr<Session *> self; // a lookup's way back
+
+    void onIo(quint32) override {
+        if (relay) // null once the session ended (an event of the same wake-up may follow)
+            relay->readBackend(this);
+    }
 };
 
 UdpRelay::UdpRelay(std::shared_ptr<const UdpRelayContext> context, QObject *parent)
-    : Listener(parent), m_ctx(std::move(context)) {
-    m_clock.start();
-    m_sweep = new QTimer(this);
-    const int idle = qMax(1, m_ctx->config->udpIdleTimeoutMs);
-    m_sweep->setInterval(qBound(5, idle / 4, 1000));
-    connect(m_sweep, &QTimer::timeout, this, &UdpRelay::sweep);
-}
+    : Listener(parent), m_ctx(std::move(context)) {}
 
 UdpRelay::~UdpRelay() {
-    const auto keys = m_sessions.keys();
-    for (const QByteArray &k : keys)
-        removeSession(k);
+    m_closing = true;
+    m_sweep.cancel();
+    while (m_oldest)
+        removeSession(m_oldest);
+    if (m_fd >= 0)
+        ::close(m_fd);
 }
 
 bool UdpRelay::start(int fd, QString *error) {
-    m_socket = new QUdpSocket(this);
-    if (!m_socket->setSocketDescriptor(fd, QAbstractSocket::BoundState)) {
+    m_loop = EventLoop::current();
+    if (!m_loop || !m_loop->add(fd, EPOLLIN, this)) {
         if (error)
-            *error = m_socket->errorString();
+            *error = m_loop ? QStringLiteral("cannot watch the UDP socket")
+                            : QStringLiteral("this thread has no portico event loop");
         ::close(fd);
         return false;
     }
-    connect(m_socket, &QUdpSocket::readyRead, this, &UdpRelay::readVisitors);
-    m_sweep->start();
+    m_fd = fd;
     return true;
 }
 
 void UdpRelay::stopAccepting() {
-    if (m_socket) {
-        m_socket->close();
-        m_socket->deleteLater();
-        m_socket = nullptr;
+    if (m_fd >= 0) {
+        ::close(m_fd); // leaves the loop with it
+        m_fd = -1;
     }
-    const auto keys = m_sessions.keys();
-    for (const QByteArray &k : keys)
-        removeSession(k);
-    m_sweep->stop();
+    m_sweep.cancel();
+    while (m_oldest)
+        removeSession(m_oldest);
+}
+
+void UdpRelay::addError() {
+    if (m_ctx->stats)
+        m_ctx->stats->addError();
+}
+
+void UdpRelay::onIo(quint32) {
+    readVisitors();
 }
 
 void UdpRelay::readVisitors() {
-    m_readScheduled = false;
-    if (!m_socket)
-        return;
-    for (int i = 0; i < kMaxReadsPerWake && m_socket->hasPendingDatagrams(); ++i) {
-        const QNetworkDatagram dg = m_socket->receiveDatagram(kMaxDatagram);
-        if (!dg.isValid())
-            break;
-        const QByteArray data = dg.data();
+    for (int i = 0; i < kMaxReadsPerWake && m_fd >= 0; ++i) {
+        sockaddr_storage from{};
+        socklen_t len = sizeof from;
+        const ssize_t n =
+            ::recvfrom(m_fd, t_datagram, kMaxDatagram, MSG_TRUNC, reinterpret_cast<sockaddr *>(&from), &len);
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            return; // EAGAIN, or an error report that the next read clears
+        }
+        if (n > kMaxDatagram) { // cannot happen for UDP over IP, but never relay a cut datagram
+            addError();
+            continue;
+        }
         if (m_ctx->stats) {
             m_ctx->stats->addRequest();
-            m_ctx->stats->addIn(quint64(data.size()));
+            m_ctx->stats->addIn(quint64(n));
         }
-        Session *s = sessionFor(dg.senderAddress(), quint16(dg.senderPort()));
+        Session *s = sessionFor(from, len);
         if (!s)
             continue;
-        s->lastActivity = m_clock.elapsed();
-        s->lastUse = ++m_useCounter;
-        if (s->backend->state() == QAbstractSocket::ConnectedState) {
-            if (s->backend->write(data) < 0 && m_ctx->stats)
-                m_ctx->stats->addError();
-        } else if (s->queue.size() < kMaxQueued) {
-            s->queue.append(data);
-        } else if (m_ctx->stats) {
-            m_ctx->stats->addError();
+        touch(s);
+        if (s->resolving) {
+            if (s->queue.size() < kMaxQueued)
+                s->queue.append(QByteArray(t_datagram, qsizetype(n)));
+            else
+                addError();
+            continue;
         }
-    }
-    if (m_socket->hasPendingDatagrams() && !m_readScheduled) {
-        m_readScheduled = true;
-        QMetaObject::invokeMethod(this, &UdpRelay::readVisitors, Qt::QueuedConnection);
+        sendToBackend(s, t_datagram, size_t(n));
     }
 }
 
-UdpRelay::Session *UdpRelay::sessionFor(const QHostAddress &address, quint16 port) {
-    const QByteArray key = sessionKey(address, port);
+void UdpRelay::sendToBackend(Session *s, const char *data, size_t length) {
+    for (int attempt = 0; attempt < 2; ++attempt) {
+        if (::send(s->fd, data, length, MSG_NOSIGNAL) >= 0)
+            return;
+        // ECONNREFUSED: an earlier datagram met a closed port (ICMP); the error is
+        // reported once and cleared, and this datagram was not sent: send it again.
+        if (errno != ECONNREFUSED && errno != EINTR)
+            break;
+        if (errno == ECONNREFUSED)
+            addError();
+    }
+    addError();
+}
+
+UdpRelay::Session *UdpRelay::sessionFor(const sockaddr_storage &from, socklen_t length) {
+    const QByteArray key = sessionKey(from);
     if (Session *s = m_sessions.value(key))
         return s;
 
     const auto table = m_ctx->routes ? m_ctx->routes->current() : nullptr;
     const ProjectRoute *route = table ? table->project(m_ctx->project) : nullptr;
     if (!route || route->target.kind != BackendTarget::Kind::Tcp) {
-        if (m_ctx->stats)
-            m_ctx->stats->addError();
+        addError();
+        return nullptr;
+    }
+    const int cap = qMax(1, m_ctx->config->udpMaxSessions);
+    while (m_count >= cap && m_oldest) {
+        qCDebug(lcNet) << "udp" << m_ctx->project << "at its session cap; evicting the oldest";
+        removeSession(m_oldest);
+    }
+    FdBudget *budget = m_loop->budget();
+    if (budget && !budget->take(1)) {
+        addError();
         return nullptr;
     }
 
-    const int cap = qMax(1, m_ctx->config->udpMaxSessions);
-    while (m_sessions.size() >= cap) {
-        auto oldest = m_sessions.cbegin();
-        for (auto it = m_sessions.cbegin(); it != m_sessions.cend(); ++it) {
-            if (it.value()->lastUse < oldest.value()->lastUse)
-                oldest = it;
-        }
-        qCDebug(lcNet) << "udp" << m_ctx->project << "at its session cap; evicting" << oldest.value()->address
-                       << oldest.value()->port;
-        removeSession(oldest.key());
-    }
-
     auto *s = new Session;
+    s->relay = this;
     s->key = key;
-    s->address = address;
-    s->port = port;
-    s->lastActivity = m_clock.elapsed();
-    s->backend = new QUdpSocket(this);
-    connect(s->backend, &QUdpSocket::readyRead, this, [this, s] { readBackend(s); });
-    connect(s->backend, &QUdpSocket::connected, this, [this, s] {
-        for (const QByteArray &d : std::as_const(s->queue)) {
-            if (s->backend->write(d) < 0 && m_ctx->stats)
-                m_ctx->stats->addError();
-        }
-        s->queue.clear();
-    });
-    connect(s->backend, &QUdpSocket::errorOccurred, this, [this](QAbstractSocket::SocketError) {
-        if (m_ctx->stats)
-            m_ctx->stats->addError();
-    });
+    s->visitor = from;
+    s->visitorLength = length;
+    s->lastActivity = m_loop->now();
     m_sessions.insert(key, s);
+    ++m_count;
+    s->prev = m_newest;
+    (m_newest ? m_newest->next : m_oldest) = s;
+    m_newest = s;
     if (m_ctx->stats)
         m_ctx->stats->connectionOpened();
-    // A literal address connects at once; a name is looked up asynchronously by Qt.
-    s->backend->connectToHost(route->target.host, route->target.port);
+    if (!m_sweep.armed())
+        m_loop->arm(m_sweep, qMax(1, m_ctx->config->udpIdleTimeoutMs));
+
+    const auto open = [this, s, budget](const sockaddr *address, socklen_t len) {
+        s->fd = ::socket(address->sa_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+        if (s->fd < 0 || ::connect(s->fd, address, len) != 0 || !m_loop->add(s->fd, EPOLLIN, s)) {
+            if (s->fd >= 0)
+                ::close(s->fd);
+            s->fd = -1;
+            return false;
+        }
+        (void)budget;
+        return true;
+    };
+    sockaddr_storage ss;
+    socklen_t len = 0;
+    if (Connector::parseLiteral(route->target.host, route->target.port, &ss, &len)) {
+        if (!open(reinterpret_cast<const sockaddr *>(&ss), len)) {
+            addError();
+            removeSession(s);
+            return nullptr;
+        }
+        return s;
+    }
+    // A name: resolved off the worker; datagrams wait (bounded) meanwhile.
+    s->resolving = true;
+    s->self = std::make_shared<Session *>(s);
+    std::weak_ptr<Session *> weak = s->self;
+    const quint16 port = route->target.port;
+    QHostInfo::lookupHost(route->target.host, m_loop, [this, weak, port, open](const QHostInfo &info) {
+        const auto self = weak.lock();
+        if (!self || !*self)
+            return;
+        Session *s = *self;
+        s->resolving = false;
+        bool ok = false;
+        for (const QHostAddress &a : info.addresses()) {
+            sockaddr_storage ss;
+            socklen_t len = 0;
+            if (Connector::parseLiteral(a.toString(), port, &ss, &len) &&
+                open(reinterpret_cast<const sockaddr *>(&ss), len)) {
+                ok = true;
+                break;
+            }
+        }
+        if (!ok) {
+            addError();
+            removeSession(s);
+            return;
+        }
+        for (const QByteArray &d : std::as_const(s->queue))
+            sendToBackend(s, d.constData(), size_t(d.size()));
+        s->queue.clear();
+    });
     return s;
 }
 
 void UdpRelay::readBackend(Session *s) {
-    for (int i = 0; i < kMaxReadsPerWake && s->backend->hasPendingDatagrams(); ++i) {
-        const QNetworkDatagram dg = s->backend->receiveDatagram(kMaxDatagram);
-        if (!dg.isValid())
-            break;
-        s->lastActivity = m_clock.elapsed();
-        s->lastUse = ++m_useCounter;
-        if (!m_socket)
-            continue;
-        const QByteArray data = dg.data();
-        if (m_socket->writeDatagram(data, s->address, s->port) >= 0) {
-            if (m_ctx->stats)
-                m_ctx->stats->addOut(quint64(data.size()));
-        } else if (m_ctx->stats) {
-            m_ctx->stats->addError();
+    for (int i = 0; i < kMaxReadsPerWake && s->fd >= 0; ++i) {
+        const ssize_t n = ::recv(s->fd, t_datagram, kMaxDatagram, 0);
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            if (errno == ECONNREFUSED) { // the backend's port was closed when we sent
+                addError();
+                continue;
+            }
+            return;
         }
-    }
-    if (s->backend->hasPendingDatagrams()) {
-        const QByteArray key = s->key;
-        QMetaObject::invokeMethod(
-            this,
-            [this, key] {
-                if (Session *again = m_sessions.value(key))
-                    readBackend(again);
-            },
-            Qt::QueuedConnection);
+        touch(s);
+        if (m_fd < 0)
+            continue;
+        if (::sendto(m_fd, t_datagram, size_t(n), MSG_NOSIGNAL,
+                     reinterpret_cast<const sockaddr *>(&s->visitor), s->visitorLength) >= 0) {
+            if (m_ctx->stats)
+                m_ctx->stats->addOut(quint64(n));
+        } else {
+            addError();
+        }
     }
 }
 
-void UdpRelay::removeSession(const QByteArray &key) {
-    Session *s = m_sessions.take(key);
-    if (!s)
+void UdpRelay::touch(Session *s) {
+    s->lastActivity = m_loop->now();
+    if (s == m_newest)
         return;
-    s->backend->disconnect(this);
-    s->backend->close();
-    s->backend->deleteLater();
-    delete s;
+    // Unlink and append as the newest.
+    (s->prev ? s->prev->next : m_oldest) = s->next;
+    (s->next ? s->next->prev : m_newest) = s->prev;
+    s->prev = m_newest;
+    s->next = nullptr;
+    (m_newest ? m_newest->next : m_oldest) = s;
+    m_newest = s;
+}
+
+void UdpRelay::removeSession(Session *s) {
+    (s->prev ? s->prev->next : m_oldest) = s->next;
+    (s->next ? s->next->prev : m_newest) = s->prev;
+    m_sessions.remove(s->key);
+    --m_count;
+    if (s->self)
+        *s->self = nullptr;
+    if (s->fd >= 0)
+        ::close(s->fd);
+    if (FdBudget *budget = m_loop ? m_loop->budget() : nullptr)
+        budget->give(1);
     if (m_ctx->stats)
         m_ctx->stats->connectionClosed();
-    if (m_sessions.isEmpty())
+    // An event for its socket may still be in this batch: freed after it.
+    struct Holder final : Retirable {
+        std::unique_ptr<Session> s;
+    };
+    auto holder = std::make_unique<Holder>();
+    holder->s.reset(s);
+    s->fd = -1;
+    s->relay = nullptr;
+    m_loop->retire(std::move(holder));
+    if (m_count == 0 && !m_closing)
         Q_EMIT allClosed();
 }
 
 void UdpRelay::sweep() {
-    const qint64 now = m_clock.elapsed();
     const qint64 idle = qMax(1, m_ctx->config->udpIdleTimeoutMs);
-    QList<QByteArray> expired;
-    for (auto it = m_sessions.cbegin(); it != m_sessions.cend(); ++it) {
-        if (now - it.value()->lastActivity >= idle)
-            expired.append(it.key());
-    }
-    for (const QByteArray &k : expired)
-        removeSession(k);
+    const qint64 now = m_loop->now();
+    while (m_oldest && now - m_oldest->lastActivity >= idle)
+        removeSession(m_oldest);
+    if (m_oldest)
+        m_loop->arm(m_sweep, int(qMax<qint64>(1, m_oldest->lastActivity + idle - now)));
 }
 
 } // namespace portico
