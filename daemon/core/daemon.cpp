@@ -4,6 +4,7 @@
 #include "deploytransaction.h"
 #include "net/accesslog.h"
 #include "net/listenermanager.h"
+#include "net/loop/bufferpool.h"
 #include "net/workerpool.h"
 #include "operationqueue.h"
 #include "projectlogs.h"
@@ -666,9 +667,22 @@ QJsonObject Daemon::stats() const {
         o.insert(QStringLiteral("rates"), d->rates.value(key));
         rows.append(o);
     }
+    QJsonObject dataPlane;
+    if (d->workers) {
+        const WorkerPool::Stats s = d->workers->stats();
+        dataPlane = {{QStringLiteral("workers"), d->workers->size()},
+                     {QStringLiteral("buffers_in_use"), double(s.buffersInUse)},
+                     {QStringLiteral("buffers_cached"), double(s.buffersCached)},
+                     {QStringLiteral("buffers_peak"), double(s.buffersPeak)},
+                     {QStringLiteral("buffer_bytes"), double(BufferPool::kBlockSize)},
+                     {QStringLiteral("descriptors_in_use"), double(s.descriptorsInUse)},
+                     {QStringLiteral("descriptor_budget"), double(s.descriptorBudget)},
+                     {QStringLiteral("wakeups"), double(s.wakeups)}};
+    }
     return {{QStringLiteral("time"), QDateTime::currentDateTimeUtc().toString(Qt::ISODateWithMs)},
             {QStringLiteral("uptime_ms"), double(d->uptime.elapsed())},
-            {QStringLiteral("routes"), rows}};
+            {QStringLiteral("routes"), rows},
+            {QStringLiteral("data_plane"), dataPlane}};
 }
 
 void Daemon::reload(const PeerInfo &, const ApiReply &reply) {

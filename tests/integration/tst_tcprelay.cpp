@@ -75,11 +75,12 @@ quint16 TestTcpRelay::relayTo(const QString &project, const BackendTarget &targe
     return m_fx->openListener(o, config);
 }
 
-// 1 GiB visitor -> backend, streamed from a generator; both ends hash what they saw. The
-// backend answers with its digest after the visitor's FIN, so the reply also crosses a
-// half-closed relay.
+// 256 MiB visitor -> backend, streamed from a generator; both ends hash what they saw (a
+// lost, repeated or reordered byte anywhere changes the digest; the relay's bulk path,
+// splice, carries most of it). The backend answers with its digest after the visitor's
+// FIN, so the reply also crosses a half-closed relay. Speed is the benchmark's business.
 void TestTcpRelay::bulkChecksum() {
-    constexpr qint64 total = qint64(1) << 30;
+    constexpr qint64 total = qint64(256) << 20;
     constexpr qsizetype chunkSize = 256 * 1024;
     quint16 backendPort = 0;
     const int backendListen = tcpListen(QHostAddress::LocalHost, &backendPort);
@@ -96,6 +97,8 @@ void TestTcpRelay::bulkChecksum() {
     qint64 backendBytes = 0;
     std::thread backend([&] {
         const int fd = acceptWithin(backendListen, 10000);
+        timeval tv{30, 0}; // a stuck relay fails the test instead of hanging it
+        ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
         QCryptographicHash hash(QCryptographicHash::Sha256);
         QByteArray buf(1024 * 1024, Qt::Uninitialized);
         for (;;) {
@@ -146,11 +149,12 @@ void TestTcpRelay::bulkChecksum() {
 
     QElapsedTimer t;
     t.start();
-    QTRY_VERIFY_WITH_TIMEOUT(backendDone && visitorDone, 50000);
+    // Both threads end on their own (every socket has a timeout): join before judging.
     backend.join();
     visitor.join();
+    QVERIFY(backendDone && visitorDone);
     closeFd(backendListen);
-    qInfo("1 GiB through the relay with SHA-256 on both ends: %lld ms", t.elapsed());
+    qInfo("256 MiB through the relay with SHA-256 on both ends: %lld ms", t.elapsed());
     QCOMPARE(backendBytes, total);
     QCOMPARE(backendDigest, visitorDigest);
     QCOMPARE(echoedDigest, visitorDigest);
