@@ -17,6 +17,7 @@ import ctypes
 import json
 import os
 import re
+import resource
 import shutil
 import signal
 import socket
@@ -206,7 +207,7 @@ http {{
     return d, path
 
 
-def nginx_proxy_conf(tmp, port, tcp_port, origin_port, sink_port, stream_module):
+def nginx_proxy_conf(tmp, port, tcp_port, origin_port, sink_port, ws_port, stream_module):
     d, user, temps = nginx_common(tmp, "nginx", 2)
     load = f"load_module {stream_module};" if stream_module else ""
     stream = f"""
@@ -220,9 +221,10 @@ stream {{
     conf = f"""{load}
 {user}
 worker_processes 2;
+worker_rlimit_nofile 20000;
 pid {d}/nginx.pid;
 error_log {d}/error.log warn;
-events {{ worker_connections 8192; }}
+events {{ worker_connections 20000; }}
 http {{
     access_log off;
 {temps}
@@ -236,6 +238,13 @@ http {{
     }}
     server {{
         listen 127.0.0.1:{port} backlog=4096;
+        location /ws {{
+            proxy_pass http://127.0.0.1:{ws_port};
+            proxy_http_version 1.1;
+            proxy_set_header Upgrade $http_upgrade;
+            proxy_set_header Connection "upgrade";
+            proxy_read_timeout 1h;
+        }}
         location / {{
             proxy_pass http://origin;
             proxy_http_version 1.1;
@@ -255,23 +264,29 @@ http {{
     return d, path
 
 
-def haproxy_conf(tmp, port, tcp_port, origin_port, sink_port):
+def haproxy_conf(tmp, port, tcp_port, origin_port, sink_port, ws_port):
     d = os.path.join(tmp, "haproxy")
     os.makedirs(d, exist_ok=True)
     conf = f"""global
     nbthread 2
-    maxconn 4096
+    maxconn 20000
 
 defaults
     mode http
     timeout connect 5s
     timeout client 60s
     timeout server 60s
+    timeout tunnel 1h
     option http-keep-alive
 
 frontend fe_http
     bind 127.0.0.1:{port}
+    use_backend be_ws if {{ path_beg /ws }}
     default_backend be_http
+
+backend be_ws
+    option forwardfor
+    server wsecho 127.0.0.1:{ws_port}
 
 backend be_http
     option forwardfor
@@ -356,6 +371,60 @@ def run_tcp(tcpbench, port, mode, total, streams, timeout, cpu_pids):
             "cpu_ms_per_gib": (c1 - c0) * 1000.0 / (mib / 1024.0)}
 
 
+def run_ws(httpload, port, path, total, timeout, cpu_pids):
+    """One upgraded connection: total bytes echoed through the tunnel."""
+    argv = [httpload, "ws", "127.0.0.1", str(port), path, str(total), str(timeout)]
+    c0 = cpu_seconds(cpu_pids())
+    p = subprocess.run(argv, capture_output=True, text=True, timeout=timeout + 10, preexec_fn=die_with_parent)
+    c1 = cpu_seconds(cpu_pids())
+    if p.returncode != 0:
+        raise Abort(f"httpload ws via port {port}{path} failed: {p.stderr.strip()}")
+    m = dict(kv.split("=") for kv in p.stdout.split())
+    mib = float(m["bytes"]) / (1 << 20)
+    return {"mibps": float(m["mib_per_s"]), "cpu_ms_per_gib": (c1 - c0) * 1000.0 / (mib / 1024.0)}
+
+
+def rss_kib(pids):
+    return sum(filter(None, (status_kib(p, "VmRSS") for p in pids)))
+
+
+def idle_memory(httpload, port, path, n, pids):
+    """RSS growth per idle keep-alive connection: n connections, each answered once, held."""
+    import select
+    time.sleep(1)
+    before = rss_kib(pids)
+    p = subprocess.Popen([httpload, "idle", "127.0.0.1", str(port), path, str(n), "120"], stdin=subprocess.PIPE,
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, preexec_fn=die_with_parent)
+    try:
+        ready, _, _ = select.select([p.stdout], [], [], 150)
+        line = p.stdout.readline() if ready else ""
+        if not line.startswith("ready"):
+            p.kill()
+            raise Abort(f"httpload idle via {port}{path}: {p.stderr.read().strip() or 'no answer'}")
+        time.sleep(1)  # let the proxy settle (pooled buffers go back once everything is written)
+        during = rss_kib(pids)
+    finally:
+        if p.stdin:
+            p.stdin.close()
+        p.wait(timeout=60)
+    time.sleep(1)
+    after = rss_kib(pids)
+    return {"before": before, "during": during, "after": after, "per_conn": (during - before) / n}
+
+
+def burst_memory(httpload, port, path, bursts, size, pids):
+    """RSS after each of `bursts` bursts of `size` concurrent requests."""
+    rss = []
+    for _ in range(bursts):
+        p = subprocess.run([httpload, "burst", "127.0.0.1", str(port), path, str(size), "120"],
+                           capture_output=True, text=True, timeout=180, preexec_fn=die_with_parent)
+        if p.returncode != 0:
+            raise Abort(f"httpload burst via {port}{path}: {p.stdout.strip()} {p.stderr.strip()}")
+        time.sleep(0.5)
+        rss.append(rss_kib(pids))
+    return rss
+
+
 # ---------------------------------------------------------------- report helpers
 
 def med(values):
@@ -427,11 +496,17 @@ def main():
     ap.add_argument("--porticod", required=True)
     ap.add_argument("--porticoctl", required=True)
     ap.add_argument("--tcpbench", required=True)
+    ap.add_argument("--httpload", required=True)
     ap.add_argument("--repo", required=True)
     ap.add_argument("--quick", action="store_true", help="short run: -d3s, 256 MiB TCP transfers")
     ap.add_argument("--rounds", type=int, default=None, help="interleaved rounds (default 5, quick 3)")
     ap.add_argument("--duration", type=int, default=None, help="wrk seconds per run (default 10, quick 3)")
     ap.add_argument("--connections", type=int, default=64)
+    ap.add_argument("--many", type=int, default=1000, help="connections of the many-connections test")
+    ap.add_argument("--idle", type=int, default=10000, help="idle keep-alive connections held open")
+    ap.add_argument("--bursts", type=int, default=8, help="bursts of --burst-size concurrent requests")
+    ap.add_argument("--burst-size", type=int, default=3000)
+    ap.add_argument("--ws-mib", type=int, default=None, help="MiB per WebSocket echo (default 512, quick 128)")
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--tcp-mib", type=int, default=None, help="MiB per TCP transfer (default 1024, quick 256)")
     ap.add_argument("--out", default=None, help="report file (default tests/bench/results/latest.md)")
@@ -459,6 +534,11 @@ def main():
     # SIGINT too: a shell starts background jobs with SIGINT ignored, and Python then keeps it so.
     for s in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
         signal.signal(s, on_signal)
+
+    # 10,000 idle connections need 10,000 descriptors in the client and in each proxy.
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft < hard:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
 
     tmp = tempfile.mkdtemp(prefix="portico-bench-")
     os.chmod(tmp, 0o755)  # nginx workers run as nobody when we are root
@@ -492,7 +572,8 @@ def main():
 
 
 def bench(args, procs, tmp, rounds, duration, conns, threads, tcp_bytes, tcp_timeout):
-    (p_origin, p_sink, p_ingress, p_phttp, p_ptcp, p_hhttp, p_htcp, p_nhttp, p_ntcp) = free_ports(9)
+    (p_origin, p_sink, p_ingress, p_phttp, p_ptcp, p_hhttp, p_htcp, p_nhttp, p_ntcp, p_ws) = free_ports(10)
+    ws_bytes = max(1, min(args.ws_mib or (128 if args.quick else 512), 16384)) << 20
     started_at = time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime())
     loads = [loadavg()]
 
@@ -511,11 +592,13 @@ def bench(args, procs, tmp, rounds, duration, conns, threads, tcp_bytes, tcp_tim
     # The sink's own deadline: longer than the whole plan, so it never ends mid-run.
     sink_seconds = rounds * (10 * (duration + 5) + 12 * 60) + 600
     sink = procs.start("tcpsink", [args.tcpbench, "server", str(p_sink), str(sink_seconds)])
+    wsecho = procs.start("wsecho", [args.httpload, "wsecho", str(p_ws), str(sink_seconds)])
     wait_port(p_origin, 10, origin)
     wait_port(p_sink, 10, sink)
+    wait_port(p_ws, 10, wsecho)
 
     # HAProxy.
-    hconf = haproxy_conf(tmp, p_hhttp, p_htcp, p_origin, p_sink)
+    hconf = haproxy_conf(tmp, p_hhttp, p_htcp, p_origin, p_sink, p_ws)
     chk = subprocess.run(["haproxy", "-c", "-q", "-f", hconf], capture_output=True, text=True, timeout=20)
     if chk.returncode != 0:
         raise Abort("haproxy config: " + chk.stdout + chk.stderr)
@@ -527,7 +610,7 @@ def bench(args, procs, tmp, rounds, duration, conns, threads, tcp_bytes, tcp_tim
                           if os.path.exists(m)), None)
     if stream_module is None:
         log("nginx stream module not found (libnginx-mod-stream); nginx is left out of the TCP test")
-    _, nconf = nginx_proxy_conf(tmp, p_nhttp, p_ntcp, p_origin, p_sink, stream_module)
+    _, nconf = nginx_proxy_conf(tmp, p_nhttp, p_ntcp, p_origin, p_sink, p_ws, stream_module)
     nginx = procs.start("nginx", ["nginx", "-p", os.path.join(tmp, "nginx"), "-c", nconf,
                                   "-e", os.path.join(tmp, "nginx", "error.log"), "-g", "daemon off;"])
 
@@ -549,6 +632,7 @@ def bench(args, procs, tmp, rounds, duration, conns, threads, tcp_bytes, tcp_tim
                       "listen": {"port": p_phttp, "protocol": "http"}},
         "benchtcp": {"name": "benchtcp", "runtime": "upstream", "upstream": f"127.0.0.1:{p_sink}",
                      "listen": {"port": p_ptcp, "protocol": "tcp"}},
+        "benchws": {"name": "benchws", "runtime": "upstream", "upstream": f"127.0.0.1:{p_ws}"},
     }
     for name, m in manifests.items():
         mpath = os.path.join(pdir, f"{name}.json")
@@ -579,6 +663,12 @@ def bench(args, procs, tmp, rounds, duration, conns, threads, tcp_bytes, tcp_tim
     ]
     if stream_module:
         tcp_targets.append(("nginx", "nginx stream", p_ntcp, lambda: [nginx.pid] + proc_children(nginx.pid)))
+    ws_targets = [
+        ("direct", "echo origin (direct)", p_ws, "/ws", lambda: []),
+        ("porticod", "porticod ingress", p_ingress, "/benchws/ws", lambda: [porticod.pid]),
+        ("haproxy", "HAProxy", p_hhttp, "/ws", lambda: [haproxy.pid]),
+        ("nginx", "nginx", p_nhttp, "/ws", lambda: [nginx.pid] + proc_children(nginx.pid)),
+    ]
 
     # Sanity: every target answers with the right bytes before anything is timed.
     for key, label, base, _ in http_targets:
@@ -593,6 +683,8 @@ def bench(args, procs, tmp, rounds, duration, conns, threads, tcp_bytes, tcp_tim
     for key, label, port, _ in tcp_targets:
         run_tcp(args.tcpbench, port, "U", 1 << 20, 1, 10, lambda: [])
         run_tcp(args.tcpbench, port, "D", 1 << 20, 1, 10, lambda: [])
+    for key, label, port, path, _ in ws_targets:
+        run_ws(args.httpload, port, path, 1 << 20, 10, lambda: [])
     log(f"all targets answer; {rounds} rounds, wrk -t{threads} -c{conns} -d{duration}s, "
         f"TCP {tcp_bytes >> 20} MiB per transfer")
 
@@ -600,25 +692,28 @@ def bench(args, procs, tmp, rounds, duration, conns, threads, tcp_bytes, tcp_tim
         return profile(args, porticod.pid, http_targets, tcp_targets, threads, conns, duration, tcp_bytes)
 
     # Warm-up: fill every connection pool, fault in every page, once.
+    many = max(conns, min(args.many, 5000))
     for key, label, base, _ in http_targets:
-        for path in ("/small", "/1m.bin"):
-            run_wrk(base + path, threads, conns, 1, lambda: [])
+        for path, n in (("/small", conns), ("/1m.bin", conns), ("/small", many)):
+            run_wrk(base + path, threads, n, 1, lambda: [])
 
-    http_tests = [("small", f"small response ({len(SMALL_BODY)} B)", "/small"),
-                  ("big", "1 MiB response", "/1m.bin")]
+    http_tests = [("small", f"small response ({len(SMALL_BODY)} B), {conns} connections", "/small", conns),
+                  ("many", f"small response ({len(SMALL_BODY)} B), {many} connections", "/small", many),
+                  ("big", f"1 MiB response, {conns} connections", "/1m.bin", conns)]
     tcp_tests = [("up1", "upload, 1 stream", "U", 1), ("down1", "download, 1 stream", "D", 1),
                  ("down4", "download, 4 streams", "D", 4)]
     http_res = {t: {k: [] for k, *_ in http_targets} for t, *_ in http_tests}
     tcp_res = {t: {k: [] for k, *_ in tcp_targets} for t, *_ in tcp_tests}
+    ws_res = {k: [] for k, *_ in ws_targets}
     t_start = time.monotonic()
     round_loads = []
     for r in range(rounds):
         # ABCABC…, with the starting target rotated every round so no proxy always runs
         # right after the same neighbour.
-        for tkey, tlabel, path in http_tests:
+        for tkey, tlabel, path, n in http_tests:
             order = http_targets[r % len(http_targets):] + http_targets[:r % len(http_targets)]
             for key, label, base, pids in order:
-                res = run_wrk(base + path, threads, conns, duration, pids)
+                res = run_wrk(base + path, threads, n, duration, pids)
                 http_res[tkey][key].append(res)
                 log(f"round {r + 1}/{rounds} {tkey:5} {label:20} {res['rps']:>10,.0f} req/s "
                     f"p50 {res['p50']:.2f} ms p99 {res['p99']:.2f} ms cpu {res['cpu_pct']:.0f}%"
@@ -630,9 +725,29 @@ def bench(args, procs, tmp, rounds, duration, conns, threads, tcp_bytes, tcp_tim
                 tcp_res[tkey][key].append(res)
                 log(f"round {r + 1}/{rounds} {tkey:5} {label:20} {res['mibps']:>10,.0f} MiB/s "
                     f"cpu {res['cpu_ms_per_gib']:.0f} ms/GiB")
+        order = ws_targets[r % len(ws_targets):] + ws_targets[:r % len(ws_targets)]
+        for key, label, port, path, pids in order:
+            res = run_ws(args.httpload, port, path, ws_bytes, tcp_timeout, pids)
+            ws_res[key].append(res)
+            log(f"round {r + 1}/{rounds} ws    {label:20} {res['mibps']:>10,.0f} MiB/s "
+                f"cpu {res['cpu_ms_per_gib']:.0f} ms/GiB")
         loads.append(loadavg())
         round_loads.append(loads[-1])
     elapsed = time.monotonic() - t_start
+
+    # Memory under connection count: idle keep-alive connections, then bursts.
+    nginx_pids = lambda: [nginx.pid] + proc_children(nginx.pid)
+    mem_targets = [("pingress", "porticod ingress", p_ingress, "/bench/small", lambda: [porticod.pid]),
+                   ("haproxy", "HAProxy", p_hhttp, "/small", lambda: [haproxy.pid]),
+                   ("nginx", "nginx (master + workers)", p_nhttp, "/small", nginx_pids)]
+    idle_res, burst_res = {}, {}
+    for key, label, port, path, pids in mem_targets:
+        idle_res[key] = idle_memory(args.httpload, port, path, args.idle, pids())
+        log(f"idle {args.idle} connections {label:20} {idle_res[key]['per_conn']:.2f} KiB each "
+            f"(RSS {idle_res[key]['before']} -> {idle_res[key]['during']} -> {idle_res[key]['after']} KiB)")
+    for key, label, port, path, pids in mem_targets:
+        burst_res[key] = burst_memory(args.httpload, port, path, args.bursts, args.burst_size, pids())
+        log(f"{args.bursts} bursts of {args.burst_size} {label:20} RSS KiB {burst_res[key]}")
 
     rss_hwm = status_kib(porticod.pid, "VmHWM")
     rss_end = status_kib(porticod.pid, "VmRSS")
@@ -685,7 +800,7 @@ def bench(args, procs, tmp, rounds, duration, conns, threads, tcp_bytes, tcp_tim
              "hitting the origin itself. `proxy CPU` = CPU time the proxy process(es) used per "
              "request (for `origin (direct)`: the origin's own), which depends less on what else "
              "the box is doing than req/s does.\n")
-    for tkey, tlabel, _ in http_tests:
+    for tkey, tlabel, _, _ in http_tests:
         L.append(f"### {tlabel}\n")
         L.append("| target | req/s | p50 ms | p99 ms | vs direct | proxy CPU µs/req | errors |")
         L.append("|---|---:|---:|---:|---:|---:|---:|")
@@ -728,7 +843,7 @@ def bench(args, procs, tmp, rounds, duration, conns, threads, tcp_bytes, tcp_tim
             cells.append(f"**{fmt(med(rr), 2)}** ({fmt_range(rr, 2)})" if rr else "n/a")
         L.append(f"| {label} | " + " | ".join(cells) + " |")
 
-    for tkey, tlabel, _ in http_tests:
+    for tkey, tlabel, _, _ in http_tests:
         for a, alabel in (("pport", "http port"), ("pingress", "ingress")):
             ratio_row(f"{tlabel}, {alabel}: req/s", http_res[tkey], a, "rps")
             ratio_row(f"{tlabel}, {alabel}: p99 latency", http_res[tkey], a, "p99")
@@ -736,6 +851,45 @@ def bench(args, procs, tmp, rounds, duration, conns, threads, tcp_bytes, tcp_tim
     for tkey, tlabel, _, _ in tcp_tests:
         ratio_row(f"TCP {tlabel}: MiB/s", tcp_res[tkey], "porticod", "mibps")
     ratio_row("TCP download, 1 stream: CPU per GiB", tcp_res["down1"], "porticod", "cpu_ms_per_gib")
+    ratio_row("WebSocket echo, 1 connection: MiB/s", ws_res, "porticod", "mibps")
+    ratio_row("WebSocket echo: CPU per GiB", ws_res, "porticod", "cpu_ms_per_gib")
+    L.append("")
+    L.append("Against no proxy at all (porticod ÷ direct, per round):\n")
+    L.append("| measurement | porticod ÷ direct |")
+    L.append("|---|---:|")
+    for tkey, tlabel, _, _ in tcp_tests:
+        rr = paired_ratios(tcp_res[tkey], "porticod", "direct", "mibps", rounds)
+        L.append(f"| TCP {tlabel}: MiB/s | **{fmt(med(rr), 2)}** ({fmt_range(rr, 2)}) |")
+    rr = paired_ratios(ws_res, "porticod", "direct", "mibps", rounds)
+    L.append(f"| WebSocket echo: MiB/s | **{fmt(med(rr), 2)}** ({fmt_range(rr, 2)}) |")
+    L.append("")
+
+    L.append("## WebSocket echo\n")
+    L.append(f"One upgraded connection, {ws_bytes >> 20} MiB echoed through it per round; median (min–max).\n")
+    L.append("| target | MiB/s | proxy CPU ms/GiB |")
+    L.append("|---|---:|---:|")
+    for key, label, *_ in ws_targets:
+        rs = ws_res[key]
+        L.append(f"| {label} | {fmt(med([x['mibps'] for x in rs]))} ({fmt_range([x['mibps'] for x in rs])}) | "
+                 f"{fmt(med([x['cpu_ms_per_gib'] for x in rs])) if key != 'direct' else '–'} |")
+    L.append("")
+
+    L.append("## Memory under connection count\n")
+    L.append(f"**Idle keep-alive connections**: {args.idle} connections, each answered once (`/small`) "
+             f"and held open; RSS of the proxy before, while held, after they closed.\n")
+    L.append("| proxy | RSS before KiB | RSS held KiB | RSS after KiB | **KiB per idle connection** |")
+    L.append("|---|---:|---:|---:|---:|")
+    for key, label, *_ in mem_targets:
+        m = idle_res[key]
+        L.append(f"| {label} | {m['before']} | {m['during']} | {m['after']} | **{m['per_conn']:.2f}** |")
+    L.append("")
+    L.append(f"**Bursts**: {args.bursts} bursts of {args.burst_size} concurrent requests (`/small`, "
+             f"Connection: close), RSS after each.\n")
+    L.append("| proxy | after burst 1 KiB | after burst " + str(args.bursts) + " KiB | growth after the first KiB | every burst |")
+    L.append("|---|---:|---:|---:|---|")
+    for key, label, *_ in mem_targets:
+        b = burst_res[key]
+        L.append(f"| {label} | {b[0]} | {b[-1]} | **{b[-1] - b[0]:+d}** | {', '.join(str(x) for x in b)} |")
     L.append("")
 
     L.append("## porticod memory\n")
@@ -747,7 +901,7 @@ def bench(args, procs, tmp, rounds, duration, conns, threads, tcp_bytes, tcp_tim
     L.append("## Every round\n")
     L.append("| test | target | " + " | ".join(f"round {i + 1}" for i in range(rounds)) + " |")
     L.append("|---|---|" + "---:|" * rounds)
-    for tkey, tlabel, _ in http_tests:
+    for tkey, tlabel, _, _ in http_tests:
         for key, label, _, _ in http_targets:
             L.append(f"| {tlabel} req/s | {label} | " + " | ".join(fmt(x["rps"]) for x in http_res[tkey][key]) + " |")
     for tkey, tlabel, _, _ in tcp_tests:

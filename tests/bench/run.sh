@@ -37,11 +37,14 @@ if ((!skip_build)); then
     cmake --build "$build" -j2 --target porticod porticoctl >&2
 fi
 
-# The raw TCP probe: plain POSIX C++, so it costs little CPU next to the relays it measures.
-if [[ ! -x "$build/tcpbench" || "$here/tcpbench.cpp" -nt "$build/tcpbench" ]]; then
-    mkdir -p "$build"
-    g++ -O2 -std=c++20 -Wall -Wextra -pthread -o "$build/tcpbench" "$here/tcpbench.cpp"
-fi
+# The raw TCP probe and the connection-count / tunnel probe: plain POSIX C++, so they cost
+# little CPU next to the proxies they measure.
+for tool in tcpbench httpload; do
+    if [[ ! -x "$build/$tool" || "$here/$tool.cpp" -nt "$build/$tool" ]]; then
+        mkdir -p "$build"
+        g++ -O2 -std=c++20 -Wall -Wextra -pthread -o "$build/$tool" "$here/$tool.cpp"
+    fi
+done
 
 porticod=$(find "$build" -type f -name porticod -perm -u+x | head -n 1)
 porticoctl=$(find "$build" -type f -name porticoctl -perm -u+x | head -n 1)
@@ -51,4 +54,4 @@ if [[ -z "$porticod" || -z "$porticoctl" ]]; then
 fi
 
 exec python3 "$here/bench.py" --porticod "$porticod" --porticoctl "$porticoctl" \
-    --tcpbench "$build/tcpbench" --repo "$root" "${args[@]}"
+    --tcpbench "$build/tcpbench" --httpload "$build/httpload" --repo "$root" "${args[@]}"
