@@ -2,13 +2,37 @@
 
 namespace portico {
 
+const char *errorKindName(ErrorKind kind) {
+    switch (kind) {
+    case ErrorKind::Client:
+        return "client";
+    case ErrorKind::Timeout:
+        return "timeout";
+    case ErrorKind::Backend:
+        return "backend";
+    case ErrorKind::Unavailable:
+        return "unavailable";
+    case ErrorKind::Limit:
+        return "limit";
+    case ErrorKind::Loop:
+        return "loop";
+    case ErrorKind::Count:
+        break;
+    }
+    return "other";
+}
+
 QJsonObject RouteCounters::toJson() const {
+    QJsonObject kinds;
+    for (size_t i = 0; i < errorsByKind.size(); ++i)
+        kinds.insert(QLatin1String(errorKindName(ErrorKind(i))), double(errorsByKind[i]));
     return {{QStringLiteral("connections_open"), double(connectionsOpen)},
             {QStringLiteral("connections_total"), double(connectionsTotal)},
             {QStringLiteral("bytes_in"), double(bytesIn)},
             {QStringLiteral("bytes_out"), double(bytesOut)},
             {QStringLiteral("requests"), double(requests)},
-            {QStringLiteral("errors"), double(errors)}};
+            {QStringLiteral("errors"), double(errors)},
+            {QStringLiteral("errors_by_kind"), kinds}};
 }
 
 RouteCounters RouteCounters::fromJson(const QJsonObject &o) {
@@ -19,6 +43,9 @@ RouteCounters RouteCounters::fromJson(const QJsonObject &o) {
     c.bytesOut = quint64(o.value(QStringLiteral("bytes_out")).toDouble());
     c.requests = quint64(o.value(QStringLiteral("requests")).toDouble());
     c.errors = quint64(o.value(QStringLiteral("errors")).toDouble());
+    const QJsonObject kinds = o.value(QStringLiteral("errors_by_kind")).toObject();
+    for (size_t i = 0; i < c.errorsByKind.size(); ++i)
+        c.errorsByKind[i] = quint64(kinds.value(QLatin1String(errorKindName(ErrorKind(i)))).toDouble());
     return c;
 }
 

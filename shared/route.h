@@ -5,9 +5,19 @@
 #include <QList>
 #include <QString>
 
+#include <array>
+
 namespace portico {
 
 // Live counters of one route, summed over the worker threads when asked.
+// Why the daemon answered or ended something with an error (the `errors` of a route, by
+// kind): client (a malformed or refused request: 400, 403, 404, 405, 413, 414, 431),
+// timeout (408, 504, a connect timeout), backend (refused, closed or answered wrongly:
+// 502), unavailable (no serving backend: 503), limit (a connection refused at a port's
+// or a client address's limit), loop (508).
+enum class ErrorKind : quint8 { Client, Timeout, Backend, Unavailable, Limit, Loop, Count };
+const char *errorKindName(ErrorKind kind);
+
 struct RouteCounters {
     quint64 connectionsOpen = 0;
     quint64 connectionsTotal = 0;
@@ -15,6 +25,7 @@ struct RouteCounters {
     quint64 bytesOut = 0; // backend -> visitor
     quint64 requests = 0; // HTTP requests, or UDP datagrams from visitors
     quint64 errors = 0;   // requests answered by the daemon with an error, refused connections
+    std::array<quint64, size_t(ErrorKind::Count)> errorsByKind{}; // sums to errors
     QJsonObject toJson() const;
     static RouteCounters fromJson(const QJsonObject &o);
     friend bool operator==(const RouteCounters &, const RouteCounters &) = default;

@@ -1,5 +1,6 @@
 #include "project.h"
 
+#include <QElapsedTimer>
 #include <QTimer>
 
 namespace portico {
@@ -81,6 +82,7 @@ std::shared_ptr<RouteTable> buildRouteTable(const ProjectSet &set, quint16 ingre
         pr->state = routeState(p, &pr->reason);
         pr->target = serving(p) ? p.backend->target() : BackendTarget{};
         pr->ingressStats = p.ingressStats;
+        pr->inflight = p.backend ? p.backend->inflight() : nullptr;
         const QString backend = backendText(p);
         if (pr->pathRouted) {
             RouteInfo r;
@@ -142,10 +144,29 @@ void stopBackendLater(BackendPtr backend, int delayMs, const QObject *watcher) {
         QObject::connect(raw, &Backend::stopped, raw, &QObject::deleteLater);
         raw->stop();
     };
-    if (delayMs <= 0)
+    if (delayMs <= 0) {
         stopIt();
-    else
-        QTimer::singleShot(delayMs, raw, stopIt);
+        return;
+    }
+    // The old version finishes what it carries, and no more: it stops as soon as nothing
+    // uses it (no request in flight, no relay, tunnel or UDP session; idle keep-alive
+    // connections do not count), at the latest after delayMs. The data plane counts
+    // without telling the control thread, so the count is looked at every few ms; the
+    // first look comes after one interval, so that a request that took the previous
+    // routing snapshot an instant ago has counted itself.
+    const std::shared_ptr<std::atomic<int>> inflight = raw->inflight();
+    auto *poll = new QTimer(raw);
+    poll->setInterval(25);
+    QElapsedTimer clock;
+    clock.start();
+    QObject::connect(poll, &QTimer::timeout, raw, [poll, inflight, clock, delayMs, stopIt] {
+        if (inflight->load(std::memory_order_relaxed) > 0 && clock.elapsed() < delayMs)
+            return;
+        poll->stop();
+        poll->deleteLater();
+        stopIt();
+    });
+    poll->start();
 }
 
 } // namespace portico

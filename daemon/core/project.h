@@ -77,8 +77,9 @@ QString backendText(const Project &p);
 std::shared_ptr<RouteTable> buildRouteTable(const ProjectSet &set, quint16 ingressPort,
                                             const std::shared_ptr<RouteStats> &ingressStats);
 
-// Stops a backend that no longer serves after delayMs (at once when <= 0), and deletes
-// it once it has stopped. Its signals no longer reach `watcher`.
+// Stops a backend that no longer serves once nothing in the data plane uses it (requests
+// in flight, relays, tunnels, UDP sessions), at the latest after delayMs (at once when
+// <= 0), and deletes it once it has stopped. Its signals no longer reach `watcher`.
 void stopBackendLater(BackendPtr backend, int delayMs, const QObject *watcher);
 
 } // namespace portico

@@ -71,7 +71,11 @@ RouteCounters RouteStats::sum() const {
         c.bytesIn += s.bytesIn.load(std::memory_order_relaxed);
         c.bytesOut += s.bytesOut.load(std::memory_order_relaxed);
         c.requests += s.requests.load(std::memory_order_relaxed);
-        c.errors += s.errors.load(std::memory_order_relaxed);
+        for (size_t k = 0; k < c.errorsByKind.size(); ++k) {
+            const quint64 n = s.errors[k].load(std::memory_order_relaxed);
+            c.errorsByKind[k] += n;
+            c.errors += n;
+        }
     }
     return c;
 }

@@ -43,7 +43,7 @@ public:
         std::atomic<quint64> bytesIn{0};
         std::atomic<quint64> bytesOut{0};
         std::atomic<quint64> requests{0};
-        std::atomic<quint64> errors{0};
+        std::atomic<quint64> errors[size_t(ErrorKind::Count)]{};
     };
     Slot &local() { return m_slots[currentWorkerIndex()]; }
     RouteCounters sum() const;
@@ -58,7 +58,7 @@ public:
     void addIn(quint64 n) { local().bytesIn.fetch_add(n, std::memory_order_relaxed); }
     void addOut(quint64 n) { local().bytesOut.fetch_add(n, std::memory_order_relaxed); }
     void addRequest() { local().requests.fetch_add(1, std::memory_order_relaxed); }
-    void addError() { local().errors.fetch_add(1, std::memory_order_relaxed); }
+    void addError(ErrorKind kind) { local().errors[size_t(kind)].fetch_add(1, std::memory_order_relaxed); }
 
 private:
     std::array<Slot, kMaxWorkers> m_slots;
@@ -72,6 +72,9 @@ struct ProjectRoute {
     QString state;           // active, starting, backoff, crashed, ... (see RouteInfo::state)
     QString reason;          // shown in the 503 body when target is None
     std::shared_ptr<RouteStats> ingressStats; // counters of the /<name>/ ingress row
+    // Exchanges, relays, tunnels and UDP sessions using this backend right now (the data
+    // plane counts; the control thread stops a replaced backend once it reaches zero).
+    std::shared_ptr<std::atomic<int>> inflight;
 };
 
 // An immutable routing table. The control thread builds a new one on each change and

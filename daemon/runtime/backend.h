@@ -9,6 +9,7 @@
 #include <QObject>
 #include <QStringList>
 
+#include <atomic>
 #include <memory>
 #include <optional>
 
@@ -90,6 +91,9 @@ public:
     // Runtimes without a process of their own (upstream, static) have none of it.
     virtual ProcessStatus processStatus() const { return {}; }
 
+    // Exchanges, relays and sessions the data plane is running on this backend now.
+    const std::shared_ptr<std::atomic<int>> &inflight() const { return m_inflight; }
+
 Q_SIGNALS:
     void ready();
     void failed(const QString &reason);
@@ -97,6 +101,9 @@ Q_SIGNALS:
     void targetChanged();
     void stopped();
     void logLine(const QString &line, portico::LogStream stream);
+
+private:
+    const std::shared_ptr<std::atomic<int>> m_inflight = std::make_shared<std::atomic<int>>(0);
 };
 
 // Makes the backend of a manifest. sourceDir is what relative paths (entry, workdir)

@@ -229,7 +229,8 @@ int ws(int argc, char **argv) {
         std::vector<char> buf(64 * 1024, 'w');
         long long left = total;
         while (left > 0) {
-            const ssize_t w = ::send(fd, buf.data(), size_t(std::min<long long>(left, (long long)buf.size())), MSG_NOSIGNAL);
+            const ssize_t w = ::send(fd, buf.data(), size_t(std::min<long long>(left, (long long)buf.size())),
+                                     MSG_NOSIGNAL);
             if (w <= 0) {
                 writerFailed = true;
                 return;
@@ -273,8 +274,9 @@ void echoOne(int fd) {
         head.append(buf, size_t(r));
         end = head.find("\r\n\r\n");
     }
-    static const char k101[] = "HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n"
-                               "Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n\r\n";
+    static const char k101[] =
+        "HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n"
+        "Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n\r\n";
     std::string first = k101 + head.substr(end + 4);
     bool ok = ::send(fd, first.data(), first.size(), MSG_NOSIGNAL) == ssize_t(first.size());
     while (ok) {

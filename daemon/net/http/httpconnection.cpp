@@ -28,6 +28,21 @@ const Config &fallbackConfig() {
     return config;
 }
 
+// The kind of error an answer (or a cut answer, status of what was sent) counts as.
+ErrorKind errorKindOf(int status) {
+    switch (status) {
+    case 408:
+    case 504:
+        return ErrorKind::Timeout;
+    case 503:
+        return ErrorKind::Unavailable;
+    case 508:
+        return ErrorKind::Loop;
+    default:
+        return status >= 400 && status < 500 ? ErrorKind::Client : ErrorKind::Backend;
+    }
+}
+
 qint64 microsNow() {
     timespec ts{};
     ::clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -253,6 +268,10 @@ void HttpConnection::beginRequest(int headLength) {
     m_project = d.project;
     if (d.route) {
         m_route = d.route;
+        if (d.kind != Decision::Kind::Local && d.route->inflight) {
+            m_inflight = d.route->inflight.get();
+            m_inflight->fetch_add(1, std::memory_order_relaxed);
+        }
         attachProjectStats(m_ctx->project.isEmpty() ? d.route->ingressStats : nullptr);
         if (m_projStats) {
             m_projStats->addRequest();
@@ -405,9 +424,10 @@ void HttpConnection::endExchange(bool close) {
     if (m_done)
         return;
     if (m_localError || m_status >= 500)
-        addError();
+        addError(errorKindOf(m_status));
     logExchange(m_status);
     closeFile();
+    releaseInFlight();
     m_table.reset();
     m_route = nullptr;
     m_responseHeadSent = false;
@@ -508,6 +528,7 @@ void HttpConnection::teardown() {
     attachProjectStats(nullptr);
     if (m_connStats)
         m_connStats->connectionClosed();
+    releaseInFlight();
     m_table.reset();
     m_client.close();
     finished();
@@ -529,11 +550,17 @@ void HttpConnection::countOut(quint64 n) {
         m_projStats->addOut(n);
 }
 
-void HttpConnection::addError() {
+void HttpConnection::addError(ErrorKind kind) {
     if (m_connStats)
-        m_connStats->addError();
+        m_connStats->addError(kind);
     if (m_projStats)
-        m_projStats->addError();
+        m_projStats->addError(kind);
+}
+
+void HttpConnection::releaseInFlight() {
+    if (m_inflight)
+        m_inflight->fetch_sub(1, std::memory_order_relaxed);
+    m_inflight = nullptr;
 }
 
 void HttpConnection::attachProjectStats(const std::shared_ptr<RouteStats> &stats) {

@@ -77,8 +77,9 @@ private:
     void armTimer(int ms);
     void countIn(quint64 n);
     void countOut(quint64 n);
-    void addError();
+    void addError(ErrorKind kind);
     void attachProjectStats(const std::shared_ptr<RouteStats> &stats);
+    void releaseInFlight();
     void logExchange(int status);
     qint64 bound() const;
 
@@ -133,6 +134,7 @@ private:
     ChunkedDecoder m_reqChunks;
     std::shared_ptr<const RouteTable> m_table; // held for the exchange
     const ProjectRoute *m_route = nullptr;
+    std::atomic<int> *m_inflight = nullptr; // the route's in-flight count (m_table keeps it alive)
     std::shared_ptr<RouteStats> m_connStats;
     std::shared_ptr<RouteStats> m_projStats;
     std::array<char, 64> m_prefix{}; // "/<project>" on the ingress (names are at most 63 bytes)

@@ -112,14 +112,14 @@ void TcpListener::onIo(quint32) {
         acceptSome();
 }
 
-void TcpListener::addError() {
+void TcpListener::addLimitError() {
     const auto &stats = m_http ? m_http->stats : m_relay->stats;
     if (stats)
-        stats->addError();
+        stats->addError(ErrorKind::Limit);
 }
 
 void TcpListener::refuse(int fd, const char *why) {
-    addError();
+    addLimitError();
     ::close(fd);
     qCDebug(lcNet) << "connection refused:" << why;
 }

@@ -49,7 +49,7 @@ private:
     void pause();
     void resume();
     void refuse(int fd, const char *why);
-    void addError();
+    void addLimitError();
 
     std::shared_ptr<const HttpListenerContext> m_http;
     std::shared_ptr<const TcpRelayContext> m_relay;

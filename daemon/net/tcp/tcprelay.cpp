@@ -49,20 +49,23 @@ void TcpRelayConnection::start(int fd) {
     if (m_stats)
         m_stats->connectionOpened();
     if (!m_visitor.watch(m_loop, &m_visitorSide)) {
-        finish("cannot watch the visitor's socket", true);
+        finish("cannot watch the visitor's socket", ErrorKind::Backend);
         return;
     }
     const auto table = m_ctx->routes ? m_ctx->routes->current() : nullptr;
     const ProjectRoute *route = table ? table->project(m_ctx->project) : nullptr;
     if (!route ||
         (route->target.kind != BackendTarget::Kind::Tcp && route->target.kind != BackendTarget::Kind::Unix)) {
-        finish("no backend", true);
+        finish("no backend", ErrorKind::Unavailable);
         return;
     }
+    m_inflight = route->inflight;
+    if (m_inflight)
+        m_inflight->fetch_add(1, std::memory_order_relaxed);
     if (loopsBack(route->target, m_ctx->port)) {
         qCWarning(lcNet).noquote() << "tcp port" << m_ctx->port << "of" << m_ctx->project
                                    << "relays to itself; connection closed";
-        finish("the backend is this port itself", true);
+        finish("the backend is this port itself", ErrorKind::Loop);
         return;
     }
     m_loop->arm(m_timer, qMax(1, m_ctx->config->tcpConnectTimeoutMs));
@@ -71,7 +74,7 @@ void TcpRelayConnection::start(int fd) {
         connected();
         break;
     case Connector::Status::Failed:
-        finish(m_connector.error(), true);
+        finish(m_connector.error(), ErrorKind::Backend);
         break;
     case Connector::Status::InProgress:
         break;
@@ -82,7 +85,7 @@ void TcpRelayConnection::onConnectDecided(bool ok) {
     if (ok)
         connected();
     else
-        finish(m_connector.error(), true);
+        finish(m_connector.error(), ErrorKind::Backend);
 }
 
 void TcpRelayConnection::onEvent() {
@@ -94,7 +97,7 @@ void TcpRelayConnection::onEvent() {
             connected();
             return;
         case Connector::Status::Failed:
-            finish(m_connector.error(), true);
+            finish(m_connector.error(), ErrorKind::Backend);
             return;
         case Connector::Status::InProgress:
             return; // visitor bytes wait in the kernel until the backend is there
@@ -131,11 +134,11 @@ void TcpRelayConnection::pump() {
             m_stats->addOut(std::exchange(m_relay->down.moved, 0));
     }
     if (r == Relay::Result::Done) {
-        finish("done", false);
+        finish("done");
         return;
     }
     if (r == Relay::Result::Failed) {
-        finish(m_relay->failure(), false);
+        finish(m_relay->failure());
         return;
     }
     if (m_relay->progressed())
@@ -143,10 +146,13 @@ void TcpRelayConnection::pump() {
 }
 
 void TcpRelayConnection::onTimeout() {
-    finish(m_relay ? "idle timeout" : "backend connect timeout", !m_relay);
+    if (m_relay)
+        finish("idle timeout");
+    else
+        finish("backend connect timeout", ErrorKind::Timeout);
 }
 
-void TcpRelayConnection::finish(const char *why, bool error) {
+void TcpRelayConnection::finish(const char *why, std::optional<ErrorKind> error) {
     if (m_done)
         return;
     m_done = true;
@@ -156,10 +162,13 @@ void TcpRelayConnection::finish(const char *why, bool error) {
     m_relay.reset();
     if (m_stats) {
         if (error)
-            m_stats->addError();
+            m_stats->addError(*error);
         if (m_opened)
             m_stats->connectionClosed();
     }
+    if (m_inflight)
+        m_inflight->fetch_sub(1, std::memory_order_relaxed);
+    m_inflight.reset();
     m_backend.close();
     m_visitor.close();
     finished();

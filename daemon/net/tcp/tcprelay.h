@@ -8,6 +8,7 @@
 #include "net/loop/deadlines.h"
 
 #include <memory>
+#include <optional>
 
 namespace portico {
 
@@ -25,7 +26,7 @@ public:
 
     void start(int fd) override;
     void drain() override {} // a raw relay runs until it ends
-    void abort() override { finish("listener closed", false); }
+    void abort() override { finish("listener closed"); }
 
 private:
     struct Side final : IoHandler {
@@ -38,10 +39,12 @@ private:
     void connected();
     void pump();
     void onTimeout();
-    void finish(const char *why, bool error);
+    // error: counted on the route as an error of that kind.
+    void finish(const char *why, std::optional<ErrorKind> error = std::nullopt);
 
     std::shared_ptr<const TcpRelayContext> m_ctx;
     std::shared_ptr<RouteStats> m_stats;
+    std::shared_ptr<std::atomic<int>> m_inflight; // the backend's count, while this relay uses it
     EventLoop *m_loop = nullptr;
     Socket m_visitor;
     Socket m_backend;

@@ -42,9 +42,10 @@ struct UdpRelay::Session final : IoHandler {
     bool resolving = false;  // the backend is a name being looked up
     QList<QByteArray> queue; // while resolving
     qint64 lastActivity = 0;
-    Session *prev = nullptr;         // older
-    Session *next = nullptr;         // newer
-    std::shared_ptr<Session *> self; // a lookup's way back
+    Session *prev = nullptr;                    // older
+    Session *next = nullptr;                    // newer
+    std::shared_ptr<Session *> self;            // a lookup's way back
+    std::shared_ptr<std::atomic<int>> inflight; // the backend's count, while the session lives
 
     void onIo(quint32) override {
         if (relay) // null once the session ended (an event of the same wake-up may follow)
@@ -87,9 +88,9 @@ void UdpRelay::stopAccepting() {
         removeSession(m_oldest);
 }
 
-void UdpRelay::addError() {
+void UdpRelay::addError(ErrorKind kind) {
     if (m_ctx->stats)
-        m_ctx->stats->addError();
+        m_ctx->stats->addError(kind);
 }
 
 void UdpRelay::onIo(quint32) {
@@ -108,7 +109,7 @@ void UdpRelay::readVisitors() {
             return; // EAGAIN, or an error report that the next read clears
         }
         if (n > kMaxDatagram) { // cannot happen for UDP over IP, but never relay a cut datagram
-            addError();
+            addError(ErrorKind::Client);
             continue;
         }
         if (m_ctx->stats) {
@@ -123,7 +124,7 @@ void UdpRelay::readVisitors() {
             if (s->queue.size() < kMaxQueued)
                 s->queue.append(QByteArray(t_datagram, qsizetype(n)));
             else
-                addError();
+                addError(ErrorKind::Limit);
             continue;
         }
         sendToBackend(s, t_datagram, size_t(n));
@@ -139,9 +140,9 @@ void UdpRelay::sendToBackend(Session *s, const char *data, size_t length) {
         if (errno != ECONNREFUSED && errno != EINTR)
             break;
         if (errno == ECONNREFUSED)
-            addError();
+            addError(ErrorKind::Backend);
     }
-    addError();
+    addError(ErrorKind::Backend);
 }
 
 UdpRelay::Session *UdpRelay::sessionFor(const sockaddr_storage &from, socklen_t length) {
@@ -152,7 +153,7 @@ UdpRelay::Session *UdpRelay::sessionFor(const sockaddr_storage &from, socklen_t 
     const auto table = m_ctx->routes ? m_ctx->routes->current() : nullptr;
     const ProjectRoute *route = table ? table->project(m_ctx->project) : nullptr;
     if (!route || route->target.kind != BackendTarget::Kind::Tcp) {
-        addError();
+        addError(ErrorKind::Unavailable);
         return nullptr;
     }
     const int cap = qMax(1, m_ctx->config->udpMaxSessions);
@@ -162,7 +163,7 @@ UdpRelay::Session *UdpRelay::sessionFor(const sockaddr_storage &from, socklen_t 
     }
     FdBudget *budget = m_loop->budget();
     if (budget && !budget->take(1)) {
-        addError();
+        addError(ErrorKind::Limit);
         return nullptr;
     }
 
@@ -172,6 +173,9 @@ UdpRelay::Session *UdpRelay::sessionFor(const sockaddr_storage &from, socklen_t 
     s->visitor = from;
     s->visitorLength = length;
     s->lastActivity = m_loop->now();
+    s->inflight = route->inflight;
+    if (s->inflight)
+        s->inflight->fetch_add(1, std::memory_order_relaxed);
     m_sessions.insert(key, s);
     ++m_count;
     s->prev = m_newest;
@@ -197,7 +201,7 @@ UdpRelay::Session *UdpRelay::sessionFor(const sockaddr_storage &from, socklen_t 
     socklen_t len = 0;
     if (Connector::parseLiteral(route->target.host, route->target.port, &ss, &len)) {
         if (!open(reinterpret_cast<const sockaddr *>(&ss), len)) {
-            addError();
+            addError(ErrorKind::Backend);
             removeSession(s);
             return nullptr;
         }
@@ -225,7 +229,7 @@ UdpRelay::Session *UdpRelay::sessionFor(const sockaddr_storage &from, socklen_t 
             }
         }
         if (!ok) {
-            addError();
+            addError(ErrorKind::Backend);
             removeSession(s);
             return;
         }
@@ -243,7 +247,7 @@ void UdpRelay::readBackend(Session *s) {
             if (errno == EINTR)
                 continue;
             if (errno == ECONNREFUSED) { // the backend's port was closed when we sent
-                addError();
+                addError(ErrorKind::Backend);
                 continue;
             }
             return;
@@ -256,7 +260,7 @@ void UdpRelay::readBackend(Session *s) {
             if (m_ctx->stats)
                 m_ctx->stats->addOut(quint64(n));
         } else {
-            addError();
+            addError(ErrorKind::Backend);
         }
     }
 }
@@ -281,6 +285,9 @@ void UdpRelay::removeSession(Session *s) {
     --m_count;
     if (s->self)
         *s->self = nullptr;
+    if (s->inflight)
+        s->inflight->fetch_sub(1, std::memory_order_relaxed);
+    s->inflight.reset();
     if (s->fd >= 0)
         ::close(s->fd);
     if (FdBudget *budget = m_loop ? m_loop->budget() : nullptr)

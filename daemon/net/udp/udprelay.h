@@ -60,7 +60,7 @@ private:
     void touch(Session *s);
     void removeSession(Session *s);
     void sweep();
-    void addError();
+    void addError(ErrorKind kind);
 
     std::shared_ptr<const UdpRelayContext> m_ctx;
     EventLoop *m_loop = nullptr;
