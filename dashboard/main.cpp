@@ -1,10 +1,12 @@
 #include "adminclient.h"
 #include "widgets/mainwindow.h"
 #include "widgets/screenshot.h"
+#include "widgets/theme.h"
 
 #include <QApplication>
 #include <QCommandLineParser>
 
+#include <cstdio>
 #include <cstring>
 #include <memory>
 
@@ -34,6 +36,7 @@ int main(int argc, char **argv) {
     std::unique_ptr<QCoreApplication> app = textOnly ? std::make_unique<QCoreApplication>(argc, argv)
                                                      : std::make_unique<QApplication>(argc, argv);
     QApplication::setApplicationName(QStringLiteral("portico-dashboard"));
+    QApplication::setOrganizationName(QStringLiteral("portico")); // QSettings: ~/.config/portico/
     QApplication::setApplicationVersion(QStringLiteral(PORTICO_VERSION));
 
     QCommandLineParser parser;
@@ -56,16 +59,45 @@ int main(int argc, char **argv) {
                                     QStringLiteral("How long --screenshot lets the traffic chart fill after "
                                                    "the first data (default 3500)."),
                                     QStringLiteral("MS"), QStringLiteral("3500"));
-    parser.addOptions({socket, screenshot, timeout, settle});
+    const QCommandLineOption theme(QStringLiteral("theme"),
+                                   QStringLiteral("system (default), light or dark."), QStringLiteral("NAME"),
+                                   QStringLiteral("system"));
+    const QCommandLineOption page(QStringLiteral("page"),
+                                  QStringLiteral("Open on this page: overview, ports, audit, events, or "
+                                                 "project:NAME."),
+                                  QStringLiteral("PAGE"));
+    const QCommandLineOption deploy(
+        QStringLiteral("deploy"),
+        QStringLiteral("Open the deploy dialog with this manifest (or its folder)."), QStringLiteral("FILE"));
+    parser.addOptions({socket, screenshot, timeout, settle, theme, page, deploy});
     parser.process(*app);
+    QString error;
+    if (!portico::applyTheme(parser.value(theme), &error)) {
+        std::fprintf(stderr, "portico-dashboard: %s\n", qPrintable(error));
+        return 64;
+    }
 
     portico::AdminClient client;
     client.setSocketPath(parser.isSet(socket) ? parser.value(socket)
                                               : portico::AdminClient::defaultSocketPath());
     client.setAutoReconnect(true, 250, 5000);
     portico::MainWindow window(&client);
+    if (parser.isSet(page)) {
+        const QString wanted = parser.value(page);
+        const auto known = portico::Sidebar::pageFromKey(wanted.section(QLatin1Char(':'), 0, 0));
+        if (!known || (*known == portico::Sidebar::Page::Project) != wanted.contains(QLatin1Char(':'))) {
+            std::fprintf(
+                stderr,
+                "portico-dashboard: unknown page '%s' (overview, ports, audit, events, project:NAME)\n",
+                qPrintable(wanted));
+            return 64;
+        }
+        window.showPage(*known, wanted.section(QLatin1Char(':'), 1));
+    }
     window.show();
     client.connectToDaemon();
+    if (parser.isSet(deploy))
+        window.openDeployDialog(parser.value(deploy));
 
     if (parser.isSet(screenshot)) {
         portico::screenshotWhenReady(&window, parser.value(screenshot),

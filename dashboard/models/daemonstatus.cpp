@@ -11,7 +11,7 @@ namespace portico {
 DaemonStatus::DaemonStatus(AdminClient *client, QObject *parent) : QObject(parent), m_client(client) {
     connect(m_client, &AdminClient::connected, this, [this] {
         setConnection(Connection::Connected);
-        fetchInfo();
+        refresh();
     });
     connect(m_client, &AdminClient::disconnected, this,
             [this] { setConnection(Connection::Retrying, tr("the connection was lost")); });
@@ -25,12 +25,12 @@ DaemonStatus::DaemonStatus(AdminClient *client, QObject *parent) : QObject(paren
                     m_sinceSample.start();
                 } else if (kind == QLatin1String(protocol::event::ProjectDeployed) ||
                            kind == QLatin1String(protocol::event::ProjectUndeployed)) {
-                    fetchInfo();
+                    refresh();
                 }
             });
     if (m_client->isConnected()) {
         m_connection = Connection::Connected;
-        fetchInfo();
+        refresh();
     }
 }
 
@@ -38,7 +38,7 @@ QString DaemonStatus::socketPath() const {
     return m_client->socketPath();
 }
 
-void DaemonStatus::fetchInfo() {
+void DaemonStatus::refresh() {
     QPointer<DaemonStatus> self(this);
     m_client->call(QLatin1String(protocol::method::DaemonInfo), {}, [self](const jsonrpc::Message &reply) {
         if (self && reply.isResponse())

@@ -34,12 +34,12 @@ public:
     QString summary() const;
 
     void applyInfo(const QJsonObject &info);
+    void refresh(); // daemon.info again
 
 Q_SIGNALS:
     void changed();
 
 private:
-    void fetchInfo();
     void setConnection(Connection c, const QString &error = {});
 
     AdminClient *m_client;

@@ -61,6 +61,7 @@ DryRun DryRun::fromReply(const jsonrpc::Message &reply) {
         run.project = r.contains(QStringLiteral("project")) ? r.value(QStringLiteral("project")).toString()
                                                             : r.value(QStringLiteral("name")).toString();
         run.outcome = Outcome::Clean;
+        run.unchanged = r.value(QStringLiteral("unchanged")).toBool();
         addDiff(run, r.value(QStringLiteral("diff")).toObject());
         return run;
     }
@@ -84,6 +85,8 @@ DryRun DryRun::fromReply(const jsonrpc::Message &reply) {
         for (const QJsonValue &v : data.value(QStringLiteral("conflicts")).toArray()) {
             const QJsonObject c = v.toObject();
             const QString holder = c.value(QStringLiteral("holder")).toString();
+            run.conflicts.append({c.value(QStringLiteral("port")).toInt(),
+                                  c.value(QStringLiteral("transport")).toString(), holder});
             run.items.append({Item::Kind::Conflict, tr("port %1/%2, held by %3: %4")
                                                         .arg(c.value(QStringLiteral("port")).toInt())
                                                         .arg(c.value(QStringLiteral("transport")).toString(),

@@ -13,7 +13,7 @@ namespace portico {
 struct DryRun {
     enum class Outcome { Clean, Invalid, Conflict, Failed };
     struct Item {
-        enum class Kind { Summary, Added, Removed, Kept, Error, Conflict };
+        enum class Kind { Summary, Added, Removed, Kept, Error, Conflict, Warning };
         Kind kind;
         QString text;
         friend bool operator==(const Item &, const Item &) = default;
@@ -21,8 +21,16 @@ struct DryRun {
 
     Outcome outcome = Outcome::Failed;
     QString project;
-    QString message; // the daemon's one-line message when not clean
+    QString message;        // the daemon's one-line message when not clean
+    bool unchanged = false; // clean, and exactly this runs already (protocol 2)
     QList<Item> items;
+    struct PortConflict {
+        int port = 0;
+        QString transport; // "tcp" or "udp"
+        QString holder;
+        friend bool operator==(const PortConflict &, const PortConflict &) = default;
+    };
+    QList<PortConflict> conflicts;
 
     bool isClean() const { return outcome == Outcome::Clean; }
     int count(Item::Kind kind) const;

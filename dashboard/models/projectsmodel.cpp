@@ -10,31 +10,6 @@
 
 namespace portico {
 
-namespace {
-
-QString routeLabel(const QJsonObject &r) {
-    const QString path = r.value(QStringLiteral("path")).toString();
-    const int port = r.value(QStringLiteral("host_port")).toInt();
-    if (!path.isEmpty())
-        return QStringLiteral("%1 on :%2").arg(path).arg(port);
-    return QStringLiteral("%1/%2").arg(port).arg(r.value(QStringLiteral("protocol")).toString());
-}
-
-ProjectsModel::Project projectFromJson(const QJsonObject &o) {
-    ProjectsModel::Project p;
-    p.name = o.value(QStringLiteral("name")).toString();
-    p.runtime = o.value(QStringLiteral("runtime")).toString();
-    p.state = o.value(QStringLiteral("state")).toString();
-    p.reason = o.value(QStringLiteral("reason")).toString();
-    p.backend = o.value(QStringLiteral("backend")).toString();
-    p.pid = qint64(o.value(QStringLiteral("pid")).toDouble());
-    for (const QJsonValue &r : o.value(QStringLiteral("routes")).toArray())
-        p.routes << routeLabel(r.toObject());
-    return p;
-}
-
-} // namespace
-
 ProjectsModel::ProjectsModel(AdminClient *client, QObject *parent)
     : QAbstractTableModel(parent), m_client(client) {
     connect(m_client, &AdminClient::connected, this, &ProjectsModel::refresh);
@@ -43,6 +18,12 @@ ProjectsModel::ProjectsModel(AdminClient *client, QObject *parent)
             [this](const QString &kind, const QJsonObject &data) { onEvent(kind, data); });
     if (m_client->isConnected())
         refresh();
+    m_clock.setInterval(1000);
+    connect(&m_clock, &QTimer::timeout, this, [this] {
+        if (!m_rows.isEmpty())
+            Q_EMIT dataChanged(index(0, Uptime), index(int(m_rows.size()) - 1, Uptime));
+    });
+    m_clock.start();
 }
 
 void ProjectsModel::refresh() {
@@ -104,7 +85,7 @@ void ProjectsModel::applyRoutes(const QJsonArray &routes) {
         const QJsonObject r = v.toObject();
         const QString project = r.value(QStringLiteral("project")).toString();
         if (!project.isEmpty() && r.value(QStringLiteral("state")).toString() != QLatin1String("draining"))
-            labels[project] << routeLabel(r);
+            labels[project] << ProjectInfo::routeLabel(r);
     }
     for (int i = 0; i < m_rows.size(); ++i) {
         Project p = m_rows[i];
@@ -129,7 +110,7 @@ void ProjectsModel::applyList(const QJsonArray &projects) {
 }
 
 void ProjectsModel::applyProject(const QJsonObject &o) {
-    const Project p = projectFromJson(o);
+    const Project p = ProjectInfo::fromJson(o);
     if (p.name.isEmpty())
         return;
     const int row = findRow(p.name);
@@ -179,7 +160,20 @@ QVariant ProjectsModel::data(const QModelIndex &index, int role) const {
             return p.routes.join(QLatin1Char('\n'));
         if (index.column() == Backend && p.pid > 0)
             return tr("%1\npid %2").arg(p.backend).arg(p.pid);
+        if (index.column() == Restarts && p.reportsLastExit)
+            return tr("last exit: %1").arg(p.lastExitText());
+        if ((index.column() == Uptime || index.column() == Restarts) && p.restarts < 0 && p.uptimeMs < 0 &&
+            !p.startedAt.isValid())
+            return tr("this porticod does not report it");
         return p.reason.isEmpty() ? QVariant() : QVariant(p.state + QStringLiteral(": ") + p.reason);
+    case StateColorRole: {
+        const QColor color = dash::stateColor(p.state);
+        return color.isValid() ? QVariant(color) : QVariant();
+    }
+    case Qt::TextAlignmentRole:
+        if (index.column() == Uptime || index.column() == Restarts)
+            return int(Qt::AlignRight | Qt::AlignVCenter);
+        return {};
     case Qt::ForegroundRole:
         if (index.column() == State || index.column() == Reason) {
             const QColor color = dash::stateColor(p.state);
@@ -194,6 +188,12 @@ QVariant ProjectsModel::data(const QModelIndex &index, int role) const {
             return p.runtime;
         case State:
             return p.state;
+        case Uptime: {
+            const qint64 up = p.uptimeNowMs();
+            return up < 0 ? QStringLiteral("—") : dash::humanDuration(up);
+        }
+        case Restarts:
+            return p.restarts < 0 ? QStringLiteral("—") : QString::number(p.restarts);
         case Routes:
             return p.routes.join(QStringLiteral(", "));
         case Backend:
@@ -218,6 +218,10 @@ QVariant ProjectsModel::headerData(int section, Qt::Orientation orientation, int
         return tr("Runtime");
     case State:
         return tr("State");
+    case Uptime:
+        return tr("Uptime");
+    case Restarts:
+        return tr("Restarts");
     case Routes:
         return tr("Routes");
     case Backend:

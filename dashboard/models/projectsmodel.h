@@ -1,9 +1,12 @@
 #pragma once
 
+#include "projectinfo.h"
+
 #include <QAbstractTableModel>
 #include <QJsonArray>
 #include <QJsonObject>
 #include <QList>
+#include <QTimer>
 
 namespace portico {
 
@@ -11,26 +14,16 @@ class AdminClient;
 
 // The deployed projects: projects.list on every (re)connect, then kept live by
 // `project.state` (state and reason in place at once, then projects.get for the new
-// backend address and pid), `project.deployed` (projects.get of that
-// project), `project.undeployed` (row removed) and `routes.changed` (the routes column).
-// Whoever owns the AdminClient subscribes it to events.
+// backend address, pid and counts), `project.deployed` (projects.get of that project),
+// `project.undeployed` (row removed) and `routes.changed` (the routes column). The
+// uptime column moves on by itself. Whoever owns the AdminClient subscribes it to events.
 class ProjectsModel final : public QAbstractTableModel {
     Q_OBJECT
     Q_DISABLE_COPY_MOVE(ProjectsModel)
 public:
-    enum Column { Name, Runtime, State, Routes, Backend, Reason, ColumnCount };
-    enum Role { NameRole = Qt::UserRole + 1, StateRole };
-
-    struct Project {
-        QString name;
-        QString runtime;
-        QString state;
-        QString reason;
-        QString backend;
-        qint64 pid = 0;
-        QStringList routes; // "/site/ on :8080", "3000/http"
-        friend bool operator==(const Project &, const Project &) = default;
-    };
+    enum Column { Name, Runtime, State, Uptime, Restarts, Routes, Backend, Reason, ColumnCount };
+    enum Role { NameRole = Qt::UserRole + 1, StateRole, StateColorRole };
+    using Project = ProjectInfo;
 
     explicit ProjectsModel(AdminClient *client, QObject *parent = nullptr);
 
@@ -43,6 +36,8 @@ public:
     bool isLoaded() const { return m_loaded; }
     int findRow(const QString &name) const;
     Project project(int row) const { return m_rows.value(row); }
+    // The project of that name, or an empty one.
+    Project project(const QString &name) const { return m_rows.value(findRow(name)); }
 
     // A whole list (projects.list) or one project object (projects.get).
     void applyList(const QJsonArray &projects);
@@ -60,6 +55,7 @@ private:
     AdminClient *m_client;
     QList<Project> m_rows;
     bool m_loaded = false;
+    QTimer m_clock; // the uptime column
 };
 
 } // namespace portico

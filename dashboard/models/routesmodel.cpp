@@ -31,7 +31,10 @@ RoutesModel::Rates ratesFromJson(const QJsonObject &o) {
 RoutesModel::RoutesModel(AdminClient *client, QObject *parent)
     : QAbstractTableModel(parent), m_client(client) {
     connect(m_client, &AdminClient::connected, this, &RoutesModel::refresh);
-    connect(m_client, &AdminClient::disconnected, this, [this] { m_loaded = false; });
+    connect(m_client, &AdminClient::disconnected, this, [this] {
+        m_loaded = false;
+        clearRates();
+    });
     connect(m_client, &AdminClient::eventReceived, this,
             [this](const QString &kind, const QJsonObject &data) { onEvent(kind, data); });
     if (m_client->isConnected())
@@ -115,6 +118,15 @@ void RoutesModel::applyRoutes(const QJsonArray &routes, bool withCounters) {
             continue;
         row = in;
         Q_EMIT dataChanged(index(*it, 0), index(*it, ColumnCount - 1));
+    }
+}
+
+void RoutesModel::clearRates() {
+    for (int i = 0; i < m_rows.size(); ++i) {
+        if (m_rows[i].rates == Rates{})
+            continue;
+        m_rows[i].rates = {};
+        Q_EMIT dataChanged(index(i, RateIn), index(i, RateOut));
     }
 }
 

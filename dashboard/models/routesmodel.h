@@ -65,6 +65,8 @@ public:
     // A full snapshot of the table. Counters and rates are taken from it only when it
     // carries them (routes.list, stats.tick); routes.changed rows keep the last ones.
     void applyRoutes(const QJsonArray &routes, bool withCounters);
+    // Nobody measures while the daemon is away: the rates read 0 until the next tick.
+    void clearRates();
 
 Q_SIGNALS:
     void loaded(); // the first routes.list after a (re)connect was applied

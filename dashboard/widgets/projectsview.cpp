@@ -1,16 +1,13 @@
 #include "projectsview.h"
 
-#include "adminclient.h"
 #include "elidedelegate.h"
-#include "logviewer.h"
 #include "models/projectsmodel.h"
-#include "protocol.h"
+#include "projectactions.h"
+#include "tablestyle.h"
 
 #include <QHBoxLayout>
 #include <QHeaderView>
 #include <QItemSelectionModel>
-#include <QMessageBox>
-#include <QPointer>
 #include <QPushButton>
 #include <QSortFilterProxyModel>
 #include <QTableView>
@@ -18,40 +15,43 @@
 
 namespace portico {
 
-ProjectsView::ProjectsView(ProjectsModel *model, AdminClient *client, QWidget *parent)
-    : QWidget(parent), m_model(model), m_client(client), m_table(new QTableView(this)),
+ProjectsView::ProjectsView(ProjectsModel *model, ProjectActions *actions, QWidget *parent)
+    : QWidget(parent), m_model(model), m_actions(actions), m_table(new QTableView(this)),
       m_restart(new QPushButton(tr("Restart"), this)), m_undeploy(new QPushButton(tr("Undeploy…"), this)),
-      m_logs(new QPushButton(tr("Logs…"), this)) {
+      m_logs(new QPushButton(tr("Logs"), this)) {
     auto *proxy = new QSortFilterProxyModel(this);
     proxy->setSourceModel(model);
     proxy->setDynamicSortFilter(true);
     m_table->setModel(proxy);
+    m_table->setObjectName(QStringLiteral("projectsTable"));
     m_table->setSortingEnabled(true);
     m_table->sortByColumn(ProjectsModel::Name, Qt::AscendingOrder);
-    m_table->setSelectionBehavior(QAbstractItemView::SelectRows);
-    m_table->setSelectionMode(QAbstractItemView::SingleSelection);
-    m_table->setAlternatingRowColors(true);
-    m_table->setWordWrap(false);
+    styleTable(m_table);
     m_table->setItemDelegate(new ElideDelegate({{ProjectsModel::Backend, Qt::ElideMiddle}}, m_table));
-    m_table->verticalHeader()->hide();
-    m_table->verticalHeader()->setDefaultSectionSize(m_table->fontMetrics().height() + 8);
-    m_table->horizontalHeader()->setStretchLastSection(true);
-    m_table->horizontalHeader()->setHighlightSections(false);
-    const QFontMetrics fm = m_table->fontMetrics();
-    const auto width = [&](const char *sample) { return fm.horizontalAdvance(QLatin1String(sample)) + 24; };
-    m_table->horizontalHeader()->resizeSection(ProjectsModel::Name, width("hello-deno"));
-    m_table->horizontalHeader()->resizeSection(ProjectsModel::Runtime, width("upstream"));
-    m_table->horizontalHeader()->resizeSection(ProjectsModel::State, width("starting"));
-    m_table->horizontalHeader()->resizeSection(ProjectsModel::Routes, width("/hello/ on :8080"));
-    m_table->horizontalHeader()->resizeSection(ProjectsModel::Backend, width("127.0.0.1:20001"));
+    const auto width = [this](const char *sample) { return columnWidthFor(m_table, sample); };
+    QHeaderView *h = m_table->horizontalHeader();
+    h->resizeSection(ProjectsModel::Name, width("hello-deno"));
+    h->resizeSection(ProjectsModel::Runtime, width("upstream"));
+    h->resizeSection(ProjectsModel::State, width("starting"));
+    h->resizeSection(ProjectsModel::Uptime, width("10h 59m"));
+    h->resizeSection(ProjectsModel::Restarts, width("Restarts"));
+    h->resizeSection(ProjectsModel::Routes, width("/hello/ on :8080"));
+    h->resizeSection(ProjectsModel::Backend, width("127.0.0.1:20001"));
 
     m_restart->setObjectName(QStringLiteral("restartButton"));
     m_undeploy->setObjectName(QStringLiteral("undeployButton"));
     m_logs->setObjectName(QStringLiteral("logsButton"));
+    m_logs->setToolTip(tr("The project's page with its output (Ctrl+L)"));
     connect(m_restart, &QPushButton::clicked, this, &ProjectsView::restartSelected);
     connect(m_undeploy, &QPushButton::clicked, this, &ProjectsView::undeploySelected);
-    connect(m_logs, &QPushButton::clicked, this, [this] { showLogs(selectedProject()); });
-    connect(m_table, &QTableView::doubleClicked, this, [this] { showLogs(selectedProject()); });
+    connect(m_logs, &QPushButton::clicked, this, [this] {
+        if (!selectedProject().isEmpty())
+            Q_EMIT openProject(selectedProject(), true);
+    });
+    connect(m_table, &QTableView::activated, this, [this] {
+        if (!selectedProject().isEmpty())
+            Q_EMIT openProject(selectedProject(), false);
+    });
     connect(m_table->selectionModel(), &QItemSelectionModel::selectionChanged, this,
             &ProjectsView::updateButtons);
     connect(model, &QAbstractItemModel::rowsRemoved, this, &ProjectsView::updateButtons);
@@ -91,59 +91,11 @@ void ProjectsView::updateButtons() {
 }
 
 void ProjectsView::restartSelected() {
-    const QString name = selectedProject();
-    if (name.isEmpty())
-        return;
-    QPointer<ProjectsView> self(this);
-    m_client->call(QLatin1String(protocol::method::ProjectsRestart), {{QStringLiteral("name"), name}},
-                   [self, name](const jsonrpc::Message &reply) {
-                       if (!self)
-                           return;
-                       Q_EMIT self->message(
-                           reply.isResponse()
-                               ? tr("restarting %1").arg(name)
-                               : tr("restart of %1 failed: %2").arg(name, reply.errorMessage()));
-                   });
+    m_actions->restart(selectedProject());
 }
 
 void ProjectsView::undeploySelected() {
-    const QString name = selectedProject();
-    if (name.isEmpty())
-        return;
-    // Asked without a nested event loop: the answer comes back through finished().
-    auto *box = new QMessageBox(
-        QMessageBox::Warning, tr("Undeploy %1").arg(name),
-        tr("Undeploy '%1'? Its routes and ports are released and its backend stops.").arg(name),
-        QMessageBox::Cancel, this);
-    QPushButton *yes = box->addButton(tr("Undeploy"), QMessageBox::DestructiveRole);
-    box->setDefaultButton(QMessageBox::Cancel);
-    box->setAttribute(Qt::WA_DeleteOnClose);
-    connect(box, &QMessageBox::finished, this, [this, box, yes, name] {
-        if (box->clickedButton() == yes)
-            undeploy(name);
-    });
-    box->open();
-}
-
-void ProjectsView::undeploy(const QString &name) {
-    QPointer<ProjectsView> self(this);
-    m_client->call(QLatin1String(protocol::method::ProjectsUndeploy), {{QStringLiteral("name"), name}},
-                   [self, name](const jsonrpc::Message &reply) {
-                       if (!self)
-                           return;
-                       Q_EMIT self->message(
-                           reply.isResponse()
-                               ? tr("%1 undeployed").arg(name)
-                               : tr("undeploy of %1 failed: %2").arg(name, reply.errorMessage()));
-                   });
-}
-
-void ProjectsView::showLogs(const QString &name) {
-    if (name.isEmpty())
-        return;
-    auto *viewer = new LogViewer(m_client, name, this);
-    viewer->setAttribute(Qt::WA_DeleteOnClose);
-    viewer->show();
+    m_actions->confirmUndeploy(selectedProject(), this);
 }
 
 } // namespace portico

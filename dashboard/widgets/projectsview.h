@@ -7,34 +7,32 @@ class QTableView;
 
 namespace portico {
 
-class AdminClient;
+class ProjectActions;
 class ProjectsModel;
 
 // The projects with what an operator does to one: restart, undeploy (after a
-// confirmation) and read its logs.
+// confirmation) and open its page (its details and logs; also on a double click).
 class ProjectsView final : public QWidget {
     Q_OBJECT
     Q_DISABLE_COPY_MOVE(ProjectsView)
 public:
-    ProjectsView(ProjectsModel *model, AdminClient *client, QWidget *parent = nullptr);
+    ProjectsView(ProjectsModel *model, ProjectActions *actions, QWidget *parent = nullptr);
     QTableView *table() const { return m_table; }
     QString selectedProject() const;
     void selectProject(const QString &name);
 
     void restartSelected();
     void undeploySelected(); // asks first
-    void undeploy(const QString &name);
-    void showLogs(const QString &name);
 
 Q_SIGNALS:
-    // A line for the status bar: what an action did or why it failed.
-    void message(const QString &text);
+    // The operator asked for that project's page (its logs when logs is true).
+    void openProject(const QString &name, bool logs);
 
 private:
     void updateButtons();
 
     ProjectsModel *m_model;
-    AdminClient *m_client;
+    ProjectActions *m_actions;
     QTableView *m_table;
     QPushButton *m_restart;
     QPushButton *m_undeploy;

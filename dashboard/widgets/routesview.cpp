@@ -2,8 +2,10 @@
 
 #include "elidedelegate.h"
 #include "models/routesmodel.h"
+#include "tablestyle.h"
 
 #include <QHeaderView>
+#include <QRegularExpression>
 #include <QSortFilterProxyModel>
 #include <QTableView>
 #include <QVBoxLayout>
@@ -15,23 +17,17 @@ RoutesView::RoutesView(RoutesModel *model, QWidget *parent)
     m_proxy->setSourceModel(model);
     m_proxy->setSortRole(RoutesModel::SortRole);
     m_proxy->setDynamicSortFilter(true);
+    m_proxy->setFilterRole(RoutesModel::ProjectRole);
     m_table->setModel(m_proxy);
+    m_table->setObjectName(QStringLiteral("routesTable"));
     m_table->setSortingEnabled(true);
     m_table->sortByColumn(RoutesModel::Port, Qt::AscendingOrder);
-    m_table->setSelectionBehavior(QAbstractItemView::SelectRows);
-    m_table->setSelectionMode(QAbstractItemView::SingleSelection);
-    m_table->setAlternatingRowColors(true);
-    m_table->setWordWrap(false);
+    styleTable(m_table);
     m_table->setItemDelegate(new ElideDelegate(
         {{RoutesModel::Backend, Qt::ElideMiddle}, {RoutesModel::Path, Qt::ElideMiddle}}, m_table));
-    m_table->verticalHeader()->hide();
-    m_table->verticalHeader()->setDefaultSectionSize(m_table->fontMetrics().height() + 8);
     QHeaderView *h = m_table->horizontalHeader();
-    h->setStretchLastSection(true);
-    h->setHighlightSections(false);
     // Widths for what the columns usually hold; the user can drag them.
-    const QFontMetrics fm = m_table->fontMetrics();
-    const auto width = [&](const char *sample) { return fm.horizontalAdvance(QLatin1String(sample)) + 24; };
+    const auto width = [this](const char *sample) { return columnWidthFor(m_table, sample); };
     h->resizeSection(RoutesModel::Port, width("655350"));
     h->resizeSection(RoutesModel::Protocol, width("Proto"));
     h->resizeSection(RoutesModel::Project, width("(ingress)xxxx"));
@@ -47,6 +43,21 @@ RoutesView::RoutesView(RoutesModel *model, QWidget *parent)
     auto *layout = new QVBoxLayout(this);
     layout->setContentsMargins(0, 0, 0, 0);
     layout->addWidget(m_table);
+}
+
+} // namespace portico
+
+namespace portico {
+
+void RoutesView::setProject(const QString &name) {
+    m_proxy->setFilterRegularExpression(
+        name.isEmpty() ? QRegularExpression()
+                       : QRegularExpression(QStringLiteral("^%1$").arg(QRegularExpression::escape(name))));
+    m_table->setColumnHidden(RoutesModel::Project, !name.isEmpty());
+}
+
+int RoutesView::visibleRows() const {
+    return m_proxy->rowCount();
 }
 
 } // namespace portico

@@ -17,6 +17,9 @@ class RoutesView final : public QWidget {
 public:
     explicit RoutesView(RoutesModel *model, QWidget *parent = nullptr);
     QTableView *table() const { return m_table; }
+    // Only that project's routes (and no project column); empty: every route.
+    void setProject(const QString &name);
+    int visibleRows() const;
 
 private:
     QTableView *m_table;

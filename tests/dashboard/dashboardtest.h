@@ -6,10 +6,15 @@
 #include "daemonfixture.h"
 #include "testutil.h"
 
+#include <QDir>
+#include <QFile>
+#include <QFileInfo>
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
+#include <QSettings>
 #include <QSignalSpy>
+#include <QTemporaryDir>
 #include <QTest>
 
 #include <memory>
@@ -44,6 +49,35 @@ inline std::unique_ptr<AdminClient> makeClient(const DaemonFixture &daemon) {
 
 inline bool isOk(const QJsonObject &reply) {
     return reply.contains(QStringLiteral("result"));
+}
+
+// QSettings of the dashboard (window sizes, recent manifests) in a directory of the test's
+// own, never the user's: keep the returned directory alive for the test's duration.
+inline std::unique_ptr<QTemporaryDir> isolateSettings() {
+    auto dir = std::make_unique<QTemporaryDir>();
+    QCoreApplication::setOrganizationName(QStringLiteral("portico-test"));
+    QSettings::setDefaultFormat(QSettings::IniFormat);
+    QSettings::setPath(QSettings::IniFormat, QSettings::UserScope, dir->path());
+    return dir;
+}
+
+// A manifest file in dir (created with its folder); its path, or empty when it cannot be
+// written.
+inline QString writeFile(const QString &path, const QByteArray &content) {
+    QDir().mkpath(QFileInfo(path).absolutePath());
+    QFile f(path);
+    if (!f.open(QIODevice::WriteOnly | QIODevice::Truncate) || f.write(content) != content.size())
+        return {};
+    return path;
+}
+
+// The daemon's protocol version (daemon.info), 0 when it does not answer.
+inline int protocolVersion(const DaemonFixture &daemon) {
+    return daemon.call(QStringLiteral("daemon.info"))
+        .value(QStringLiteral("result"))
+        .toObject()
+        .value(QStringLiteral("protocol_version"))
+        .toInt();
 }
 
 } // namespace portico::test

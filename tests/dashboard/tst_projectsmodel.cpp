@@ -35,6 +35,8 @@ private Q_SLOTS:
     void stateChangesInPlace_data();
     void stateChangesInPlace();
     void undeployRemovesTheRow();
+    void readsTheProcessFacts_data();
+    void readsTheProcessFacts();
 
 private:
     DaemonFixture m_daemon;
@@ -153,6 +155,56 @@ void TestProjectsModel::undeployRemovesTheRow() {
     QTRY_VERIFY_WITH_TIMEOUT(m_model->findRow(QStringLiteral("beta")) < 0, 10000);
     QCOMPARE(m_model->findRow(QStringLiteral("alpha")), 0);
     QTRY_COMPARE_WITH_TIMEOUT(m_model->rowCount(), 1, 10000);
+}
+
+void TestProjectsModel::readsTheProcessFacts_data() {
+    QTest::addColumn<QByteArray>("json");
+    QTest::addColumn<QString>("uptime");   // the Uptime column, "" to skip
+    QTest::addColumn<QString>("restarts"); // the Restarts column
+    QTest::addColumn<QString>("lastExit"); // ProjectInfo::lastExitText()
+    QTest::addColumn<QStringList>("env");
+
+    QTest::newRow("protocol 1: only the pid; env names from the manifest")
+        << QByteArray(R"({"name":"p","state":"active","pid":42,"manifest":{"env":{"B":"secret","A":"x"}}})")
+        << QStringLiteral("—") << QStringLiteral("—") << QString()
+        << QStringList{QStringLiteral("A"), QStringLiteral("B")};
+    QTest::newRow("protocol 2: an exit code")
+        << QByteArray(R"({"name":"p","state":"active","pid":42,"uptime_ms":125000,"restarts":3,)"
+                      R"("last_exit":{"code":1,"at":"2026-01-02T03:04:05.000Z"},"env_names":["TOKEN"]})")
+        << QStringLiteral("2m ") << QStringLiteral("3") << QStringLiteral("exit code 1 at ")
+        << QStringList{QStringLiteral("TOKEN")};
+    QTest::newRow("protocol 2: killed by a signal, not running")
+        << QByteArray(
+               R"({"name":"p","state":"backoff","pid":null,"started_at":null,"uptime_ms":null,"restarts":7,)"
+               R"("last_exit":{"signal":9,"signal_name":"SIGKILL"},"env_names":[]})")
+        << QStringLiteral("—") << QStringLiteral("7") << QStringLiteral("killed by SIGKILL (9)")
+        << QStringList{};
+    QTest::newRow("protocol 2: never exited")
+        << QByteArray(R"({"name":"p","state":"active","pid":5,"restarts":0,"last_exit":null,"env_names":[]})")
+        << QString() << QStringLiteral("0") << QStringLiteral("none yet") << QStringList{};
+}
+
+void TestProjectsModel::readsTheProcessFacts() {
+    QFETCH(QByteArray, json);
+    QFETCH(QString, uptime);
+    QFETCH(QString, restarts);
+    QFETCH(QString, lastExit);
+    QFETCH(QStringList, env);
+    const ProjectInfo p = ProjectInfo::fromJson(QJsonDocument::fromJson(json).object());
+    QVERIFY(!p.name.isEmpty());
+    // Shown by the model as it would be in the table (a model of its own: no daemon).
+    AdminClient offline;
+    ProjectsModel model(&offline);
+    model.applyProject(QJsonDocument::fromJson(json).object());
+    QCOMPARE(model.rowCount(), 1);
+    if (!uptime.isEmpty())
+        QVERIFY(model.index(0, ProjectsModel::Uptime).data().toString().startsWith(uptime));
+    QCOMPARE(model.index(0, ProjectsModel::Restarts).data().toString(), restarts);
+    QVERIFY2(lastExit.isEmpty() ? p.lastExitText().isEmpty() : p.lastExitText().startsWith(lastExit),
+             qPrintable(p.lastExitText()));
+    QCOMPARE(p.envNames, env);
+    // Env values are never shown, whatever the daemon sent.
+    QVERIFY(!QJsonDocument(p.redactedManifest()).toJson().contains("secret"));
 }
 
 QTEST_GUILESS_MAIN(TestProjectsModel)
