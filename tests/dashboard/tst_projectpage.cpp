@@ -1,7 +1,7 @@
 // A project's own page against a real porticod: state, PID (the real process), uptime,
 // restarts, last exit, env names but never their values, its routes, its manifest and
-// its output; Restart and Undeploy from the page. The process facts came with protocol
-// 2; from a daemon without them the page says "not reported" instead of inventing zeros.
+// its output; Restart and Undeploy from the page. The process facts are protocol 2's
+// (tst_projectsmodel checks that an older daemon's missing facts read "not reported").
 
 #include "dashboardtest.h"
 #include "models/logmodel.h"
@@ -61,14 +61,13 @@ private:
     std::unique_ptr<ProjectActions> m_actions;
     std::unique_ptr<ProjectPage> m_page;
     quint16 m_port = 0;
-    bool m_protocol2 = false;
 };
 
 void TestProjectPage::initTestCase() {
     m_daemon.config.insert(QStringLiteral("drain_timeout_ms"), 300);
     QString why;
     QVERIFY2(m_daemon.start(&why), qPrintable(why));
-    m_protocol2 = protocolVersion(m_daemon) >= 2;
+    QCOMPARE(protocolVersion(m_daemon), 2);
     m_port = freePort();
     const QJsonObject r =
         m_daemon.deploy(processManifest(QStringLiteral("worker"), {QStringLiteral("http")}, m_port));
@@ -128,17 +127,9 @@ void TestProjectPage::showsTheProject() {
     QTRY_VERIFY_WITH_TIMEOUT(m_page->logModel()->text().contains(QStringLiteral("listening on")), 10000);
     QVERIFY(m_page->logPanel()->isVisible());
 
-    if (m_protocol2) {
-        QVERIFY(m_page->field(QStringLiteral("uptime")) != QStringLiteral("—"));
-        QCOMPARE(m_page->field(QStringLiteral("restarts")), QStringLiteral("0"));
-        QCOMPARE(m_page->field(QStringLiteral("last_exit")), QStringLiteral("none yet"));
-    } else {
-        for (const char *f : {"uptime", "restarts", "last_exit"}) {
-            QCOMPARE(m_page->field(QLatin1String(f)), QStringLiteral("—"));
-            QCOMPARE(m_page->findChild<QLabel *>(QLatin1String(f))->toolTip(),
-                     QStringLiteral("not reported by this porticod"));
-        }
-    }
+    QVERIFY(m_page->field(QStringLiteral("uptime")) != QStringLiteral("—"));
+    QCOMPARE(m_page->field(QStringLiteral("restarts")), QStringLiteral("0"));
+    QCOMPARE(m_page->field(QStringLiteral("last_exit")), QStringLiteral("none yet"));
 }
 
 void TestProjectPage::neverShowsEnvValues() {
@@ -164,10 +155,8 @@ void TestProjectPage::restartFromThePage() {
     QTRY_COMPARE_WITH_TIMEOUT(m_page->field(QStringLiteral("state")), QStringLiteral("active"), 15000);
     QTRY_COMPARE_WITH_TIMEOUT(m_page->field(QStringLiteral("pid")),
                               QString::number(daemonPid(QStringLiteral("worker"))), 5000);
-    if (m_protocol2) {
-        QTRY_COMPARE_WITH_TIMEOUT(m_page->field(QStringLiteral("restarts")), QStringLiteral("1"), 10000);
-        QVERIFY(m_page->field(QStringLiteral("last_exit")) != QStringLiteral("none yet"));
-    }
+    QTRY_COMPARE_WITH_TIMEOUT(m_page->field(QStringLiteral("restarts")), QStringLiteral("1"), 10000);
+    QVERIFY(m_page->field(QStringLiteral("last_exit")) != QStringLiteral("none yet"));
 }
 
 void TestProjectPage::showsACrashesExit() {
@@ -183,11 +172,9 @@ void TestProjectPage::showsACrashesExit() {
                              15000);
     // Why, in words.
     QTRY_VERIFY_WITH_TIMEOUT(!m_page->field(QStringLiteral("reason")).isEmpty(), 5000);
-    if (m_protocol2) {
-        QTRY_VERIFY_WITH_TIMEOUT(
-            m_page->field(QStringLiteral("last_exit")).startsWith(QStringLiteral("exit code 3")), 15000);
-        QTRY_VERIFY_WITH_TIMEOUT(m_page->field(QStringLiteral("restarts")).toInt() >= 1, 15000);
-    }
+    QTRY_VERIFY_WITH_TIMEOUT(
+        m_page->field(QStringLiteral("last_exit")).startsWith(QStringLiteral("exit code 3")), 15000);
+    QTRY_VERIFY_WITH_TIMEOUT(m_page->field(QStringLiteral("restarts")).toInt() >= 1, 15000);
     QVERIFY(isOk(m_daemon.call(QStringLiteral("projects.undeploy"),
                                {{QStringLiteral("name"), QStringLiteral("crashy")}})));
     m_page->setProject(QStringLiteral("worker"));
