@@ -87,11 +87,14 @@ DryRun DryRun::fromReply(const jsonrpc::Message &reply) {
             const QString holder = c.value(QStringLiteral("holder")).toString();
             run.conflicts.append({c.value(QStringLiteral("port")).toInt(),
                                   c.value(QStringLiteral("transport")).toString(), holder});
-            run.items.append({Item::Kind::Conflict, tr("port %1/%2, held by %3: %4")
-                                                        .arg(c.value(QStringLiteral("port")).toInt())
-                                                        .arg(c.value(QStringLiteral("transport")).toString(),
-                                                             holder.isEmpty() ? tr("(unknown)") : holder,
-                                                             c.value(QStringLiteral("message")).toString())});
+            // The daemon's message names the port and who holds it already.
+            const QString message = c.value(QStringLiteral("message")).toString();
+            run.items.append({Item::Kind::Conflict,
+                              !message.isEmpty() ? message
+                                                 : tr("port %1/%2 is held by %3")
+                                                       .arg(c.value(QStringLiteral("port")).toInt())
+                                                       .arg(c.value(QStringLiteral("transport")).toString(),
+                                                            holder.isEmpty() ? tr("(unknown)") : holder)});
         }
         break;
     default:

@@ -106,7 +106,12 @@ MainWindow::MainWindow(AdminClient *client, QWidget *parent) : QMainWindow(paren
     connect(m_actions, &ProjectActions::message, this,
             [this](const QString &text) { statusBar()->showMessage(text, 8000); });
     connect(m_health, &HealthMonitor::alert, this, [this](const QString &title, const QString &text) {
-        statusBar()->showMessage(title + QStringLiteral(": ") + text, 15'000);
+        // A crash's reason carries the tail of its stderr, one line each: the status bar
+        // has room for the first (the notification and the project's logs show the rest).
+        const QString first = text.section(QLatin1Char('\n'), 0, 0);
+        statusBar()->showMessage(title + QStringLiteral(": ") + first +
+                                     (first.size() < text.size() ? QStringLiteral(" …") : QString()),
+                                 15'000);
     });
     connect(m_routes, &RoutesModel::loaded, this, &MainWindow::checkReady);
     connect(m_projects, &ProjectsModel::loaded, this, &MainWindow::checkReady);

@@ -53,10 +53,16 @@ PortsView::PortsView(PortsModel *model, QWidget *parent)
     connect(m_transport, &QComboBox::currentIndexChanged, this, &PortsView::updateCheck);
     new RefreshWhileShown(
         this, [model] { model->refresh(); }, 5000);
-    connect(m_model, &PortsModel::scanned, this, [this] {
+    // The host's scan and the daemon's routes arrive in either order, and routes come and
+    // go between scans: the counts and the answer follow the rows, not the scan.
+    const auto update = [this] {
         updateCheck();
         updateStatus();
-    });
+    };
+    connect(m_model, &PortsModel::scanned, this, update);
+    connect(m_model, &QAbstractItemModel::rowsInserted, this, update);
+    connect(m_model, &QAbstractItemModel::rowsRemoved, this, update);
+    connect(m_model, &QAbstractItemModel::dataChanged, this, update);
 
     auto *top = new QHBoxLayout;
     top->addWidget(m_filter, 1);
@@ -108,6 +114,10 @@ QString PortsView::checkPort(int port, const QString &transport) const {
 
 QString PortsView::checkText() const {
     return m_check->text();
+}
+
+QString PortsView::statusText() const {
+    return m_status->text();
 }
 
 void PortsView::updateCheck() {

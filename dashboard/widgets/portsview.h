@@ -26,6 +26,8 @@ public:
     // "3000/tcp is free" or "3000/tcp is held by …; the nearest free port is 3001".
     QString checkPort(int port, const QString &transport) const;
     QString checkText() const;
+    // "12 port(s) in use, 4 of them Portico's; …"
+    QString statusText() const;
 
 private:
     void updateCheck();

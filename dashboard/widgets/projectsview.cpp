@@ -35,7 +35,7 @@ ProjectsView::ProjectsView(ProjectsModel *model, ProjectActions *actions, QWidge
     h->resizeSection(ProjectsModel::State, width("starting"));
     h->resizeSection(ProjectsModel::Uptime, width("10h 59m"));
     h->resizeSection(ProjectsModel::Restarts, width("Restarts"));
-    h->resizeSection(ProjectsModel::Routes, width("/hello/ on :8080"));
+    h->resizeSection(ProjectsModel::Routes, width("/hello-api/ on :8080"));
     h->resizeSection(ProjectsModel::Backend, width("127.0.0.1:20001"));
 
     m_restart->setObjectName(QStringLiteral("restartButton"));

@@ -28,17 +28,21 @@ RoutesView::RoutesView(RoutesModel *model, QWidget *parent)
     QHeaderView *h = m_table->horizontalHeader();
     // Widths for what the columns usually hold; the user can drag them.
     const auto width = [this](const char *sample) { return columnWidthFor(m_table, sample); };
-    h->resizeSection(RoutesModel::Port, width("655350"));
+    h->resizeSection(RoutesModel::Port, width("65535"));
     h->resizeSection(RoutesModel::Protocol, width("Proto"));
-    h->resizeSection(RoutesModel::Project, width("(ingress)xxxx"));
+    h->resizeSection(RoutesModel::Project, width("(ingress)x"));
     h->resizeSection(RoutesModel::Path, width("/hello-deno/"));
-    h->resizeSection(RoutesModel::Backend, width("127.0.0.1:20001xxxxx"));
+    h->resizeSection(RoutesModel::Backend, width("127.0.0.1:20001"));
     h->resizeSection(RoutesModel::State, width("conflict"));
     h->resizeSection(RoutesModel::Connections, width("100 / 1000"));
     h->resizeSection(RoutesModel::Requests, width("Requests"));
     h->resizeSection(RoutesModel::Errors, width("Errors"));
-    for (int c : {RoutesModel::BytesIn, RoutesModel::BytesOut, RoutesModel::RateIn, RoutesModel::RateOut})
-        h->resizeSection(c, width("1023 MiB/s"));
+    // Sized for the usual values (the model switches units at 1024), so that the rates at
+    // the right end fit beside the sidebar at the default window width.
+    for (int c : {RoutesModel::BytesIn, RoutesModel::BytesOut})
+        h->resizeSection(c, width("999 MiB"));
+    for (int c : {RoutesModel::RateIn, RoutesModel::RateOut})
+        h->resizeSection(c, width("999 KiB/s"));
 
     auto *layout = new QVBoxLayout(this);
     layout->setContentsMargins(0, 0, 0, 0);

@@ -84,14 +84,14 @@ void TestDeployDialog::dryRunRefusesAndKeepsDeployOff_data() {
         << QByteArray("{\"name\":\"intruder\",\"runtime\":\"upstream\",\"upstream\":\"127.0.0.1:1\","
                       "\"listen\":{\"port\":HELD,\"protocol\":\"http\"}}")
         << int(DryRun::Outcome::Conflict)
-        << QStringList{QStringLiteral("conflict: port HELD/tcp, held by holder"),
+        << QStringList{QStringLiteral("conflict: port HELD/tcp is already bound by project 'holder'"),
                        QStringLiteral("+ bind port HELD/http"), QStringLiteral("new project 'intruder'")};
     QTest::newRow("two listen entries on the ingress port and a held one")
         << QByteArray("{\"name\":\"greedy\",\"runtime\":\"upstream\",\"upstream\":\"127.0.0.1:1\","
                       "\"listen\":[{\"port\":HELD,\"protocol\":\"tcp\"},{\"port\":INGRESS}]}")
         << int(DryRun::Outcome::Conflict)
-        << QStringList{QStringLiteral("conflict: port HELD/tcp, held by holder"),
-                       QStringLiteral("conflict: port INGRESS/tcp")};
+        << QStringList{QStringLiteral("conflict: port HELD/tcp is already bound by project 'holder'"),
+                       QStringLiteral("conflict: port INGRESS/tcp is the HTTP ingress port")};
     QTest::newRow("invalid manifest: every error with its path")
         << QByteArray("{\"name\":\"Bad Name\",\"runtime\":\"upstream\",\"upstream\":\"127.0.0.1:1\","
                       "\"listen\":{\"port\":70000},\"colour\":1}")
@@ -186,7 +186,7 @@ void TestDeployDialog::dryRunFollowsPortsTakenMeanwhile() {
     QVERIFY(isOk(m_daemon.deploy(upstreamManifest(QStringLiteral("quick"), m_http->port(), port))));
     QTRY_COMPARE_WITH_TIMEOUT(int(dialog.dryRun().outcome), int(DryRun::Outcome::Conflict), 10000);
     QVERIFY(!dialog.isDeployEnabled());
-    QVERIFY(dialog.shownLines().join(QLatin1Char('\n')).contains(QStringLiteral("held by quick")));
+    QVERIFY(dialog.shownLines().join(QLatin1Char('\n')).contains(QStringLiteral("bound by project 'quick'")));
 
     // And when it is released, Deploy comes back.
     QVERIFY(isOk(m_daemon.call(QStringLiteral("projects.undeploy"),

@@ -36,6 +36,7 @@ private Q_SLOTS:
     void parsesProcNet();
     void findsOurOwnSockets();
     void mergesRoutesAndHost();
+    void countsPorticosPortsWhateverArrivesFirst();
 
 private:
     std::unique_ptr<QTemporaryDir> m_settings = isolateSettings();
@@ -170,6 +171,37 @@ void TestPortsModel::mergesRoutesAndHost() {
     ports.refresh();
     QVERIFY(scanned.wait(10000));
     QTRY_VERIFY_WITH_TIMEOUT(ports.findRow(closed, QStringLiteral("tcp")) < 0, 10000);
+    client.reset();
+    daemon.stop();
+}
+
+void TestPortsModel::countsPorticosPortsWhateverArrivesFirst() {
+    ThreadedBackend echo(ThreadedBackend::Mode::Echo, "echo");
+    DaemonFixture daemon;
+    QString why;
+    QVERIFY2(daemon.start(&why), qPrintable(why));
+    const quint16 tcpPort = freePort();
+    QVERIFY(isOk(
+        daemon.deploy(upstreamManifest(QStringLiteral("raw"), echo.port(), tcpPort, QStringLiteral("tcp")))));
+    auto client = makeClient(daemon);
+    RoutesModel routes(client.get());
+    PortsModel ports(&routes);
+    PortsView view(&ports);
+    // The host's scan first, before the daemon's routes: none of its ports are Portico's yet.
+    QSignalSpy scanned(&ports, &PortsModel::scanned);
+    ports.refresh();
+    QVERIFY(scanned.wait(10000));
+    QVERIFY2(view.statusText().contains(QStringLiteral("0 of them Portico's")),
+             qPrintable(view.statusText()));
+    // Then the routes: the ingress and raw's port are Portico's, without waiting for a scan.
+    client->connectToDaemon();
+    QTRY_VERIFY2_WITH_TIMEOUT(view.statusText().contains(QStringLiteral("2 of them Portico's")),
+                              qPrintable(view.statusText()), 10000);
+    // A route that goes away is counted out at once too.
+    QVERIFY(isOk(
+        daemon.call(QStringLiteral("projects.undeploy"), {{QStringLiteral("name"), QStringLiteral("raw")}})));
+    QTRY_VERIFY2_WITH_TIMEOUT(view.statusText().contains(QStringLiteral("1 of them Portico's")),
+                              qPrintable(view.statusText()), 10000);
     client.reset();
     daemon.stop();
 }
