@@ -1,5 +1,6 @@
 #include "logpanel.h"
 
+#include "elidedelegate.h"
 #include "models/logmodel.h"
 
 #include <QCheckBox>
@@ -26,6 +27,7 @@ LogPanel::LogPanel(LogModel *model, QWidget *parent)
     m_filter->setFilterCaseSensitivity(Qt::CaseInsensitive);
     m_table->setModel(m_filter);
     m_table->setObjectName(QStringLiteral("logTable"));
+    m_table->setItemDelegate(new ElideDelegate({}, m_table)); // grey with the window when offline
     m_table->setShowGrid(false);
     m_table->setWordWrap(false);
     m_table->setSelectionBehavior(QAbstractItemView::SelectRows);

@@ -5,6 +5,7 @@
 #include "connectionstatus.h"
 #include "deploydialog.h"
 #include "disconnectedoverlay.h"
+#include "elidedelegate.h"
 #include "models/auditmodel.h"
 #include "models/daemonstatus.h"
 #include "models/eventlogmodel.h"
@@ -70,6 +71,7 @@ MainWindow::MainWindow(AdminClient *client, QWidget *parent) : QMainWindow(paren
     m_auditView = new AuditView(m_audit);
     m_eventsView = new QListView;
     m_eventsView->setModel(m_events);
+    m_eventsView->setItemDelegate(new ElideDelegate({}, m_eventsView)); // grey while offline
     m_eventsView->setUniformItemSizes(true);
     m_eventsView->setWordWrap(false);
     m_stack = new QStackedWidget;

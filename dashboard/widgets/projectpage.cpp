@@ -142,6 +142,12 @@ QString ProjectPage::manifestText() const {
     return m_manifest->toPlainText();
 }
 
+void ProjectPage::changeEvent(QEvent *event) {
+    if (event->type() == QEvent::EnabledChange)
+        update();
+    QWidget::changeEvent(event);
+}
+
 void ProjectPage::update() {
     const int row = m_projects->findRow(m_name);
     const ProjectInfo p = m_projects->project(row);
@@ -151,7 +157,9 @@ void ProjectPage::update() {
     m_undeploy->setEnabled(known);
     const QString state = known ? p.state : tr("not deployed");
     m_state->setText(state);
-    const QColor colour = dash::stateColor(known ? p.state : QStringLiteral("stopped"));
+    // Disabled (no daemon), the state is what was last seen: no colour says it is alive.
+    const QColor colour =
+        isEnabled() ? dash::stateColor(known ? p.state : QStringLiteral("stopped")) : QColor();
     m_state->setStyleSheet(colour.isValid()
                                ? QStringLiteral("color: %1; font-weight: bold;").arg(colour.name())
                                : QStringLiteral("font-weight: bold;"));

@@ -42,6 +42,9 @@ public:
     QString field(const QString &name) const;
     QString manifestText() const;
 
+protected:
+    void changeEvent(QEvent *event) override;
+
 private:
     QLabel *addField(QFormLayout *form, const QString &label, const QString &name);
     void update();

@@ -1,6 +1,5 @@
 #include "projectsview.h"
 
-#include "elidedelegate.h"
 #include "models/projectsmodel.h"
 #include "projectactions.h"
 #include "tablestyle.h"
@@ -26,8 +25,7 @@ ProjectsView::ProjectsView(ProjectsModel *model, ProjectActions *actions, QWidge
     m_table->setObjectName(QStringLiteral("projectsTable"));
     m_table->setSortingEnabled(true);
     m_table->sortByColumn(ProjectsModel::Name, Qt::AscendingOrder);
-    styleTable(m_table);
-    m_table->setItemDelegate(new ElideDelegate({{ProjectsModel::Backend, Qt::ElideMiddle}}, m_table));
+    styleTable(m_table, {{ProjectsModel::Backend, Qt::ElideMiddle}});
     const auto width = [this](const char *sample) { return columnWidthFor(m_table, sample); };
     QHeaderView *h = m_table->horizontalHeader();
     h->resizeSection(ProjectsModel::Name, width("hello-deno"));

@@ -1,6 +1,5 @@
 #include "routesview.h"
 
-#include "elidedelegate.h"
 #include "models/routesmodel.h"
 #include "tablestyle.h"
 
@@ -22,9 +21,7 @@ RoutesView::RoutesView(RoutesModel *model, QWidget *parent)
     m_table->setObjectName(QStringLiteral("routesTable"));
     m_table->setSortingEnabled(true);
     m_table->sortByColumn(RoutesModel::Port, Qt::AscendingOrder);
-    styleTable(m_table);
-    m_table->setItemDelegate(new ElideDelegate(
-        {{RoutesModel::Backend, Qt::ElideMiddle}, {RoutesModel::Path, Qt::ElideMiddle}}, m_table));
+    styleTable(m_table, {{RoutesModel::Backend, Qt::ElideMiddle}, {RoutesModel::Path, Qt::ElideMiddle}});
     QHeaderView *h = m_table->horizontalHeader();
     // Widths for what the columns usually hold; the user can drag them.
     const auto width = [this](const char *sample) { return columnWidthFor(m_table, sample); };

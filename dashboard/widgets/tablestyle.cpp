@@ -1,11 +1,14 @@
 #include "tablestyle.h"
 
+#include "elidedelegate.h"
+
 #include <QHeaderView>
 #include <QTableView>
 
 namespace portico {
 
-void styleTable(QTableView *table) {
+void styleTable(QTableView *table, QHash<int, Qt::TextElideMode> elide) {
+    table->setItemDelegate(new ElideDelegate(std::move(elide), table));
     table->setSelectionBehavior(QAbstractItemView::SelectRows);
     table->setSelectionMode(QAbstractItemView::SingleSelection);
     table->setAlternatingRowColors(true);

@@ -251,7 +251,9 @@ void TrafficChart::redraw() {
     m_y->setLabelFormat(metric() != Metric::Bytes && peak < 10 ? QStringLiteral("%.1f")
                                                                : QStringLiteral("%.0f"));
     m_y->setTitleText(unit);
-    chart->setTitle(quiet ? tr("No traffic in the last %n min", nullptr, spanMinutes()) : QString());
+    // Without a daemon nothing is measured: "no traffic" would be a claim about the host.
+    chart->setTitle(quiet && isEnabled() ? tr("No traffic in the last %n min", nullptr, spanMinutes())
+                                         : QString());
 }
 
 QString TrafficChart::valuesAt(qint64 timeMs) const {
@@ -286,6 +288,8 @@ bool TrafficChart::eventFilter(QObject *watched, QEvent *event) {
 void TrafficChart::changeEvent(QEvent *event) {
     if (event->type() == QEvent::PaletteChange)
         applyTheme();
+    else if (event->type() == QEvent::EnabledChange)
+        redraw();
     QWidget::changeEvent(event);
 }
 

@@ -7,6 +7,7 @@
 #include "dashboardtest.h"
 #include "models/auditmodel.h"
 #include "models/daemonstatus.h"
+#include "models/format.h"
 #include "models/projectsmodel.h"
 #include "models/routesmodel.h"
 #include "threadedbackend.h"
@@ -25,6 +26,7 @@
 #include <QChartView>
 #include <QGroupBox>
 #include <QImage>
+#include <QLabel>
 #include <QLineEdit>
 #include <QListView>
 #include <QMimeData>
@@ -91,6 +93,27 @@ QList<QAction *> TestMainWindow::daemonActions() const {
     return {m_window->deployAction(), m_window->refreshAction(), m_window->logsAction()};
 }
 
+namespace {
+
+// How many pixels of the widget, as it is drawn now, are (about) that colour: text is
+// anti-aliased at its edges, the cores of its strokes are the colour itself.
+int pixelsOfColour(QWidget *widget, const QColor &colour) {
+    const QImage image = widget->grab().toImage().convertToFormat(QImage::Format_RGB32);
+    int count = 0;
+    for (int y = 0; y < image.height(); ++y) {
+        const auto *line = reinterpret_cast<const QRgb *>(image.constScanLine(y));
+        for (int x = 0; x < image.width(); ++x)
+            count += qAbs(qRed(line[x]) - colour.red()) + qAbs(qGreen(line[x]) - colour.green()) +
+                                 qAbs(qBlue(line[x]) - colour.blue()) <
+                             30
+                         ? 1
+                         : 0;
+    }
+    return count;
+}
+
+} // namespace
+
 bool TestMainWindow::drag(QWidget *over, const QList<QUrl> &urls, bool drop) {
     QMimeData mime;
     mime.setUrls(urls);
@@ -125,6 +148,8 @@ void TestMainWindow::startsWithoutADaemon() {
     for (QAction *a : daemonActions())
         QVERIFY2(!a->isEnabled(), qPrintable(a->text()));
     QCOMPARE(m_window->connectionStatus()->connectionText(), QStringLiteral("● disconnected — retrying"));
+    // Nothing is measured, so the chart claims no "No traffic" either.
+    QCOMPARE(m_window->trafficChart()->title(), QString());
     // A drop is refused too: nobody could deploy it.
     const QString manifest = writeFile(m_files.filePath(QStringLiteral("early/portico.json")),
                                        upstreamManifest(QStringLiteral("early"), 1));
@@ -200,6 +225,19 @@ void TestMainWindow::survivesTheDaemonGoingAwayAndReconnects() {
     QTRY_VERIFY_WITH_TIMEOUT(DaemonFixture::httpGet(m_daemon.ingressPort(), "/site/x").status == 200 &&
                                  m_window->routesModel()->rates(siteRow).requestsPerSec > 0,
                              15000);
+    // Alive, the states are in colour: "active" in green, in the tables and on its page.
+    const QColor green = dash::stateColor(QStringLiteral("active"));
+    auto *projectsTable = m_window->findChild<QTableView *>(QStringLiteral("projectsTable"));
+    auto *routesTable = m_window->overviewPage()->findChild<QTableView *>(QStringLiteral("routesTable"));
+    QVERIFY(projectsTable && routesTable);
+    m_window->showPage(Sidebar::Page::Overview);
+    QTRY_VERIFY_WITH_TIMEOUT(pixelsOfColour(projectsTable, green) > 0, 5000);
+    QVERIFY(pixelsOfColour(routesTable, green) > 0);
+    m_window->projectPage()->setProject(QStringLiteral("site"));
+    auto *stateLabel = m_window->projectPage()->findChild<QLabel *>(QStringLiteral("state"));
+    QVERIFY(stateLabel);
+    QTRY_VERIFY_WITH_TIMEOUT(stateLabel->styleSheet().contains(green.name()), 5000);
+
     const quint16 oldIngress = m_daemon.ingressPort();
     m_daemon.stop();
 
@@ -216,6 +254,11 @@ void TestMainWindow::survivesTheDaemonGoingAwayAndReconnects() {
     // Nobody measures now: no rate is left on screen.
     for (int r = 0; r < m_window->routesModel()->rowCount(); ++r)
         QCOMPARE(m_window->routesModel()->rates(r), RoutesModel::Rates{});
+    // And no state says alive: the last-seen rows are grey, not green.
+    QCOMPARE(pixelsOfColour(projectsTable, green), 0);
+    QCOMPARE(pixelsOfColour(routesTable, green), 0);
+    QVERIFY2(!stateLabel->styleSheet().contains(QStringLiteral("color")),
+             qPrintable(stateLabel->styleSheet()));
     // The window keeps handling events (it is not blocked on the socket): a few reconnect
     // attempts go by.
     QSignalSpy attempts(m_client.get(), &AdminClient::connectError);
@@ -232,6 +275,7 @@ void TestMainWindow::survivesTheDaemonGoingAwayAndReconnects() {
     QVERIFY(m_window->content()->isEnabled());
     for (QAction *a : daemonActions())
         QVERIFY(a->isEnabled());
+    QTRY_VERIFY_WITH_TIMEOUT(pixelsOfColour(projectsTable, green) > 0, 10000);
     QTRY_VERIFY_WITH_TIMEOUT(m_window->routesModel()->findRow({}, m_daemon.ingressPort()) >= 0, 10000);
     QTRY_VERIFY_WITH_TIMEOUT(
         m_window->routesModel()->findRow(QStringLiteral("site"), m_daemon.ingressPort()) >= 0, 10000);
