@@ -27,6 +27,21 @@ QString ourName() {
     return comm.open(QIODevice::ReadOnly) ? QString::fromLocal8Bit(comm.readAll()).trimmed() : QString();
 }
 
+// Starts the daemon with project "raw" on a tcp port of its own in front of echoPort:
+// that port, or 0 and why.
+quint16 startWithRaw(DaemonFixture &daemon, quint16 echoPort, QString *why) {
+    if (!daemon.start(why))
+        return 0;
+    const quint16 port = freePort();
+    const QJsonObject r =
+        daemon.deploy(upstreamManifest(QStringLiteral("raw"), echoPort, port, QStringLiteral("tcp")));
+    if (!isOk(r)) {
+        *why = QString::fromUtf8(QJsonDocument(r).toJson());
+        return 0;
+    }
+    return port;
+}
+
 } // namespace
 
 class TestPortsModel final : public QObject {
@@ -117,10 +132,8 @@ void TestPortsModel::mergesRoutesAndHost() {
     ThreadedBackend echo(ThreadedBackend::Mode::Echo, "echo");
     DaemonFixture daemon;
     QString why;
-    QVERIFY2(daemon.start(&why), qPrintable(why));
-    const quint16 tcpPort = freePort();
-    QVERIFY(isOk(
-        daemon.deploy(upstreamManifest(QStringLiteral("raw"), echo.port(), tcpPort, QStringLiteral("tcp")))));
+    const quint16 tcpPort = startWithRaw(daemon, echo.port(), &why);
+    QVERIFY2(tcpPort, qPrintable(why));
     auto client = makeClient(daemon);
     RoutesModel routes(client.get());
     PortsModel ports(&routes);
@@ -179,10 +192,8 @@ void TestPortsModel::countsPorticosPortsWhateverArrivesFirst() {
     ThreadedBackend echo(ThreadedBackend::Mode::Echo, "echo");
     DaemonFixture daemon;
     QString why;
-    QVERIFY2(daemon.start(&why), qPrintable(why));
-    const quint16 tcpPort = freePort();
-    QVERIFY(isOk(
-        daemon.deploy(upstreamManifest(QStringLiteral("raw"), echo.port(), tcpPort, QStringLiteral("tcp")))));
+    const quint16 tcpPort = startWithRaw(daemon, echo.port(), &why);
+    QVERIFY2(tcpPort, qPrintable(why));
     auto client = makeClient(daemon);
     RoutesModel routes(client.get());
     PortsModel ports(&routes);
