@@ -66,12 +66,16 @@ int main(int argc, char **argv) {
                                        QStringLiteral("PATH"));
     const QCommandLineOption stateOpt(QStringLiteral("state-dir"), QStringLiteral("State directory."),
                                       QStringLiteral("DIR"));
+    const QCommandLineOption metricsOpt(
+        QStringLiteral("metrics-listen"),
+        QStringLiteral("Serve Prometheus /metrics and /healthz on HOST:PORT (e.g. 127.0.0.1:9464)."),
+        QStringLiteral("HOST:PORT"));
     const QCommandLineOption checkOpt(
         QStringLiteral("check-manifest"),
         QStringLiteral("Validate a manifest offline, print every error, exit 0/1."), QStringLiteral("FILE"));
     const QCommandLineOption printOpt(QStringLiteral("print-config"),
                                       QStringLiteral("Print the effective configuration as JSON and exit."));
-    parser.addOptions({configOpt, portOpt, bindOpt, socketOpt, stateOpt, checkOpt, printOpt});
+    parser.addOptions({configOpt, portOpt, bindOpt, socketOpt, stateOpt, metricsOpt, checkOpt, printOpt});
     parser.process(app);
 
     QTextStream err(stderr);
@@ -106,6 +110,8 @@ int main(int argc, char **argv) {
                          QFileInfo(parser.value(socketOpt)).absoluteFilePath());
     if (parser.isSet(stateOpt))
         overrides.insert(QStringLiteral("state_dir"), QFileInfo(parser.value(stateOpt)).absoluteFilePath());
+    if (parser.isSet(metricsOpt))
+        overrides.insert(QStringLiteral("metrics_listen"), parser.value(metricsOpt));
     if (!config.apply(overrides, &errors)) {
         for (const auto &e : errors)
             err << "porticod: --" << e << "\n";

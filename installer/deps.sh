@@ -19,6 +19,8 @@ TEST_PKGS=(
     dpkg-dev adduser systemd desktop-file-utils man-db bash-completion
     # the README's commands, run by installer/readme-walkthrough.sh in namespaces of its own
     curl iproute2 util-linux
+    # promtool, which checks porticod's /metrics page in tst_metrics_e2e
+    prometheus
 )
 # On Debian 12 nginx-light is only a transitional package (nginx + the echo module) and
 # nginx's TCP proxy (`stream`) is a dynamic module packaged on its own.

@@ -156,6 +156,9 @@ step "porticoctl status (as alice)"
 runuser -u alice -- env PATH=/usr/bin:/bin porticoctl status | tee "$log/alice.log" ||
     fail "alice, in group portico, cannot use the service"
 grep -q "/run/portico/admin.sock" "$log/alice.log" || fail "alice did not reach the system daemon's socket"
+step "curl -fsS http://127.0.0.1:9464/metrics"
+curl -fsS http://127.0.0.1:9464/metrics >"$log/metrics.txt" || fail "the packaged porticod serves no metrics on 127.0.0.1:9464"
+grep -q '^portico_build_info{' "$log/metrics.txt" || fail "the packaged porticod's /metrics has no portico_build_info"
 
 if ((service)); then
     kill -TERM "$service"

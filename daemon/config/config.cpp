@@ -82,9 +82,10 @@ const PortKey kPortKeys[] = {
     {"backend_port_max", &Config::backendPortMax, 1},
 };
 const StringKey kStringKeys[] = {
-    {"admin_socket", &Config::adminSocket}, {"admin_group", &Config::adminGroup},
-    {"state_dir", &Config::stateDir},       {"deno_path", &Config::denoPath},
-    {"docker_path", &Config::dockerPath},   {"ingress_api", &Config::ingressApi},
+    {"admin_socket", &Config::adminSocket},     {"admin_group", &Config::adminGroup},
+    {"state_dir", &Config::stateDir},           {"deno_path", &Config::denoPath},
+    {"docker_path", &Config::dockerPath},       {"ingress_api", &Config::ingressApi},
+    {"metrics_listen", &Config::metricsListen},
 };
 const BoolKey kBoolKeys[] = {{"access_log", &Config::accessLog}};
 
@@ -189,6 +190,12 @@ bool Config::apply(const QJsonObject &o, QStringList *errors) {
         ingressApi != QLatin1String("off"))
         errors->append(QStringLiteral("ingress_api: must be \"loopback\", \"all\" or \"off\" (not \"%1\")")
                            .arg(ingressApi));
+    if (QHostAddress a; !metricsListen.isEmpty()) {
+        quint16 port = 0;
+        QString why;
+        if (!parseListenAddress(metricsListen, &a, &port, &why))
+            errors->append(QStringLiteral("metrics_listen: ") + why);
+    }
     if (allowedPortMin > allowedPortMax)
         errors->append(QStringLiteral("allowed_port_min: %1 is above allowed_port_max %2")
                            .arg(allowedPortMin)
@@ -260,6 +267,37 @@ void Config::fillDefaults() {
         denoPath = QStringLiteral("deno");
     if (dockerPath.isEmpty())
         dockerPath = QStringLiteral("docker");
+}
+
+bool parseListenAddress(const QString &text, QHostAddress *address, quint16 *port, QString *error) {
+    const qsizetype colon = text.lastIndexOf(QLatin1Char(':'));
+    if (colon <= 0) {
+        *error = QStringLiteral("'%1' is not HOST:PORT (such as 127.0.0.1:9464 or [::1]:9464)").arg(text);
+        return false;
+    }
+    QString host = text.left(colon);
+    const QString portText = text.mid(colon + 1);
+    const bool bracketed = host.startsWith(QLatin1Char('[')) && host.endsWith(QLatin1Char(']'));
+    if (bracketed)
+        host = host.mid(1, host.size() - 2);
+    else if (host.contains(QLatin1Char(':'))) {
+        *error = QStringLiteral("'%1': an IPv6 address goes in brackets, such as [::1]:9464").arg(text);
+        return false;
+    }
+    QHostAddress a;
+    if (!a.setAddress(host) || (bracketed && a.protocol() != QAbstractSocket::IPv6Protocol)) {
+        *error = QStringLiteral("'%1': '%2' is not an IP address (names are not resolved)").arg(text, host);
+        return false;
+    }
+    bool ok = false;
+    const uint p = portText.toUInt(&ok);
+    if (!ok || p > 65535 || portText.startsWith(QLatin1Char('+'))) {
+        *error = QStringLiteral("'%1': '%2' is not a port (0-65535)").arg(text, portText);
+        return false;
+    }
+    *address = a;
+    *port = quint16(p);
+    return true;
 }
 
 } // namespace portico

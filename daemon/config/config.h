@@ -68,6 +68,11 @@ struct Config {
     int adminMaxQueueBytes = 8 * 1024 * 1024; // a subscriber that stops reading is cut past this
     int logRingLines = 1000;
 
+    // Monitoring: "HOST:PORT" where GET /metrics (Prometheus) and /healthz are served;
+    // empty: no such listener. Plain HTTP and readable by whoever reaches it: keep it on
+    // loopback or a monitoring network.
+    QString metricsListen;
+
     // Loads a JSON config file over the defaults. Returns false with every problem in *errors.
     static bool load(const QString &path, Config *out, QStringList *errors);
     bool apply(const QJsonObject &o, QStringList *errors);
@@ -78,5 +83,9 @@ struct Config {
     static QString defaultAdminSocket();
     static QString defaultStateDir();
 };
+
+// Parses "HOST:PORT": an IP address (IPv6 in brackets, "[::1]:9464"; names are not
+// resolved) and a port (0 picks a free one). False with a sentence naming what is wrong.
+bool parseListenAddress(const QString &text, QHostAddress *address, quint16 *port, QString *error);
 
 } // namespace portico

@@ -2,6 +2,7 @@
 
 #include "admin/adminserver.h"
 #include "deploytransaction.h"
+#include "metrics/metricsserver.h"
 #include "net/accesslog.h"
 #include "net/listenermanager.h"
 #include "net/loop/bufferpool.h"
@@ -58,6 +59,7 @@ struct Daemon::Impl final : DeployPorts, BackendMaker, StateWriter, DeploySink {
     std::unique_ptr<AccessLog> accessLog;
     std::unique_ptr<ListenerManager> listeners;
     std::unique_ptr<AdminServer> admin;
+    std::unique_ptr<MetricsServer> metrics; // only with metrics_listen
     std::unique_ptr<PortAllocator> ports;
     RuntimeContext runtime;
     QElapsedTimer uptime;
@@ -438,6 +440,21 @@ bool Daemon::start(QString *error) {
         return false;
     }
 
+    // Before the persisted projects start, so that their deploys are counted.
+    if (!d->config.metricsListen.isEmpty()) {
+        QHostAddress address;
+        quint16 port = 0;
+        QString why;
+        d->metrics = std::make_unique<MetricsServer>(this);
+        if (!parseListenAddress(d->config.metricsListen, &address, &port, &why) ||
+            !d->metrics->listen(address, port, &why)) {
+            *error = QStringLiteral("cannot listen on %1 for metrics: %2").arg(d->config.metricsListen, why);
+            d->admin->close();
+            d->listeners->closeAll();
+            return false;
+        }
+    }
+
     // Persisted projects: each comes up on its own; none can stop the daemon.
     QStringList problems;
     const auto stored = d->store.loadAll(&problems);
@@ -486,6 +503,8 @@ void Daemon::shutdown(const std::function<void()> &done) {
     d->statsTimer.stop();
     if (d->admin)
         d->admin->close();
+    if (d->metrics)
+        d->metrics->close();
     if (d->listeners)
         d->listeners->closeAll();
     // Stop every backend; give up waiting after the grace period plus a margin.
@@ -530,6 +549,8 @@ QJsonObject Daemon::info() const {
             {QStringLiteral("bind"), d->config.bind.toString()},
             {QStringLiteral("ingress_port"), int(d->ingressPort)},
             {QStringLiteral("admin_socket"), adminSocketPath()},
+            {QStringLiteral("metrics_address"),
+             d->metrics ? QJsonValue(d->metrics->address()) : QJsonValue(QJsonValue::Null)},
             {QStringLiteral("state_dir"), d->config.stateDir},
             {QStringLiteral("workers"), d->workers ? d->workers->size() : 0},
             {QStringLiteral("projects"), int(d->state.projects.size())},
