@@ -63,34 +63,34 @@ QByteArray Exposition::text() const {
     return out;
 }
 
-QByteArray Exposition::escapeLabelValue(const QByteArray &value) {
+namespace {
+
+// The format escapes a backslash and a newline everywhere, and a double quote in label
+// values, where it would end the value.
+QByteArray escape(const QByteArray &text, bool quote) {
     QByteArray out;
-    out.reserve(value.size());
-    for (char c : value) {
+    out.reserve(text.size());
+    for (char c : text) {
         if (c == '\\')
             out += "\\\\";
-        else if (c == '"')
-            out += "\\\"";
         else if (c == '\n')
             out += "\\n";
+        else if (quote && c == '"')
+            out += "\\\"";
         else
             out += c;
     }
     return out;
 }
 
+} // namespace
+
+QByteArray Exposition::escapeLabelValue(const QByteArray &value) {
+    return escape(value, true);
+}
+
 QByteArray Exposition::escapeHelp(const QByteArray &help) {
-    QByteArray out;
-    out.reserve(help.size());
-    for (char c : help) {
-        if (c == '\\')
-            out += "\\\\";
-        else if (c == '\n')
-            out += "\\n";
-        else
-            out += c;
-    }
-    return out;
+    return escape(help, false);
 }
 
 QByteArray Exposition::formatValue(double value) {
