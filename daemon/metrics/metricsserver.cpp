@@ -39,6 +39,9 @@ public:
     MetricsConnection(QTcpSocket *socket, const MetricsServer *server, QObject *parent)
         : QObject(parent), m_socket(socket), m_server(server) {
         m_socket->setParent(this);
+        // Qt stops reading from the kernel past this, also after the answer (a client that
+        // keeps sending meets TCP's flow control, not our memory).
+        m_socket->setReadBufferSize(MetricsServer::kMaxHeadBytes + 1);
         m_deadline.setSingleShot(true);
         connect(&m_deadline, &QTimer::timeout, this, &MetricsConnection::finish);
         connect(m_socket, &QTcpSocket::readyRead, this, &MetricsConnection::read);
