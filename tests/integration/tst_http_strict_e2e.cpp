@@ -197,6 +197,10 @@ void TestHttpStrictE2e::refusals_data() {
         << QByteArray("POST /app/echo HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n"
                       "3;x=\x01\r\nabc\r\n0\r\n\r\n")
         << 400 << QByteArray("chunk");
+    QTest::newRow("request line without a version (HTTP/0.9)")
+        << QByteArray("GET /app/echo\r\nHost: a\r\n\r\n") << 400 << QByteArray("HTTP/1.x version");
+    QTest::newRow("HTTP/2.0 in HTTP/1 syntax") << QByteArray("GET /app/echo HTTP/2.0\r\nHost: a\r\n\r\n")
+                                               << 505 << QByteArray("version not supported");
     QTest::newRow("smuggling: CL and TE")
         << QByteArray(
                "POST /app/echo HTTP/1.1\r\nHost: a\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n"

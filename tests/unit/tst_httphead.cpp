@@ -25,6 +25,11 @@ private Q_SLOTS:
         QTest::newRow("fine") << QByteArray("GET /x HTTP/1.1\r\nHost: a\r\n\r\n") << 0;
         QTest::newRow("HTTP/1.0 without Host") << QByteArray("GET /x HTTP/1.0\r\n\r\n") << 0;
         QTest::newRow("missing Host") << QByteArray("GET /x HTTP/1.1\r\n\r\n") << 400;
+        // Found by fuzz/httphead: libhttp-parser takes these as HTTP/0.9 and 2.0.
+        QTest::newRow("no version (HTTP/0.9)") << QByteArray("GET /x\r\nHost: a\r\n\r\n") << 400;
+        QTest::newRow("HTTP/0.9") << QByteArray("GET /x HTTP/0.9\r\nHost: a\r\n\r\n") << 400;
+        QTest::newRow("HTTP/2.0 in 1.1 syntax") << QByteArray("GET /x HTTP/2.0\r\nHost: a\r\n\r\n") << 505;
+        QTest::newRow("HTTP/1.9 is 1.x") << QByteArray("GET /x HTTP/1.9\r\nHost: a\r\n\r\n") << 0;
         QTest::newRow("repeated Host") << QByteArray("GET /x HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n") << 400;
         QTest::newRow("Host with space") << QByteArray("GET /x HTTP/1.1\r\nHost: a b\r\n\r\n") << 400;
         QTest::newRow("Host with path") << QByteArray("GET /x HTTP/1.1\r\nHost: a/../b@c\r\n\r\n") << 400;

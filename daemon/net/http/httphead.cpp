@@ -131,6 +131,13 @@ HeadError parseRequestHead(QByteArrayView head, int maxFields, ParsedHead *out) 
         return e;
     out->method = parser.method;
     out->methodName = http_method_str(http_method(parser.method));
+    // libhttp-parser takes a request line without a version as HTTP/0.9 and any digits
+    // as a version. Only HTTP/1.x is spoken here: a 0.9 line has no head to check, so what
+    // follows it would reach the backend unchecked; 2.0 and up in this syntax is wrong.
+    if (out->major == 0)
+        return {400, "request line without an HTTP/1.x version"};
+    if (out->major != 1)
+        return {505, "HTTP version not supported"};
 
     const int hosts = fieldCount(out->fields, "host");
     if (hosts > 1)

@@ -325,6 +325,8 @@ QByteArrayView reasonPhrase(int status) {
         return "Service Unavailable";
     case 504:
         return "Gateway Timeout";
+    case 505:
+        return "HTTP Version Not Supported";
     case 508:
         return "Loop Detected";
     default:
