@@ -22,8 +22,10 @@ char *BufferPool::acquire() {
     }
     bump(m_acquired, 1);
     bump(m_inUse, 1);
-    if (m_inUse.load(std::memory_order_relaxed) > m_peak.load(std::memory_order_relaxed))
-        m_peak.store(m_inUse.load(std::memory_order_relaxed), std::memory_order_relaxed);
+    const qint64 inUse = m_inUse.load(std::memory_order_relaxed);
+    if (inUse > m_peak.load(std::memory_order_relaxed))
+        m_peak.store(inUse, std::memory_order_relaxed);
+    m_periodPeak = qMax(m_periodPeak, inUse);
     m_cached.store(qint64(m_free.size()), std::memory_order_relaxed);
     return b;
 }
@@ -32,11 +34,20 @@ void BufferPool::release(char *block) {
     if (!block)
         return;
     bump(m_inUse, -1);
-    if (int(m_free.size()) < m_maxCached)
-        m_free.push_back(block);
-    else
-        ::munmap(block, kBlockSize);
+    m_free.push_back(block);
     m_cached.store(qint64(m_free.size()), std::memory_order_relaxed);
+}
+
+bool BufferPool::trim() {
+    const qint64 inUse = m_inUse.load(std::memory_order_relaxed);
+    const qint64 keep = qMax<qint64>(m_maxCached, m_periodPeak - inUse);
+    while (qint64(m_free.size()) > keep) {
+        ::munmap(m_free.back(), kBlockSize);
+        m_free.pop_back();
+    }
+    m_periodPeak = inUse;
+    m_cached.store(qint64(m_free.size()), std::memory_order_relaxed);
+    return overCache();
 }
 
 } // namespace portico

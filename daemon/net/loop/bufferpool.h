@@ -11,10 +11,14 @@ namespace portico {
 // connection has bytes to hold and given back as soon as it has none, so an idle
 // keep-alive connection holds no buffer at all.
 //
-// Blocks are mapped with mmap, not malloc'ed: after a burst, the blocks beyond the cache go
-// back to the kernel at once (munmap), so the daemon's memory follows its load instead of
-// staying at the burst's peak in malloc's arenas. Up to maxCached free blocks are kept
-// for reuse, so a steady load costs no system call per buffer.
+// Blocks are mapped with mmap, not malloc'ed, so that what is given back really goes back
+// to the kernel instead of staying at a burst's peak in malloc's arenas. Free blocks are
+// kept for reuse as long as the load may want them again: up to maxCached always, and
+// beyond that as many as the load used in the last trim period. trim(), called about once
+// a second by the loop while there is more than maxCached, gives the rest back; so a
+// steady load costs no system call per buffer (mapping and unmapping a block per request
+// at 1000 connections cost more than the requests), and a burst's blocks are gone within
+// two periods after it.
 class BufferPool {
 public:
     static constexpr int kBlockSize = 16 * 1024;
@@ -27,6 +31,11 @@ public:
     // A block of kBlockSize bytes, or nullptr when the system has no memory left.
     char *acquire();
     void release(char *block);
+
+    // Gives back the free blocks beyond what the last period's load used (at least
+    // maxCached stay). Returns whether more than maxCached remain (trim again later).
+    bool trim();
+    bool overCache() const { return qsizetype(m_free.size()) > m_maxCached; }
 
     struct Stats {
         qint64 inUse = 0;    // blocks held by connections now
@@ -46,6 +55,7 @@ private:
     }
     std::vector<char *> m_free;
     int m_maxCached;
+    qint64 m_periodPeak = 0; // the most in use since the last trim
     std::atomic<qint64> m_inUse{0};
     std::atomic<qint64> m_cached{0};
     std::atomic<qint64> m_peak{0};

@@ -21,6 +21,8 @@ namespace portico {
 namespace {
 thread_local EventLoop *t_loop = nullptr;
 constexpr int kMaxEvents = 256;
+// How often free buffers beyond the base cache are looked at (see BufferPool::trim).
+constexpr int kTrimPeriodMs = 1000;
 } // namespace
 
 // The notifiers Qt registered for one descriptor (read, write, exception), as one
@@ -213,11 +215,18 @@ bool EventLoop::processEvents(QEventLoop::ProcessEventsFlags flags) {
         if (!(flags & QEventLoop::X11ExcludeTimers))
             handled |= activateTimers();
         handled |= m_deadlines.expire(m_now) > 0;
+        if (!m_trim.armed() && m_buffers.overCache())
+            arm(m_trim, kTrimPeriodMs);
     }
     --m_depth;
     if (m_depth == 0)
         freeRetired();
     return handled;
+}
+
+void EventLoop::trimBuffers() {
+    if (m_buffers.trim())
+        arm(m_trim, kTrimPeriodMs);
 }
 
 bool EventLoop::activateTimers() {

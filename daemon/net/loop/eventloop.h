@@ -117,6 +117,7 @@ private:
 
     int waitTimeout(QEventLoop::ProcessEventsFlags flags) const;
     bool activateTimers();
+    void trimBuffers();
     void updateNotifierSlot(int fd, NotifierSlot *slot);
     void freeRetired();
 
@@ -134,6 +135,7 @@ private:
     std::vector<QtTimer> m_timers;
     DeadlineLists m_deadlines;
     BufferPool m_buffers;
+    Timeout<EventLoop, &EventLoop::trimBuffers> m_trim{this}; // while more free blocks than the base cache
     std::unique_ptr<PipePool> m_pipes;
     FdBudget *m_budget = nullptr;
     std::vector<std::unique_ptr<Retirable>> m_retired;
