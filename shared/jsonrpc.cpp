@@ -7,6 +7,8 @@
 #include <QJsonArray>
 #include <QJsonDocument>
 
+#include <cstring>
+
 namespace portico::jsonrpc {
 
 namespace {
@@ -227,6 +229,28 @@ LineReader::Status LineReader::next(QIODevice *device, QByteArray *line) const {
     if (l.size() > m_max)
         return Status::TooLong;
     *line = l;
+    return Status::Line;
+}
+
+LineReader::Status LineReader::next(const QByteArray &buffer, qsizetype *pos, QByteArray *line) const {
+    const qsizetype start = *pos;
+    const qsizetype available = buffer.size() - start;
+    if (available <= 0)
+        return Status::Incomplete;
+    // A line within the limit has its "\n" among its first max + 2 bytes (max, "\r", "\n").
+    const qsizetype window = qMin<qsizetype>(available, m_max + 2);
+    const char *begin = buffer.constData() + start;
+    const auto *nl = static_cast<const char *>(std::memchr(begin, '\n', size_t(window)));
+    if (!nl)
+        return available >= m_max + 2 ? Status::TooLong : Status::Incomplete;
+    qsizetype length = nl - begin;
+    const qsizetype consumed = length + 1;
+    if (length > 0 && begin[length - 1] == '\r')
+        --length;
+    if (length > m_max)
+        return Status::TooLong;
+    *line = QByteArray(begin, length);
+    *pos = start + consumed;
     return Status::Line;
 }
 

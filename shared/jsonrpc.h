@@ -75,6 +75,9 @@ public:
     // Line: *line holds the next line without "\n" / "\r\n". Incomplete: wait for more.
     // TooLong: a line (complete or not) is over the limit; the stream cannot be resynced.
     Status next(QIODevice *device, QByteArray *line) const;
+    // The same on a buffer, from *pos (moved past the line it returns). Looks at no more
+    // than maxLineBytes + 2 bytes, however much is buffered.
+    Status next(const QByteArray &buffer, qsizetype *pos, QByteArray *line) const;
 
 private:
     qint64 m_max;

@@ -1,6 +1,7 @@
 #include "adminserver.h"
 
 #include "adminconnection.h"
+#include "adminlistener.h"
 #include "auditlog.h"
 #include "dispatcher.h"
 #include "protocol.h"
@@ -9,8 +10,6 @@
 #include <QDir>
 #include <QFile>
 #include <QFileInfo>
-#include <QLocalServer>
-#include <QLocalSocket>
 #include <QPointer>
 #include <QTimer>
 
@@ -19,7 +18,6 @@
 #include <grp.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/un.h>
 #include <unistd.h>
 
 Q_LOGGING_CATEGORY(lcAdmin, "portico.admin", QtInfoMsg)
@@ -56,42 +54,6 @@ bool makeDirs(const QString &dir, mode_t mode, bool *createdLeaf, QString *error
     return true;
 }
 
-enum class SocketProbe { Absent, Stale, Live, NotASocket, Unknown };
-
-// Is anyone serving this path? A non-blocking connect() on AF_UNIX answers at once:
-// ECONNREFUSED means nobody listens (a crashed daemon's leftover).
-SocketProbe probeSocket(const QString &path, QString *detail) {
-    const QByteArray native = QFile::encodeName(path);
-    struct stat st {};
-    if (::lstat(native.constData(), &st) != 0)
-        return errno == ENOENT ? SocketProbe::Absent : SocketProbe::Unknown;
-    if (!S_ISSOCK(st.st_mode))
-        return SocketProbe::NotASocket;
-    sockaddr_un addr{};
-    addr.sun_family = AF_UNIX;
-    if (size_t(native.size()) >= sizeof(addr.sun_path)) {
-        *detail = QStringLiteral("path too long for a UNIX socket");
-        return SocketProbe::Unknown;
-    }
-    std::memcpy(addr.sun_path, native.constData(), size_t(native.size()));
-    const int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-    if (fd < 0) {
-        *detail = errnoText(errno);
-        return SocketProbe::Unknown;
-    }
-    const int rc = ::connect(fd, reinterpret_cast<sockaddr *>(&addr), sizeof(addr));
-    const int e = errno;
-    ::close(fd);
-    if (rc == 0 || e == EINPROGRESS || e == EAGAIN)
-        return SocketProbe::Live; // EAGAIN: a full backlog, still somebody's
-    if (e == ECONNREFUSED)
-        return SocketProbe::Stale;
-    if (e == ENOENT)
-        return SocketProbe::Absent;
-    *detail = errnoText(e);
-    return SocketProbe::Unknown;
-}
-
 // The peer's supplementary groups, from /proc (no NSS lookups on the control thread).
 bool peerInGroup(qint64 pid, gid_t gid) {
     QFile f(QStringLiteral("/proc/%1/status").arg(pid));
@@ -110,6 +72,9 @@ bool peerInGroup(qint64 pid, gid_t gid) {
     return false;
 }
 
+// Connections past admin_max_clients kept for root and the daemon's own user.
+constexpr int kOperatorSlots = 1;
+
 } // namespace
 
 struct AdminServer::Impl {
@@ -118,14 +83,15 @@ struct AdminServer::Impl {
     AdminApi *api = nullptr;
     std::shared_ptr<AuditLog> audit;
     std::unique_ptr<Dispatcher> dispatcher;
-    QLocalServer *server = nullptr;
+    std::unique_ptr<AdminListener> listener;
     QList<AdminConnection *> connections;
     QTimer statsTimer;
     bool hasGroup = false;
     gid_t groupId = 0;
 
-    void onNewConnection();
+    void accepted(int fd);
     bool allowed(const ucred &cred) const;
+    bool makeRoom(const ucred &cred);
     void broadcast(const QString &kind, const QJsonObject &data);
     void updateStatsTimer();
 };
@@ -136,48 +102,82 @@ bool AdminServer::Impl::allowed(const ucred &cred) const {
     return hasGroup && (cred.gid == groupId || peerInGroup(cred.pid, groupId));
 }
 
-void AdminServer::Impl::onNewConnection() {
-    while (server->hasPendingConnections()) {
-        QLocalSocket *socket = server->nextPendingConnection();
-        ucred cred{};
-        socklen_t len = sizeof(cred);
-        const auto fd = int(socket->socketDescriptor());
-        if (fd < 0 || ::getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) != 0 || !allowed(cred)) {
-            // Refused before a byte is read: no answer, no parsing.
-            qCWarning(lcAdmin) << "admin socket: refused peer uid" << (fd < 0 ? -1 : qint64(cred.uid))
-                               << "pid" << (fd < 0 ? -1 : qint64(cred.pid));
-            socket->abort();
-            socket->deleteLater();
-            continue;
-        }
-        if (connections.size() >= config.adminMaxClients) {
-            qCWarning(lcAdmin) << "admin socket: client limit" << config.adminMaxClients
-                               << "reached; refusing pid" << cred.pid;
-            socket->setParent(q);
-            socket->write(jsonrpc::Message::error(
-                              QJsonValue(QJsonValue::Null), protocol::error::Busy,
-                              QStringLiteral("too many admin clients (max %1)").arg(config.adminMaxClients))
-                              .serialize());
-            QObject::connect(socket, &QLocalSocket::disconnected, socket, &QObject::deleteLater);
-            socket->disconnectFromServer();
-            // A client that never reads its refusal does not keep the socket.
-            QTimer::singleShot(2000, socket, [socket] { socket->abort(); });
-            continue;
-        }
-        AdminConnection::Limits limits;
-        limits.maxLineBytes = config.adminMaxLineBytes;
-        limits.maxQueueBytes = config.adminMaxQueueBytes;
-        auto *conn = new AdminConnection(socket, PeerInfo{qint64(cred.uid), qint64(cred.pid)},
-                                         dispatcher.get(), limits, q);
-        connections.append(conn);
-        QObject::connect(conn, &AdminConnection::subscriptionChanged, q, [this] { updateStatsTimer(); });
-        QObject::connect(conn, &AdminConnection::closed, q, [this, conn] {
-            connections.removeOne(conn);
-            conn->deleteLater();
-            updateStatsTimer();
-        });
-        qCDebug(lcAdmin) << "admin client connected: uid" << cred.uid << "pid" << cred.pid;
+// admin_max_clients connections for anyone allowed; one more is kept for root and the
+// daemon's own user, so that an operator always gets in past a crowd of group members.
+// When that one is taken too, an operator's connection replaces the one idle the longest
+// (no subscription, nothing in progress): such a connection would close at its idle
+// timeout anyway.
+bool AdminServer::Impl::makeRoom(const ucred &cred) {
+    const int max = config.adminMaxClients;
+    if (connections.size() < max)
+        return true;
+    const bool operatorPeer = cred.uid == 0 || cred.uid == ::geteuid();
+    if (!operatorPeer)
+        return false;
+    if (connections.size() < max + kOperatorSlots)
+        return true;
+    AdminConnection *oldest = nullptr;
+    for (AdminConnection *c : std::as_const(connections)) {
+        if (c->isIdle() && (!oldest || c->idleForMs() > oldest->idleForMs()))
+            oldest = c;
     }
+    if (!oldest)
+        return false;
+    qCWarning(lcAdmin) << "admin socket: client limit" << max << "reached; closing the connection of uid"
+                       << oldest->peer().uid << "pid" << oldest->peer().pid << "idle for"
+                       << oldest->idleForMs() << "ms to let in uid" << cred.uid << "pid" << cred.pid;
+    oldest->abort();
+    return true;
+}
+
+void AdminServer::Impl::accepted(int fd) {
+    ucred cred{};
+    socklen_t len = sizeof(cred);
+    if (::getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) != 0 || !allowed(cred)) {
+        // Refused before a byte is read: no answer, no parsing.
+        qCWarning(lcAdmin) << "admin socket: refused peer uid" << qint64(cred.uid) << "pid"
+                           << qint64(cred.pid);
+        ::close(fd);
+        listener->connectionClosed();
+        return;
+    }
+    if (!makeRoom(cred)) {
+        qCWarning(lcAdmin) << "admin socket: client limit" << config.adminMaxClients
+                           << "reached; refusing uid" << cred.uid << "pid" << cred.pid;
+        // One small line fits the socket buffer; a UNIX socket's peer reads it after our close.
+        const QByteArray refusal =
+            jsonrpc::Message::error(
+                QJsonValue(QJsonValue::Null), protocol::error::Busy,
+                QStringLiteral("too many admin clients (max %1)").arg(config.adminMaxClients))
+                .serialize();
+        if (::send(fd, refusal.constData(), size_t(refusal.size()), MSG_NOSIGNAL | MSG_DONTWAIT) < 0)
+            qCDebug(lcAdmin) << "admin socket: the refusal could not be sent:" << errnoText(errno);
+        ::close(fd);
+        listener->connectionClosed();
+        return;
+    }
+    AdminConnection::Limits limits;
+    limits.maxLineBytes = config.adminMaxLineBytes;
+    limits.maxQueueBytes = config.adminMaxQueueBytes;
+    limits.idleTimeoutMs = config.adminIdleTimeoutMs;
+    auto *conn =
+        new AdminConnection(fd, PeerInfo{qint64(cred.uid), qint64(cred.pid)}, dispatcher.get(), limits, q);
+    // The listener gets the descriptor back: it may keep its number for the reserve.
+    QPointer<AdminServer> server(q);
+    conn->setCloser([this, server](int closing) {
+        if (server && listener)
+            listener->closeConnection(closing);
+        else
+            ::close(closing);
+    });
+    connections.append(conn);
+    QObject::connect(conn, &AdminConnection::subscriptionChanged, q, [this] { updateStatsTimer(); });
+    QObject::connect(conn, &AdminConnection::closed, q, [this, conn] {
+        connections.removeOne(conn);
+        conn->deleteLater();
+        updateStatsTimer();
+    });
+    qCDebug(lcAdmin) << "admin client connected: uid" << cred.uid << "pid" << cred.pid;
 }
 
 void AdminServer::Impl::broadcast(const QString &kind, const QJsonObject &data) {
@@ -234,7 +234,7 @@ bool AdminServer::listen(QString *error) {
     QString dummy;
     if (!error)
         error = &dummy;
-    if (d->server && d->server->isListening())
+    if (d->listener && d->listener->isListening())
         return true;
     const QString path = d->config.adminSocket;
     if (path.isEmpty()) {
@@ -266,47 +266,37 @@ bool AdminServer::listen(QString *error) {
     }
 
     QString detail;
-    switch (probeSocket(path, &detail)) {
-    case SocketProbe::Absent:
+    switch (AdminListener::probe(path, &detail)) {
+    case AdminListener::Probe::Absent:
         break;
-    case SocketProbe::Live:
+    case AdminListener::Probe::Live:
         *error = QStringLiteral("another porticod is already serving %1").arg(path);
         return false;
-    case SocketProbe::Stale:
+    case AdminListener::Probe::Stale:
         qCInfo(lcAdmin) << "replacing stale admin socket" << path;
         if (::unlink(QFile::encodeName(path).constData()) != 0 && errno != ENOENT) {
             *error = QStringLiteral("cannot remove stale socket %1: %2").arg(path, errnoText(errno));
             return false;
         }
         break;
-    case SocketProbe::NotASocket:
+    case AdminListener::Probe::NotASocket:
         *error = QStringLiteral("%1 exists and is not a socket; not replacing it").arg(path);
         return false;
-    case SocketProbe::Unknown:
+    case AdminListener::Probe::Unknown:
         *error = QStringLiteral("cannot tell whether %1 is in use: %2").arg(path, detail);
         return false;
     }
 
-    auto *server = new QLocalServer(this);
-    server->setSocketOptions(d->hasGroup ? QLocalServer::UserAccessOption | QLocalServer::GroupAccessOption
-                                         : QLocalServer::UserAccessOption);
-    server->setMaxPendingConnections(qMax(30, d->config.adminMaxClients));
-    if (!server->listen(path)) {
-        *error = QStringLiteral("cannot listen on %1: %2").arg(path, server->errorString());
-        delete server;
+    AdminListener::Options options;
+    options.path = path;
+    options.mode = d->hasGroup ? 0660 : 0600;
+    options.group = d->hasGroup ? d->groupId : gid_t(-1);
+    options.backlog = qMax(128, d->config.adminMaxClients);
+    auto listener = std::make_unique<AdminListener>(
+        options, [this](int fd) { d->accepted(fd); }, this);
+    if (!listener->listen(error))
         return false;
-    }
-    const QByteArray native = QFile::encodeName(path);
-    const mode_t mode = d->hasGroup ? 0660 : 0600;
-    if ((d->hasGroup && ::chown(native.constData(), uid_t(-1), d->groupId) != 0) ||
-        ::chmod(native.constData(), mode) != 0) {
-        *error = QStringLiteral("cannot set the mode of %1: %2").arg(path, errnoText(errno));
-        server->close();
-        delete server;
-        return false;
-    }
-    d->server = server;
-    connect(server, &QLocalServer::newConnection, this, [this] { d->onNewConnection(); });
+    d->listener = std::move(listener);
     qCInfo(lcAdmin) << "admin socket listening on" << path;
     return true;
 }
@@ -332,11 +322,7 @@ const AuditLog &AdminServer::auditLog() const {
 
 void AdminServer::close() {
     d->statsTimer.stop();
-    if (d->server) {
-        d->server->close(); // removes the socket file
-        delete d->server;
-        d->server = nullptr;
-    }
+    d->listener.reset(); // closes the socket and removes its file
     const auto conns = d->connections;
     d->connections.clear();
     for (AdminConnection *c : conns) {

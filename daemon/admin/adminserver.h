@@ -14,9 +14,11 @@ namespace portico {
 
 class AuditLog;
 
-// The admin socket: a QLocalServer speaking JSON-RPC 2.0, one object per line. Only the
-// owner (same uid), root, or the configured group may connect (SO_PEERCRED, checked
-// before a byte is read). Lives in the control thread.
+// The admin socket: a UNIX stream socket (AdminListener) speaking JSON-RPC 2.0, one
+// object per line. Only the owner (same uid), root, or the configured group may connect
+// (SO_PEERCRED, checked before a byte is read). At admin_max_clients one more connection
+// is kept for root and the owner, so an operator always gets in. Lives in the control
+// thread.
 class AdminServer final : public QObject {
     Q_OBJECT
     Q_DISABLE_COPY_MOVE(AdminServer)

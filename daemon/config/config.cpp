@@ -69,6 +69,7 @@ const IntKey kIntKeys[] = {
     {"health_check_interval_ms", &Config::healthCheckIntervalMs, 100, kDay},
     {"admin_max_line_bytes", &Config::adminMaxLineBytes, 1024, 256 * 1024 * 1024},
     {"admin_max_clients", &Config::adminMaxClients, 1, 100'000},
+    {"admin_idle_timeout_ms", &Config::adminIdleTimeoutMs, 100, kDay},
     {"admin_max_queue_bytes", &Config::adminMaxQueueBytes, 1024, 1024 * 1024 * 1024},
     {"log_ring_lines", &Config::logRingLines, 10, 1'000'000},
 };

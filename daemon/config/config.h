@@ -65,6 +65,7 @@ struct Config {
     int healthCheckIntervalMs = 5'000;
     int adminMaxLineBytes = 4 * 1024 * 1024;
     int adminMaxClients = 256;
+    int adminIdleTimeoutMs = 60'000;          // a connection with nothing in progress and no subscription
     int adminMaxQueueBytes = 8 * 1024 * 1024; // a subscriber that stops reading is cut past this
     int logRingLines = 1000;
 

@@ -109,6 +109,8 @@ private Q_SLOTS:
     void clientVanishesMidBurst();
     void hundredConcurrentClients();
     void clientLimit();
+    void clientLimitOperatorReplacesTheLongestIdle();
+    void idleConnectionCloses();
     void eventsReachSubscribersWithFilter();
     void statsTickAtOneHertz();
     void slowSubscriberIsDisconnected();
@@ -557,23 +559,67 @@ void TestAdminServer::hundredConcurrentClients() {
 }
 
 void TestAdminServer::clientLimit() {
+    // Busy connections (subscribed) fill admin_max_clients and the one slot kept for the
+    // daemon's own user (this test is that user); the next one is refused.
     m_config.adminMaxClients = 3;
+    auto server = startServer();
+    QVERIFY(server);
+    std::vector<std::unique_ptr<RawClient>> clients;
+    for (int i = 0; i < 4; ++i) {
+        clients.push_back(std::make_unique<RawClient>(m_config.adminSocket));
+        QVERIFY(clients.back()->waitConnected());
+        clients.back()->request(i, "events.subscribe");
+        const auto r = clients.back()->next();
+        QVERIFY2(r && r->isResponse(), "each of max + 1 gets in");
+    }
+    QTRY_COMPARE(server->clientCount(), 4);
+    RawClient extra(m_config.adminSocket);
+    const auto e = extra.next();
+    QVERIFY(e && e->isError());
+    QCOMPARE(e->errorCode(), err::Busy);
+    QCOMPARE(e->errorMessage(), QStringLiteral("too many admin clients (max 3)"));
+    QVERIFY(extra.waitDisconnected());
+    // Those inside are still served.
+    clients.front()->request(1, "daemon.info");
+    QVERIFY(clients.front()->next().has_value());
+    QCOMPARE(server->clientCount(), 4);
+}
+
+void TestAdminServer::clientLimitOperatorReplacesTheLongestIdle() {
+    // Idle connections hold every slot: the daemon's own user still gets in, and the one
+    // idle the longest makes room.
+    m_config.adminMaxClients = 2;
     auto server = startServer();
     QVERIFY(server);
     std::vector<std::unique_ptr<RawClient>> clients;
     for (int i = 0; i < 3; ++i) {
         clients.push_back(std::make_unique<RawClient>(m_config.adminSocket));
         QVERIFY(clients.back()->waitConnected());
+        QTRY_COMPARE(server->clientCount(), i + 1);
     }
-    QTRY_COMPARE(server->clientCount(), 3);
-    RawClient extra(m_config.adminSocket);
-    const auto e = extra.next();
-    QVERIFY(e && e->isError());
-    QCOMPARE(e->errorCode(), err::Busy);
-    QVERIFY(extra.waitDisconnected());
-    // Those inside are still served.
-    clients.front()->request(1, "daemon.info");
-    QVERIFY(clients.front()->next().has_value());
+    RawClient op(m_config.adminSocket);
+    QVERIFY(op.waitConnected());
+    op.request(1, "daemon.info");
+    const auto r = op.next();
+    QVERIFY(r && r->isResponse());
+    QVERIFY(clients.front()->waitDisconnected());
+    QCOMPARE(clients[1]->socket().state(), QLocalSocket::ConnectedState);
+    QCOMPARE(clients[2]->socket().state(), QLocalSocket::ConnectedState);
+    QCOMPARE(server->clientCount(), 3);
+}
+
+void TestAdminServer::idleConnectionCloses() {
+    m_config.adminIdleTimeoutMs = 200;
+    auto server = startServer();
+    QVERIFY(server);
+    RawClient idle(m_config.adminSocket);
+    RawClient subscriber(m_config.adminSocket);
+    QVERIFY(idle.waitConnected() && subscriber.waitConnected());
+    subscriber.request(1, "events.subscribe");
+    QVERIFY(subscriber.next().has_value());
+    QVERIFY(idle.waitDisconnected());
+    QTRY_COMPARE(server->clientCount(), 1);
+    QCOMPARE(subscriber.socket().state(), QLocalSocket::ConnectedState);
 }
 
 void TestAdminServer::eventsReachSubscribersWithFilter() {
