@@ -594,10 +594,20 @@ void Daemon::validate(const QJsonValue &manifest, const QString &sourceDir, cons
         reply(conflictResult(parsed.manifest->name, plan));
         return;
     }
-    reply(ApiResult::success(QJsonObject{{QStringLiteral("ok"), true},
-                                         {QStringLiteral("project"), parsed.manifest->name},
-                                         {QStringLiteral("unchanged"), d->runsAlready(*parsed.manifest, dir)},
-                                         {QStringLiteral("diff"), plan.diff.toJson()}}));
+    // What the deploy would find before it binds and starts, so that "valid" holds.
+    const QJsonObject diff = plan.diff.toJson();
+    const bool unchanged = d->runsAlready(*parsed.manifest, dir);
+    preflight(d->deployEnv(), *parsed.manifest, dir, this, [reply, diff, unchanged](const ApiResult &r) {
+        if (!r.ok()) {
+            reply(r);
+            return;
+        }
+        reply(
+            ApiResult::success(QJsonObject{{QStringLiteral("ok"), true},
+                                           {QStringLiteral("project"), r.result.toObject().value("project")},
+                                           {QStringLiteral("unchanged"), unchanged},
+                                           {QStringLiteral("diff"), diff}}));
+    });
 }
 
 void Daemon::deploy(const QJsonValue &manifest, const QString &sourceDir, const PeerInfo &,

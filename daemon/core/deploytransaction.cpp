@@ -4,6 +4,7 @@
 
 #include <QFileInfo>
 #include <QJsonArray>
+#include <QPointer>
 
 namespace portico {
 
@@ -57,6 +58,28 @@ ApiResult conflictResult(const QString &project, const Plan &plan) {
                               {{QStringLiteral("project"), project},
                                {QStringLiteral("conflicts"), plan.conflictsJson()},
                                {QStringLiteral("diff"), plan.diff.toJson()}});
+}
+
+void preflight(const DeployEnv &env, const Manifest &m, const QString &sourceDir, QObject *context,
+               const std::function<void(const ApiResult &)> &done) {
+    QString error;
+    auto backend = std::make_shared<BackendPtr>(env.backends->create(m, sourceDir, &error).release());
+    if (!*backend) {
+        done(ApiResult::failure(refusalCode(error), error, {{QStringLiteral("project"), m.name}}));
+        return;
+    }
+    QPointer<QObject> alive(context);
+    const QString name = m.name;
+    (*backend)->preflight([backend, alive, done, name](const QString &problem) {
+        // Called from inside the backend: it goes later, with the last holder of the pointer.
+        const BackendPtr made = std::move(*backend);
+        if (!alive)
+            return;
+        if (problem.isEmpty())
+            done(ApiResult::success(QJsonObject{{QStringLiteral("project"), name}}));
+        else
+            done(ApiResult::failure(refusalCode(problem), problem, {{QStringLiteral("project"), name}}));
+    });
 }
 
 DeployTransaction::DeployTransaction(const DeployEnv &env, DeployRequest request, Finished finished,

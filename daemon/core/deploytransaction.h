@@ -79,6 +79,12 @@ struct DeployEnv {
 Plan planOnHost(const DeployEnv &env, const Manifest &manifest);
 // The 1002 answer for a plan with conflicts.
 ApiResult conflictResult(const QString &project, const Plan &plan);
+// Every check of a deploy short of binding and starting: the backend is made (its files,
+// its runtime's program) and asked what its start would find wrong (a program that cannot
+// be started, no Docker engine); nothing runs. done(success) or the refusal the deploy
+// would give (1004, 1005), maybe later; not called once `context` is gone.
+void preflight(const DeployEnv &env, const Manifest &manifest, const QString &sourceDir, QObject *context,
+               const std::function<void(const ApiResult &)> &done);
 
 // One deploy, from plan to publish:
 //   plan (conflicts refuse) -> reserve the new ports -> create the backend -> bind the new

@@ -10,6 +10,7 @@
 #include <QStringList>
 
 #include <atomic>
+#include <functional>
 #include <memory>
 #include <optional>
 
@@ -90,6 +91,10 @@ public:
     virtual qint64 pid() const { return 0; }
     // Runtimes without a process of their own (upstream, static) have none of it.
     virtual ProcessStatus processStatus() const { return {}; }
+    // What start() would find wrong before anything runs (a program that cannot be
+    // started, no Docker engine), for the dry run: done(empty) when nothing is, else the
+    // reason. Never starts anything; may answer later (an engine is asked asynchronously).
+    virtual void preflight(const std::function<void(const QString &error)> &done) { done({}); }
 
     // Exchanges, relays and sessions the data plane is running on this backend now.
     const std::shared_ptr<std::atomic<int>> &inflight() const { return m_inflight; }

@@ -50,6 +50,15 @@ void DockerBackend::start() {
               qBound(100, m_context.config->readyTimeoutMs, kProbeTimeoutMs));
 }
 
+void DockerBackend::preflight(const std::function<void(const QString &error)> &done) {
+    if (m_phase != Phase::Idle)
+        return done({});
+    m_preflightDone = done;
+    runHelper(Phase::Probe,
+              {QStringLiteral("version"), QStringLiteral("--format"), QStringLiteral("{{.Server.Version}}")},
+              qBound(100, m_context.config->readyTimeoutMs, kProbeTimeoutMs));
+}
+
 void DockerBackend::runHelper(Phase phase, const QStringList &args, int timeoutMs) {
     m_phase = phase;
     m_helperOutput.clear();
@@ -88,6 +97,14 @@ void DockerBackend::helperDone(bool ok, const QString &detail) {
         m_phase = Phase::Idle;
         setOwnState(BackendState::Stopped, QStringLiteral("stopped"));
         Q_EMIT stopped();
+        return;
+    }
+    if (phase == Phase::Probe && m_preflightDone) {
+        m_phase = Phase::Idle;
+        const auto done = std::exchange(m_preflightDone, nullptr);
+        done(ok ? QString()
+                : noEngineMessage() +
+                      (detail.isEmpty() ? QString() : QStringLiteral(" (%1)").arg(detail.left(500))));
         return;
     }
     if (phase == Phase::Probe) {

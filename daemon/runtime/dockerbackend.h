@@ -31,6 +31,8 @@ public:
     QStringList logTail(int lines) const override;
     qint64 pid() const override;
     ProcessStatus processStatus() const override;
+    // Asks the engine (`docker version`) as start() would, and builds nothing.
+    void preflight(const std::function<void(const QString &error)> &done) override;
 
     // Where the docker CLI looks for its engine ($DOCKER_HOST or the default socket).
     static QString engineAddress();
@@ -52,6 +54,7 @@ private:
     QTimer m_helperTimeout;
     QByteArray m_helperOutput;
     bool m_stopRequested = false;
+    std::function<void(const QString &)> m_preflightDone; // the probe is a dry run's
     BackendState m_state = BackendState::Stopped;
     QString m_reason;
     std::unique_ptr<ProcessBackend> m_run;

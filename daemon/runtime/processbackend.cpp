@@ -3,7 +3,9 @@
 #include "portallocator.h"
 
 #include <QDir>
+#include <QFileInfo>
 #include <QProcessEnvironment>
+#include <QStandardPaths>
 #include <QTcpServer>
 #include <QTcpSocket>
 
@@ -84,6 +86,22 @@ void ProcessBackend::start() {
     m_supervised = false;
     m_attempt = 0;
     launch();
+}
+
+void ProcessBackend::preflight(const std::function<void(const QString &error)> &done) {
+    // Found the way QProcess finds it: a name on the daemon's PATH, a path from the workdir.
+    const QString &program = m_spec.program;
+    const QString path = program.contains(QLatin1Char('/')) ? QDir(m_spec.workdir).absoluteFilePath(program)
+                                                            : QStandardPaths::findExecutable(program);
+    const QFileInfo fi(path);
+    if (path.isEmpty())
+        done(QStringLiteral("cannot start %1: no such program on PATH").arg(program));
+    else if (!fi.exists())
+        done(QStringLiteral("cannot start %1: %2 does not exist").arg(program, path));
+    else if (!fi.isFile() || !fi.isExecutable())
+        done(QStringLiteral("cannot start %1: %2 is not an executable file").arg(program, path));
+    else
+        done({});
 }
 
 void ProcessBackend::restart() {

@@ -52,6 +52,7 @@ public:
     QStringList logTail(int lines) const override;
     qint64 pid() const override;
     ProcessStatus processStatus() const override;
+    void preflight(const std::function<void(const QString &error)> &done) override;
 
     quint16 port() const { return m_port; }
     int restartCount() const { return m_restarts; }
