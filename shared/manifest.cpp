@@ -1,5 +1,7 @@
 #include "manifest.h"
 
+#include "jsonkeys.h"
+
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonParseError>
@@ -389,9 +391,15 @@ ManifestParseResult Manifest::parse(const QByteArray &json) {
              QStringLiteral("not valid JSON at byte %1: %2").arg(pe.offset).arg(pe.errorString())});
         return r;
     }
-    if (doc.isArray())
-        return parse(QJsonValue(doc.array()));
-    return parse(QJsonValue(doc.object()));
+    const QJsonValue value = doc.isArray() ? QJsonValue(doc.array()) : QJsonValue(doc.object());
+    if (json::hasDuplicateKeys(json, value)) {
+        // QJsonDocument kept the last one: which the author meant is unknowable.
+        ManifestParseResult r;
+        r.errors.append(
+            {json::firstDuplicateKey(json), QStringLiteral("appears twice; a key may appear only once")});
+        return r;
+    }
+    return parse(value);
 }
 
 ManifestParseResult Manifest::parse(const QJsonValue &json) {

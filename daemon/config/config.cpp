@@ -1,5 +1,6 @@
 #include "config.h"
 
+#include "jsonkeys.h"
 #include "paths.h"
 
 #include <QDir>
@@ -234,20 +235,29 @@ bool Config::load(const QString &path, Config *out, QStringList *errors) {
         errors->append(QStringLiteral("%1: cannot read: %2").arg(path, f.errorString()));
         return false;
     }
-    const QByteArray data = f.read(16 * 1024 * 1024);
+    return parse(f.read(16 * 1024 * 1024), path, out, errors);
+}
+
+bool Config::parse(const QByteArray &data, const QString &origin, Config *out, QStringList *errors) {
     QJsonParseError pe;
     const QJsonDocument doc = QJsonDocument::fromJson(data, &pe);
     if (pe.error != QJsonParseError::NoError || !doc.isObject()) {
         errors->append(QStringLiteral("%1: not a JSON object (%2 at byte %3)")
-                           .arg(path, pe.error != QJsonParseError::NoError ? pe.errorString()
-                                                                           : QStringLiteral("wrong type"))
+                           .arg(origin, pe.error != QJsonParseError::NoError ? pe.errorString()
+                                                                             : QStringLiteral("wrong type"))
                            .arg(pe.offset));
+        return false;
+    }
+    if (json::hasDuplicateKeys(data, doc.object())) {
+        // QJsonDocument kept the last one: which the operator meant is unknowable.
+        errors->append(QStringLiteral("%1: %2: appears twice; a setting may appear only once")
+                           .arg(origin, json::firstDuplicateKey(data)));
         return false;
     }
     QStringList local;
     const bool ok = out->apply(doc.object(), &local);
     for (const auto &e : local)
-        errors->append(path + QStringLiteral(": ") + e);
+        errors->append(origin + QStringLiteral(": ") + e);
     return ok;
 }
 

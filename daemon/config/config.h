@@ -76,6 +76,8 @@ struct Config {
 
     // Loads a JSON config file over the defaults. Returns false with every problem in *errors.
     static bool load(const QString &path, Config *out, QStringList *errors);
+    // The same from the file's bytes; errors start with `origin` (the file's path).
+    static bool parse(const QByteArray &data, const QString &origin, Config *out, QStringList *errors);
     bool apply(const QJsonObject &o, QStringList *errors);
     QJsonObject toJson() const;
 

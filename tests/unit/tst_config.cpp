@@ -14,6 +14,7 @@ private Q_SLOTS:
     void errors_data();
     void errors();
     void fileErrorsNameTheFile();
+    void duplicateKeyIsRefused();
 };
 
 void TestConfig::defaults() {
@@ -88,6 +89,19 @@ void TestConfig::fileErrorsNameTheFile() {
     errors.clear();
     QVERIFY(!Config::load(dir.filePath(QStringLiteral("missing.json")), &c, &errors));
     QVERIFY(errors.first().contains(QStringLiteral("cannot read")));
+}
+
+void TestConfig::duplicateKeyIsRefused() {
+    // QJsonDocument keeps the last one; which the operator meant is unknowable.
+    Config c;
+    QStringList errors;
+    QVERIFY(!Config::parse(R"({"admin_max_clients": 8, "admin_max_clients": 4096})",
+                           QStringLiteral("/etc/portico/porticod.json"), &c, &errors));
+    QCOMPARE(
+        errors,
+        QStringList{QStringLiteral(
+            "/etc/portico/porticod.json: admin_max_clients: appears twice; a setting may appear only once")});
+    QCOMPARE(c.adminMaxClients, Config().adminMaxClients);
 }
 
 QTEST_GUILESS_MAIN(TestConfig)

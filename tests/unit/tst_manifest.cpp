@@ -22,6 +22,8 @@ private Q_SLOTS:
     void roundTrip();
     void projectNames_data();
     void projectNames();
+    void duplicateKeyIsRefused_data();
+    void duplicateKeyIsRefused();
 };
 
 void TestManifest::invalid_data() {
@@ -164,6 +166,27 @@ void TestManifest::projectNames() {
     QFETCH(QString, name);
     QFETCH(bool, valid);
     QCOMPARE(isValidProjectName(name), valid);
+}
+
+void TestManifest::duplicateKeyIsRefused_data() {
+    QTest::addColumn<QByteArray>("json");
+    QTest::addColumn<QString>("path");
+    QTest::newRow("name twice")
+        << QByteArray(R"({"name":"a","runtime":"upstream","upstream":"127.0.0.1:1","name":"b"})")
+        << QStringLiteral("name");
+    QTest::newRow("env key twice")
+        << QByteArray(R"({"name":"a","runtime":"process","command":["x"],"env":{"K":"1","K":"2"}})")
+        << QStringLiteral("env.K");
+}
+
+void TestManifest::duplicateKeyIsRefused() {
+    QFETCH(QByteArray, json);
+    QFETCH(QString, path);
+    const ManifestParseResult r = Manifest::parse(json);
+    QVERIFY(!r.ok());
+    QCOMPARE(r.errors.size(), 1);
+    QCOMPARE(r.errors.first().path, path);
+    QCOMPARE(r.errors.first().message, QStringLiteral("appears twice; a key may appear only once"));
 }
 
 QTEST_GUILESS_MAIN(TestManifest)
