@@ -4,11 +4,11 @@
 // answer of a slow deploy; a request with a duplicate key is refused and changes nothing.
 #include "adminclient.h"
 #include "daemonfixture.h"
+#include "gatedproject.h"
 #include "protocol.h"
 #include "testutil.h"
 #include "threadedbackend.h"
 
-#include <QDir>
 #include <QFile>
 #include <QJsonArray>
 #include <QJsonDocument>
@@ -26,16 +26,6 @@ using namespace portico::test;
 namespace {
 
 constexpr int kWaitMs = 20000;
-
-// A process project whose backend listens only once `gate` exists in its folder.
-QJsonObject gatedManifest(const QString &name, const QString &gate) {
-    return {{QStringLiteral("name"), name},
-            {QStringLiteral("runtime"), QStringLiteral("process")},
-            {QStringLiteral("command"),
-             QJsonArray{QStringLiteral("/bin/sh"), QStringLiteral("-c"),
-                        QStringLiteral("while [ ! -e %1 ]; do sleep 0.05; done; exec \"$0\" http").arg(gate),
-                        QStringLiteral(TESTBACKEND_PATH)}}};
-}
 
 QByteArray line(const QJsonObject &o) {
     return QJsonDocument(o).toJson(QJsonDocument::Compact) + '\n';
@@ -60,15 +50,6 @@ QJsonObject rawCall(const DaemonFixture &d, const QByteArray &bytes) {
     while (!got.contains('\n') && !deadline.hasExpired() && s.waitForReadyRead(1000))
         got += s.readAll();
     return QJsonDocument::fromJson(got.left(got.indexOf('\n'))).object();
-}
-
-QStringList projectNames(const DaemonFixture &d) {
-    QStringList out;
-    const QJsonArray projects =
-        d.call(QStringLiteral("projects.list")).value("result").toObject().value("projects").toArray();
-    for (const auto &p : projects)
-        out << p.toObject().value(QStringLiteral("name")).toString();
-    return out;
 }
 
 // The answers in a stream of lines, by id.
@@ -156,8 +137,7 @@ void TestAdminPlaneE2e::idleConnectionsCloseSubscribersAndSlowRequestsStay() {
     QVERIFY(subscriber.isConnected());
 
     // The slow deploy's answer comes on its connection, and the subscriber sees it.
-    QFile gate(QDir(d.dir()).filePath(QStringLiteral("gate")));
-    QVERIFY(gate.open(QIODevice::WriteOnly));
+    QVERIFY(openGate(d, QStringLiteral("gate")));
     QByteArray answer;
     QTRY_VERIFY_WITH_TIMEOUT((answer += slow.readAll()).contains('\n'), kWaitMs);
     QVERIFY2(QJsonDocument::fromJson(answer).object().contains(QStringLiteral("result")), answer.constData());
@@ -244,8 +224,7 @@ void TestAdminPlaneE2e::halfClosedClientGetsEveryAnswer() {
     QVERIFY(!answersById(out).contains(1));
     QCOMPARE(socat.state(), QProcess::Running);
 
-    QFile gate(QDir(d.dir()).filePath(QStringLiteral("gate")));
-    QVERIFY(gate.open(QIODevice::WriteOnly));
+    QVERIFY(openGate(d, QStringLiteral("gate")));
     // Answered, then closed by the daemon (well before socat's own 60 s).
     QVERIFY(socat.waitForFinished(kWaitMs));
     out += socat.readAllStandardOutput();

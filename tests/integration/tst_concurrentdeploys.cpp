@@ -4,12 +4,11 @@
 // state; the slow backend is held by a gate file the test opens, not by a clock.
 #include "adminclient.h"
 #include "daemonfixture.h"
+#include "gatedproject.h"
 #include "protocol.h"
 #include "testutil.h"
 #include "threadedbackend.h"
 
-#include <QDir>
-#include <QFile>
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QTest>
@@ -20,21 +19,6 @@ using namespace portico::test;
 namespace {
 
 constexpr int kWaitMs = 30000;
-
-// A process project whose backend only starts listening once `gate` exists in dir.
-QJsonObject gatedManifest(const QString &name, const QString &gate, const QJsonValue &listen = {}) {
-    QJsonObject m{
-        {QStringLiteral("name"), name},
-        {QStringLiteral("runtime"), QStringLiteral("process")},
-        {QStringLiteral("command"),
-         QJsonArray{QStringLiteral("/bin/sh"), QStringLiteral("-c"),
-                    QStringLiteral("while [ ! -e %1 ]; do sleep 0.05; done; exec \"$0\" http --name %2")
-                        .arg(gate, name),
-                    QStringLiteral(TESTBACKEND_PATH)}}};
-    if (!listen.isUndefined() && !listen.isNull())
-        m.insert(QStringLiteral("listen"), listen);
-    return m;
-}
 
 QJsonObject upstreamManifest(const QString &name, quint16 port, const QJsonValue &listen = {}) {
     QJsonObject m{{QStringLiteral("name"), name},
@@ -71,20 +55,6 @@ struct Deployer {
     }
 };
 
-QStringList projectNames(const DaemonFixture &d) {
-    QStringList out;
-    const QJsonArray projects =
-        d.call(QStringLiteral("projects.list")).value("result").toObject().value("projects").toArray();
-    for (const auto &p : projects)
-        out << p.toObject().value(QStringLiteral("name")).toString();
-    return out;
-}
-
-void openGate(const DaemonFixture &d, const QString &gate) {
-    QFile f(QDir(d.dir()).filePath(gate));
-    QVERIFY(f.open(QIODevice::WriteOnly));
-}
-
 } // namespace
 
 class TestConcurrentDeploys : public QObject {
@@ -118,7 +88,7 @@ void TestConcurrentDeploys::slowBackendOfOneProjectDoesNotHoldAnother() {
     QCOMPARE(projectNames(d), QStringList{QStringLiteral("fast")});
     QVERIFY(DaemonFixture::httpGet(d.ingressPort(), "/fast/x").body.startsWith("hello from fast"));
 
-    openGate(d, QStringLiteral("gate"));
+    QVERIFY(openGate(d, QStringLiteral("gate")));
     QTRY_COMPARE_WITH_TIMEOUT(deployer.answers, (QStringList{"fast ok", "slow ok"}), kWaitMs);
     QCOMPARE(projectNames(d), (QStringList{"fast", "slow"}));
     QCOMPARE(DaemonFixture::httpGet(d.ingressPort(), "/slow/hello").body, QByteArray("hello from slow"));
@@ -138,7 +108,7 @@ void TestConcurrentDeploys::deploysOfOneProjectStayInOrder() {
     QTRY_COMPARE_WITH_TIMEOUT(deployer.answers, QStringList{QStringLiteral("other ok")}, kWaitMs);
     QVERIFY(!projectNames(d).contains(QStringLiteral("app")));
 
-    openGate(d, QStringLiteral("gate"));
+    QVERIFY(openGate(d, QStringLiteral("gate")));
     QTRY_COMPARE_WITH_TIMEOUT(deployer.answers, (QStringList{"other ok", "v1 ok", "v2 ok"}), kWaitMs);
     const QJsonObject app =
         d.call(QStringLiteral("projects.get"), {{QStringLiteral("name"), QStringLiteral("app")}})
@@ -197,7 +167,7 @@ void TestConcurrentDeploys::samePortClaimedByTwoProjectsHasOneWinner() {
         QTRY_COMPARE_WITH_TIMEOUT(deployer.answers, QStringList{QStringLiteral("rival ok")}, kWaitMs);
     }
 
-    openGate(d, QStringLiteral("gate"));
+    QVERIFY(openGate(d, QStringLiteral("gate")));
     QTRY_COMPARE_WITH_TIMEOUT(deployer.answers.size(), 2, kWaitMs);
     QCOMPARE(deployer.answers.last(), QStringLiteral("slow ok"));
     // Each port row has exactly one project.
