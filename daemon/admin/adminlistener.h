@@ -11,9 +11,12 @@
 
 namespace portico {
 
-// Descriptors held back for the admin plane. When the process is at its descriptor limit
-// (the data plane flooded with connections), one is given up just before an accept()
-// so that an operator still gets in; they are taken back as soon as the system lets us.
+// Descriptors held back for the admin plane, the last resort. The first is the data
+// plane's FdBudget (daemon/net/loop/fdbudget.h), which leaves max(64, nofile/8) of the
+// process's descriptors to the control plane; but when the process is out of descriptors
+// anyway (RLIMIT_NOFILE lowered under a running daemon, other holders), one of these is
+// given up just before an accept() so that an operator still gets in; they are taken
+// back as soon as the system lets us.
 class DescriptorReserve {
     Q_DISABLE_COPY_MOVE(DescriptorReserve)
 public:
