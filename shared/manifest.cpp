@@ -79,6 +79,26 @@ QString proxyProtocolName(ProxyProtocol p) {
     return {};
 }
 
+QString dotfilesName(Dotfiles d) {
+    switch (d) {
+    case Dotfiles::Deny:
+        return QStringLiteral("deny");
+    case Dotfiles::Ignore:
+        return QStringLiteral("ignore");
+    case Dotfiles::Allow:
+        return QStringLiteral("allow");
+    }
+    return {};
+}
+
+std::optional<Dotfiles> dotfilesFromName(const QString &name) {
+    for (auto d : {Dotfiles::Deny, Dotfiles::Ignore, Dotfiles::Allow}) {
+        if (dotfilesName(d) == name)
+            return d;
+    }
+    return std::nullopt;
+}
+
 QString ListenSpec::portLabel() const {
     return QStringLiteral("%1/%2").arg(port).arg(transportName(transport()));
 }
@@ -151,6 +171,8 @@ QJsonObject Manifest::toJson() const {
     }
     if (!workdir.isEmpty())
         o.insert(QStringLiteral("workdir"), workdir);
+    if (dotfiles != Dotfiles::Deny)
+        o.insert(QStringLiteral("dotfiles"), dotfilesName(dotfiles));
     switch (listenShape) {
     case ListenShape::Absent:
         break;
@@ -414,15 +436,16 @@ ManifestParseResult Manifest::parse(const QJsonValue &json) {
     Manifest m;
 
     // "$schema" points editors at resources/schema/portico.schema.json; it means nothing here.
-    static const QSet<QString> known{
-        QStringLiteral("name"),    QStringLiteral("runtime"),  QStringLiteral("entry"),
-        QStringLiteral("command"), QStringLiteral("upstream"), QStringLiteral("env"),
-        QStringLiteral("workdir"), QStringLiteral("listen"),   QStringLiteral("$schema")};
+    static const QSet<QString> known{QStringLiteral("name"),     QStringLiteral("runtime"),
+                                     QStringLiteral("entry"),    QStringLiteral("command"),
+                                     QStringLiteral("upstream"), QStringLiteral("env"),
+                                     QStringLiteral("workdir"),  QStringLiteral("listen"),
+                                     QStringLiteral("dotfiles"), QStringLiteral("$schema")};
     for (auto it = o.begin(); it != o.end(); ++it) {
         if (!known.contains(it.key()))
             p.error(it.key(),
                     QStringLiteral("unknown field (expected one of name, runtime, entry, command, upstream, "
-                                   "env, workdir, listen)"));
+                                   "env, workdir, listen, dotfiles)"));
     }
 
     p.string(o, QStringLiteral("$schema"), QStringLiteral("$schema"));
@@ -473,6 +496,14 @@ ManifestParseResult Manifest::parse(const QJsonValue &json) {
     }
     if (auto wd = p.string(o, QStringLiteral("workdir"), QStringLiteral("workdir")))
         m.workdir = *wd;
+    if (auto df = p.string(o, QStringLiteral("dotfiles"), QStringLiteral("dotfiles"))) {
+        if (auto d = dotfilesFromName(*df))
+            m.dotfiles = *d;
+        else
+            p.error(
+                QStringLiteral("dotfiles"),
+                QStringLiteral("\"%1\" is not a dotfiles setting (deny, ignore or allow)").arg(df->left(80)));
+    }
 
     // command
     const QJsonValue cmd = o.value(QStringLiteral("command"));
@@ -544,6 +575,7 @@ ManifestParseResult Manifest::parse(const QJsonValue &json) {
             notFor("entry");
             notFor("env");
             notFor("workdir");
+            notFor("dotfiles");
             if (m.upstream.startsWith(QLatin1String("unix:"))) {
                 for (int i = 0; i < m.listen.size(); ++i) {
                     if (m.listen.at(i).protocol == Protocol::Udp)
@@ -559,10 +591,12 @@ ManifestParseResult Manifest::parse(const QJsonValue &json) {
                     QStringLiteral("is required for the process runtime (e.g. [\"python3\", \"app.py\"])"));
             notFor("upstream");
             notFor("entry");
+            notFor("dotfiles");
             break;
         case RuntimeKind::Deno:
             notFor("upstream");
             notFor("command");
+            notFor("dotfiles");
             break;
         case RuntimeKind::Static:
             if (!o.contains(QStringLiteral("entry")))
@@ -581,6 +615,7 @@ ManifestParseResult Manifest::parse(const QJsonValue &json) {
         case RuntimeKind::Dockerfile:
             notFor("upstream");
             notFor("command");
+            notFor("dotfiles");
             break;
         }
     }

@@ -18,6 +18,10 @@ enum class Protocol { Http, Tcp, Udp };
 enum class Transport { Tcp, Udp };
 enum class ProxyProtocol { None, V1, V2 };
 enum class RuntimeKind { Upstream, Process, Deno, Static, Dockerfile };
+// What the static runtime does with a path that has a segment starting with "." (.git,
+// .env, ...): refuse it with 403 (the default), answer 404 as if it did not exist, or
+// serve it. /.well-known/ (RFC 8615) is served under every setting.
+enum class Dotfiles { Deny, Ignore, Allow };
 
 QString protocolName(Protocol p);
 std::optional<Protocol> protocolFromName(const QString &name);
@@ -26,6 +30,8 @@ QString transportName(Transport t);
 QString runtimeName(RuntimeKind r);
 std::optional<RuntimeKind> runtimeFromName(const QString &name);
 QString proxyProtocolName(ProxyProtocol p);
+QString dotfilesName(Dotfiles d);
+std::optional<Dotfiles> dotfilesFromName(const QString &name);
 
 struct ListenSpec {
     quint16 port = 0;
@@ -62,7 +68,8 @@ struct Manifest {
     QString upstream;    // upstream: "host:port", "[v6]:port" or "unix:/path"
     QMap<QString, QString> env;
     QString workdir;
-    QList<ListenSpec> listen; // empty: path-routed on the ingress
+    Dotfiles dotfiles = Dotfiles::Deny; // static only
+    QList<ListenSpec> listen;           // empty: path-routed on the ingress
     ListenShape listenShape = ListenShape::Absent;
 
     bool isPathRouted() const { return listen.isEmpty(); }

@@ -119,8 +119,9 @@ struct Daemon::Impl final : DeployPorts, BackendMaker, StateWriter, DeploySink {
     }
     void close(ListenerId id) override { listeners->close(id); }
     void drain(ListenerId id) override { listeners->drain(id, config.drainTimeoutMs); }
-    std::unique_ptr<Backend> create(const Manifest &m, const QString &sourceDir, QString *error) override {
-        auto backend = createBackend(m, sourceDir, runtime, error);
+    std::unique_ptr<Backend> create(const Manifest &m, const QString &sourceDir, QString *error,
+                                    RefusalKind *kind) override {
+        auto backend = createBackend(m, sourceDir, runtime, error, kind);
         if (backend)
             captureOutput(m.name, backend.get());
         return backend;
@@ -190,8 +191,11 @@ struct Daemon::Impl final : DeployPorts, BackendMaker, StateWriter, DeploySink {
     std::optional<ApiResult> checkSourceDir(const Manifest &m, QString *sourceDir) const {
         if (sourceDir->isEmpty()) {
             // deno, static and dockerfile read their entry from the manifest's folder; a
-            // process runs from PATH or an absolute command.
-            const bool needsFiles = m.runtime != RuntimeKind::Upstream && m.runtime != RuntimeKind::Process;
+            // process runs from PATH or an absolute command; a static root given as an
+            // absolute path needs no base.
+            const bool absoluteStatic = m.runtime == RuntimeKind::Static && QFileInfo(m.entry).isAbsolute();
+            const bool needsFiles =
+                m.runtime != RuntimeKind::Upstream && m.runtime != RuntimeKind::Process && !absoluteStatic;
             if (needsFiles)
                 return ApiResult::failure(
                     protocol::error::InvalidParams,

@@ -19,10 +19,11 @@ const Conflict *conflictFor(const Plan &plan, const ListenSpec &spec) {
     return nullptr;
 }
 
-// A runtime that cannot run on this host (no Docker engine) is 1005, anything else 1004.
-int refusalCode(const QString &runtimeError) {
-    return runtimeError.contains(QStringLiteral("Docker engine")) ? protocol::error::RuntimeUnavailable
-                                                                  : protocol::error::BackendFailed;
+// A runtime that cannot run on this host (no Docker engine, no backend user) is 1005,
+// anything else 1004: the backend says which.
+int refusalCode(RefusalKind kind) {
+    return kind == RefusalKind::RuntimeUnavailable ? protocol::error::RuntimeUnavailable
+                                                   : protocol::error::BackendFailed;
 }
 
 } // namespace
@@ -141,9 +142,10 @@ void DeployTransaction::run() {
 
     // Create the backend (nothing runs yet): a runtime that cannot be had refuses here.
     QString error;
-    m_backend.reset(m_env.backends->create(m, m_request.sourceDir, &error).release());
+    RefusalKind kind = RefusalKind::BackendFailed;
+    m_backend.reset(m_env.backends->create(m, m_request.sourceDir, &error, &kind).release());
     if (!m_backend) {
-        unwind(refusalCode(error), error, {});
+        unwind(refusalCode(kind), error, {});
         return;
     }
 
@@ -160,7 +162,7 @@ void DeployTransaction::run() {
     connect(raw, &Backend::failed, this, [this](const QString &reason) {
         if (m_step != Step::Starting)
             return;
-        unwind(refusalCode(reason), reason, {});
+        unwind(refusalCode(m_backend ? m_backend->failureKind() : RefusalKind::BackendFailed), reason, {});
     });
     m_guard.start(m_env.readyTimeoutMs + m_env.readyMarginMs);
     raw->start();

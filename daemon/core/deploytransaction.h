@@ -37,12 +37,13 @@ public:
     virtual void drain(ListenerId id) = 0;
 };
 
-// Makes the backend of a manifest (not started).
+// Makes the backend of a manifest (not started). Null with *error, and *kind saying whether
+// the runtime itself is unavailable (1005) or the backend could not be made (1004).
 class BackendMaker {
 public:
     virtual ~BackendMaker() = default;
     virtual std::unique_ptr<Backend> create(const Manifest &manifest, const QString &sourceDir,
-                                            QString *error) = 0;
+                                            QString *error, RefusalKind *kind) = 0;
 };
 
 // Persists a deployed project.

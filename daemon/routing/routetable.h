@@ -21,6 +21,7 @@ struct BackendTarget {
     quint16 port = 0;
     QString unixPath;
     QString staticRoot; // Static: absolute, canonical directory served by the daemon itself
+    Dotfiles staticDotfiles = Dotfiles::Deny; // Static: what hidden paths get
     QString describe() const;
     bool isValid() const { return kind != Kind::None; }
     // "127.0.0.1:9000", "[::1]:9000", "unix:/run/x.sock"; nullopt when malformed.

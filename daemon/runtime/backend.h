@@ -19,6 +19,10 @@ Q_DECLARE_LOGGING_CATEGORY(lcRuntime)
 namespace portico {
 
 enum class BackendState { Stopped, Starting, Running, Backoff, Crashed, Unhealthy };
+// Why a backend could not be made or did not come up, in the admin protocol's terms:
+// the backend itself failed (1004), or what its runtime needs is not there (1005: no Docker
+// engine, no backend user).
+enum class RefusalKind { BackendFailed, RuntimeUnavailable };
 QString
 backendStateName(BackendState s); // "stopped", "starting", "running", "backoff", "crashed", "unhealthy"
 
@@ -95,6 +99,8 @@ public:
     // started, no Docker engine), for the dry run: done(empty) when nothing is, else the
     // reason. Never starts anything; may answer later (an engine is asked asynchronously).
     virtual void preflight(const std::function<void(const QString &error)> &done) { done({}); }
+    // What the last failed() meant; read it in a receiver of failed().
+    virtual RefusalKind failureKind() const { return RefusalKind::BackendFailed; }
 
     // Exchanges, relays and sessions the data plane is running on this backend now.
     const std::shared_ptr<std::atomic<int>> &inflight() const { return m_inflight; }
@@ -113,8 +119,10 @@ private:
 
 // Makes the backend of a manifest. sourceDir is what relative paths (entry, workdir)
 // resolve against. Returns null with *error when it cannot be made (e.g. the dockerfile
-// runtime and no Docker engine answers, a static root that does not exist).
+// runtime and no Docker engine answers, a static root that does not exist), and *kind
+// (when given) saying whether the runtime itself is unavailable.
 std::unique_ptr<Backend> createBackend(const Manifest &manifest, const QString &sourceDir,
-                                       const RuntimeContext &context, QString *error);
+                                       const RuntimeContext &context, QString *error,
+                                       RefusalKind *kind = nullptr);
 
 } // namespace portico

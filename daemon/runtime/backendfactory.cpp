@@ -19,9 +19,10 @@ class StaticBackend final : public Backend {
     Q_OBJECT
     Q_DISABLE_COPY_MOVE(StaticBackend)
 public:
-    StaticBackend(const QString &root, QObject *parent = nullptr) : Backend(parent) {
+    StaticBackend(const QString &root, Dotfiles dotfiles, QObject *parent = nullptr) : Backend(parent) {
         m_target.kind = BackendTarget::Kind::Static;
         m_target.staticRoot = root;
+        m_target.staticDotfiles = dotfiles;
     }
     void start() override {
         m_state = BackendState::Running;
@@ -78,10 +79,14 @@ bool baseProcessSpec(const Manifest &manifest, const QString &sourceDir, Process
 } // namespace
 
 std::unique_ptr<Backend> createBackend(const Manifest &manifest, const QString &sourceDir,
-                                       const RuntimeContext &context, QString *error) {
+                                       const RuntimeContext &context, QString *error, RefusalKind *kind) {
     QString ignored;
     if (!error)
         error = &ignored;
+    RefusalKind ignoredKind;
+    if (!kind)
+        kind = &ignoredKind;
+    *kind = RefusalKind::BackendFailed;
     if (!context.config) {
         *error = QStringLiteral("internal error: no configuration for the runtime");
         return nullptr;
@@ -94,7 +99,7 @@ std::unique_ptr<Backend> createBackend(const Manifest &manifest, const QString &
                          .arg(manifest.upstream);
             return nullptr;
         }
-        return std::make_unique<UpstreamBackend>(*target, context);
+        return std::make_unique<UpstreamBackend>(*target, listensUdpOnly(manifest), context);
     }
     case RuntimeKind::Process: {
         if (manifest.command.isEmpty() || manifest.command.first().isEmpty()) {
@@ -155,11 +160,12 @@ std::unique_ptr<Backend> createBackend(const Manifest &manifest, const QString &
             *error = QStringLiteral("static root %1 is not a directory").arg(dir);
             return nullptr;
         }
-        return std::make_unique<StaticBackend>(fi.canonicalFilePath());
+        return std::make_unique<StaticBackend>(fi.canonicalFilePath(), manifest.dotfiles);
     }
     case RuntimeKind::Dockerfile: {
         const QString docker = findExecutable(context.config->dockerPath, QStringLiteral("docker"));
         if (docker.isEmpty()) {
+            *kind = RefusalKind::RuntimeUnavailable;
             *error = DockerBackend::noEngineMessage() +
                      QStringLiteral(" (the docker CLI %1 is not installed)")
                          .arg(context.config->dockerPath.isEmpty() ? QStringLiteral("docker")

@@ -110,7 +110,8 @@ void DockerBackend::helperDone(bool ok, const QString &detail) {
     if (phase == Phase::Probe) {
         if (!ok)
             return fail(noEngineMessage() +
-                        (detail.isEmpty() ? QString() : QStringLiteral(" (%1)").arg(detail.left(500))));
+                            (detail.isEmpty() ? QString() : QStringLiteral(" (%1)").arg(detail.left(500))),
+                        RefusalKind::RuntimeUnavailable);
         setOwnState(BackendState::Starting,
                     QStringLiteral("building image %1").arg(imageName(m_manifest.name)));
         const QString dockerfile = QDir(m_sourceDir).absoluteFilePath(m_manifest.effectiveEntry());
@@ -154,6 +155,7 @@ void DockerBackend::helperDone(bool ok, const QString &detail) {
         connect(m_run.get(), &Backend::ready, this, &Backend::ready);
         connect(m_run.get(), &Backend::failed, this, [this](const QString &reason) {
             m_phase = Phase::Idle;
+            m_failureKind = RefusalKind::BackendFailed;
             m_state = m_run->state(); // already announced through the forwarded stateChanged()
             m_reason = reason;
             Q_EMIT failed(reason);
@@ -174,8 +176,9 @@ void DockerBackend::helperDone(bool ok, const QString &detail) {
     }
 }
 
-void DockerBackend::fail(const QString &reason) {
+void DockerBackend::fail(const QString &reason, RefusalKind kind) {
     m_phase = Phase::Idle;
+    m_failureKind = kind;
     setOwnState(BackendState::Crashed, reason);
     Q_EMIT failed(reason);
 }

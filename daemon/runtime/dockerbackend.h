@@ -33,6 +33,7 @@ public:
     ProcessStatus processStatus() const override;
     // Asks the engine (`docker version`) as start() would, and builds nothing.
     void preflight(const std::function<void(const QString &error)> &done) override;
+    RefusalKind failureKind() const override { return m_failureKind; }
 
     // Where the docker CLI looks for its engine ($DOCKER_HOST or the default socket).
     static QString engineAddress();
@@ -42,7 +43,7 @@ private:
     enum class Phase { Idle, Probe, Build, Clean, Run };
     void runHelper(Phase phase, const QStringList &args, int timeoutMs);
     void helperDone(bool ok, const QString &detail);
-    void fail(const QString &reason);
+    void fail(const QString &reason, RefusalKind kind = RefusalKind::BackendFailed);
     void setOwnState(BackendState state, const QString &reason);
 
     Manifest m_manifest;
@@ -57,6 +58,7 @@ private:
     std::function<void(const QString &)> m_preflightDone; // the probe is a dry run's
     BackendState m_state = BackendState::Stopped;
     QString m_reason;
+    RefusalKind m_failureKind = RefusalKind::BackendFailed;
     std::unique_ptr<ProcessBackend> m_run;
 };
 

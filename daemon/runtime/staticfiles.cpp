@@ -69,6 +69,20 @@ Decode decodeSegment(const QByteArray &in, QByteArray *out) {
     return Decode::Ok;
 }
 
+// A segment naming a hidden file or folder (".git", ".env"); "." and ".." never get here.
+// The first segment ".well-known" is the RFC 8615 folder that ACME challenges and
+// security.txt live in, meant to be public.
+bool hasDotSegment(const QStringList &segments) {
+    for (qsizetype i = 0; i < segments.size(); ++i) {
+        if (!segments.at(i).startsWith(QLatin1Char('.')))
+            continue;
+        if (i == 0 && segments.at(i) == QLatin1String(".well-known"))
+            continue;
+        return true;
+    }
+    return false;
+}
+
 bool isInside(const QString &canonicalRoot, const QString &canonicalPath) {
     return canonicalPath == canonicalRoot || canonicalPath.startsWith(canonicalRoot.endsWith(QLatin1Char('/'))
                                                                           ? canonicalRoot
@@ -169,7 +183,12 @@ QByteArray contentType(const QString &path) {
 
 } // namespace
 
-StaticReply resolveStatic(const QString &root, const StaticRequest &request) {
+StaticReply dotfileRefusal(Dotfiles dotfiles) {
+    return dotfiles == Dotfiles::Ignore ? errorReply(404, QStringLiteral("not found"))
+                                        : errorReply(403, QStringLiteral("hidden files are not served"));
+}
+
+StaticReply resolveStatic(const QString &root, const StaticRequest &request, Dotfiles dotfiles) {
     if (request.method != "GET" && request.method != "HEAD") {
         StaticReply r =
             errorReply(405, QStringLiteral("method not allowed: static files answer GET and HEAD"));
@@ -215,6 +234,11 @@ StaticReply resolveStatic(const QString &root, const StaticRequest &request) {
         segments.append(QString::fromUtf8(decoded));
     }
 
+    // Before any filesystem call: a refused dotfile says nothing about whether it exists.
+    const bool checkDots = dotfiles != Dotfiles::Allow;
+    if (checkDots && hasDotSegment(segments))
+        return dotfileRefusal(dotfiles);
+
     QString path = canonicalRoot;
     if (!segments.isEmpty())
         path += QLatin1Char('/') + segments.join(QLatin1Char('/'));
@@ -227,6 +251,12 @@ StaticReply resolveStatic(const QString &root, const StaticRequest &request) {
         return errorReply(404, QStringLiteral("not found"));
     if (!isInside(canonicalRoot, canonical))
         return errorReply(403, QStringLiteral("path leaves the static root"));
+    // A link to a hidden file (public.txt -> .env) is refused like the hidden file.
+    const auto relativeSegments = [&](const QString &p) {
+        return p.mid(canonicalRoot.size()).split(QLatin1Char('/'), Qt::SkipEmptyParts);
+    };
+    if (checkDots && hasDotSegment(relativeSegments(canonical)))
+        return dotfileRefusal(dotfiles);
 
     fi = QFileInfo(canonical);
     if (fi.isDir()) {
@@ -244,6 +274,8 @@ StaticReply resolveStatic(const QString &root, const StaticRequest &request) {
             return errorReply(404, QStringLiteral("not found"));
         if (!isInside(canonicalRoot, canonical))
             return errorReply(403, QStringLiteral("path leaves the static root"));
+        if (checkDots && hasDotSegment(relativeSegments(canonical)))
+            return dotfileRefusal(dotfiles);
         fi = QFileInfo(canonical);
     }
     if (!fi.isFile())

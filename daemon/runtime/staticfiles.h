@@ -1,5 +1,7 @@
 #pragma once
 
+#include "manifest.h"
+
 #include <QByteArray>
 #include <QList>
 #include <QPair>
@@ -33,7 +35,10 @@ struct StaticReply {
 // Resolves a request under root (an absolute canonical directory): index.html for
 // directories, MIME type from QMimeDatabase, ETag and Last-Modified with 304, single
 // byte ranges (206/416), and no way out of root: "..", encoded slashes and symlinks that
-// leave it get 403 or 404. Does only local filesystem calls (stat/realpath), no reads.
-StaticReply resolveStatic(const QString &root, const StaticRequest &request);
+// leave it get 403 or 404. A path with a segment starting with "." (.git/HEAD, .env), as
+// asked or where a symlink leads, gets 403 (Deny) or 404 (Ignore) unless dotfiles is Allow;
+// /.well-known/ is always served. Does only local filesystem calls (stat/realpath), no reads.
+StaticReply resolveStatic(const QString &root, const StaticRequest &request,
+                          Dotfiles dotfiles = Dotfiles::Deny);
 
 } // namespace portico

@@ -2,6 +2,8 @@
 // deploy is refused with a clear message, never a silent 503. The build/run orchestration
 // is tested against a fake docker CLI (a script that runs portico-testbackend for `run`);
 // a real engine is not exercised.
+#include "daemonfixture.h"
+#include "protocol.h"
 #include "runtime/backend.h"
 #include "runtime/portallocator.h"
 
@@ -111,6 +113,33 @@ private Q_SLOTS:
         QVERIFY2(reason.contains(detail), qPrintable(reason));
         QCOMPARE(b->state(), BackendState::Crashed);
         QCOMPARE(b->target().kind, BackendTarget::Kind::None);
+    }
+
+    // Through a real porticod: a CLI that finds no engine refuses the deploy with 1005
+    // ("runtime unavailable", as docs/admin-protocol.md says), not 1004 ("the backend did
+    // not start"); a missing CLI does the same.
+    void deployWithoutEngineIsRuntimeUnavailable_data() {
+        QTest::addColumn<QString>("docker");
+        QTest::newRow("engine-refuses") << QStringLiteral(
+            "echo 'Cannot connect to the Docker daemon. Is the docker daemon running?' >&2; exit 1");
+        QTest::newRow("no-cli") << QString();
+    }
+    void deployWithoutEngineIsRuntimeUnavailable() {
+        QFETCH(QString, docker);
+        test::DaemonFixture daemon;
+        daemon.config.insert(QStringLiteral("docker_path"),
+                             docker.isEmpty() ? QStringLiteral("/nonexistent/docker")
+                                              : script(QStringLiteral("docker-e2e"), docker.toUtf8()));
+        QString why;
+        QVERIFY2(daemon.start(&why), qPrintable(why));
+        const QJsonObject r = daemon.deploy(R"({"name": "boxed", "runtime": "dockerfile"})", m_tmp.path());
+        const QJsonObject error = r.value(QStringLiteral("error")).toObject();
+        QCOMPARE(error.value(QStringLiteral("code")).toInt(), protocol::error::RuntimeUnavailable);
+        QVERIFY2(error.value(QStringLiteral("message")).toString().contains(expectedPrefix()),
+                 qPrintable(error.value(QStringLiteral("message")).toString()));
+        QVERIFY(
+            daemon.call(QStringLiteral("projects.get"), {{QStringLiteral("name"), QStringLiteral("boxed")}})
+                .contains(QStringLiteral("error")));
     }
 
     void stopWhileAskingTheEngine() {

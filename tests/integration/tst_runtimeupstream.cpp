@@ -1,11 +1,17 @@
 // The upstream runtime: nothing started, ready at once, and a periodic connect check that
 // flips the state between running and unhealthy as the upstream goes away and comes back.
+#include "daemonfixture.h"
 #include "runtime/backend.h"
+#include "testutil.h"
 
+#include <QJsonArray>
+#include <QJsonDocument>
 #include <QLocalServer>
+#include <QNetworkDatagram>
 #include <QSignalSpy>
 #include <QTcpServer>
 #include <QTemporaryDir>
+#include <QUdpSocket>
 #include <QtTest>
 
 using namespace portico;
@@ -108,6 +114,79 @@ private Q_SLOTS:
             tcp.close();
         QTest::qWait(200);
         QCOMPARE(b->state(), BackendState::Stopped);
+    }
+
+    // A project whose ports are all udp (WireGuard behind Portico) is checked by UDP: it is
+    // running while nothing refuses an empty datagram, and unhealthy once the kernel says
+    // nothing listens (ICMP port unreachable). A TCP connect would call it unhealthy forever.
+    void udpOnlyUpstreamIsCheckedByUdp() {
+        QUdpSocket server;
+        QVERIFY(server.bind(QHostAddress::LocalHost, 0));
+        const quint16 port = server.localPort();
+        Manifest m;
+        m.name = QStringLiteral("wg");
+        m.runtime = RuntimeKind::Upstream;
+        m.upstream = QStringLiteral("127.0.0.1:%1").arg(port);
+        m.listen = {ListenSpec{51820, Protocol::Udp}};
+        QString error;
+        auto b = createBackend(m, QString(), m_context, &error);
+        QVERIFY2(b, qPrintable(error));
+        int changes = 0;
+        connect(b.get(), &Backend::stateChanged, this, [&changes] { ++changes; });
+        b->start();
+        QCOMPARE(b->state(), BackendState::Running);
+        // Several checks pass against a server that never answers, without a flip.
+        QTRY_VERIFY_WITH_TIMEOUT(server.hasPendingDatagrams(), 5000);
+        QCOMPARE(server.receiveDatagram().data(), QByteArray()); // the probe is an empty datagram
+        QTRY_VERIFY_WITH_TIMEOUT(server.hasPendingDatagrams(), 5000);
+        QCOMPARE(b->state(), BackendState::Running);
+        QCOMPARE(changes, 1);
+
+        server.close();
+        QTRY_COMPARE_WITH_TIMEOUT(b->state(), BackendState::Unhealthy, 5000);
+        QVERIFY2(b->stateReason().contains(QLatin1String("ICMP port unreachable")),
+                 qPrintable(b->stateReason()));
+
+        QVERIFY(server.bind(QHostAddress::LocalHost, port));
+        QTRY_COMPARE_WITH_TIMEOUT(b->state(), BackendState::Running, 5000);
+        b->stop();
+    }
+
+    // The same through a real porticod: the route of a udp-only upstream shows active.
+    void udpOnlyUpstreamRouteIsActive() {
+        QUdpSocket server;
+        QVERIFY(server.bind(QHostAddress::LocalHost, 0));
+        test::DaemonFixture daemon;
+        daemon.config.insert(QStringLiteral("health_check_interval_ms"), 100);
+        QString why;
+        QVERIFY2(daemon.start(&why), qPrintable(why));
+        const quint16 listen = test::freePort(true);
+        const QByteArray manifest = QStringLiteral(R"({"name": "wg", "runtime": "upstream",
+            "upstream": "127.0.0.1:%1", "listen": {"port": %2, "protocol": "udp"}})")
+                                        .arg(server.localPort())
+                                        .arg(listen)
+                                        .toUtf8();
+        const QJsonObject r = daemon.deploy(manifest);
+        QVERIFY2(r.contains(QStringLiteral("result")), QJsonDocument(r).toJson().constData());
+        const auto routeState = [&daemon] {
+            const QJsonArray routes = daemon.call(QStringLiteral("routes.list"))
+                                          .value(QStringLiteral("result"))
+                                          .toObject()
+                                          .value(QStringLiteral("routes"))
+                                          .toArray();
+            for (const auto &v : routes)
+                if (v.toObject().value(QStringLiteral("project")).toString() == QLatin1String("wg"))
+                    return v.toObject().value(QStringLiteral("state")).toString();
+            return QStringLiteral("(no route)");
+        };
+        // Several health intervals pass; the route stays active.
+        QTRY_VERIFY_WITH_TIMEOUT(server.hasPendingDatagrams(), 5000);
+        while (server.hasPendingDatagrams())
+            server.receiveDatagram();
+        QTRY_VERIFY_WITH_TIMEOUT(server.hasPendingDatagrams(), 5000);
+        QCOMPARE(routeState(), QStringLiteral("active"));
+        server.close();
+        QTRY_COMPARE_WITH_TIMEOUT(routeState(), QStringLiteral("unhealthy"), 5000);
     }
 
     void stateChangesAreTransitions() {

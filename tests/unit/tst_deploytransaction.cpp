@@ -62,10 +62,11 @@ struct World final : DeployPorts, BackendMaker, StateWriter, DeploySink {
     QStringList journal;
     ProjectSet state;
     // What fails.
-    QSet<quint16> busyOnHost; // the test bind says no
-    QSet<quint16> bindFails;  // the bind says no
-    QString createError;      // the backend cannot be made
-    QString saveError;        // the state cannot be written
+    QSet<quint16> busyOnHost;                            // the test bind says no
+    QSet<quint16> bindFails;                             // the bind says no
+    QString createError;                                 // the backend cannot be made
+    RefusalKind createKind = RefusalKind::BackendFailed; // what that failure means (1004 or 1005)
+    QString saveError;                                   // the state cannot be written
     FakeBackend::OnStart onStart = FakeBackend::OnStart::Ready;
     // What is.
     ListenerId nextId = 1;
@@ -116,10 +117,12 @@ struct World final : DeployPorts, BackendMaker, StateWriter, DeploySink {
         journal << QStringLiteral("drain #%1").arg(id);
         live.remove(id);
     }
-    std::unique_ptr<Backend> create(const Manifest &m, const QString &, QString *error) override {
+    std::unique_ptr<Backend> create(const Manifest &m, const QString &, QString *error,
+                                    RefusalKind *kind) override {
         journal << QStringLiteral("create ") + m.name;
         if (!createError.isEmpty()) {
             *error = createError;
+            *kind = createKind;
             return nullptr;
         }
         auto b = std::make_unique<FakeBackend>(m.name + QLatin1Char('#') + QString::number(made.size() + 1),
@@ -316,6 +319,7 @@ void TestDeployTransaction::eachFailureUnwindsWhatThisDeployDid() {
     } else if (failure == QLatin1String("docker")) {
         w.createError = QStringLiteral("the dockerfile runtime needs a Docker engine, none answers at "
                                        "unix:///var/run/docker.sock");
+        w.createKind = RefusalKind::RuntimeUnavailable;
     } else if (failure == QLatin1String("create")) {
         w.createError = QStringLiteral("workdir /nowhere is not a directory");
     } else if (failure == QLatin1String("bind")) {

@@ -23,11 +23,12 @@ private:
                 return h.second;
         return {};
     }
-    StaticReply get(const QByteArray &path, const QByteArray &method = "GET") const {
+    StaticReply get(const QByteArray &path, const QByteArray &method = "GET",
+                    Dotfiles dotfiles = Dotfiles::Deny) const {
         StaticRequest req;
         req.method = method;
         req.path = path;
-        return resolveStatic(m_root, req);
+        return resolveStatic(m_root, req, dotfiles);
     }
     static QByteArray servedBytes(const StaticReply &r) {
         QFile f(r.filePath);
@@ -68,6 +69,15 @@ private Q_SLOTS:
         QVERIFY(QDir().mkpath(m_tmp.filePath(QStringLiteral("root/badindex"))));
         QVERIFY(QFile::link(m_tmp.filePath(QStringLiteral("outside/secret.txt")),
                             m_tmp.filePath(QStringLiteral("root/badindex/index.html"))));
+        // Hidden files a site folder often holds by accident, and the public .well-known.
+        write(QStringLiteral("root/.env"), "SECRET=1");
+        write(QStringLiteral("root/.git/HEAD"), "ref: refs/heads/main");
+        write(QStringLiteral("root/.git/index.html"), "<h1>git</h1>");
+        write(QStringLiteral("root/sub/.htpasswd"), "admin:x");
+        write(QStringLiteral("root/.well-known/security.txt"), "Contact: a@b");
+        write(QStringLiteral("root/.well-known/.hidden"), "no");
+        QVERIFY(QFile::link(m_tmp.filePath(QStringLiteral("root/.env")),
+                            m_tmp.filePath(QStringLiteral("root/env-link"))));
         m_root = QFileInfo(m_tmp.filePath(QStringLiteral("root"))).canonicalFilePath();
     }
 
@@ -100,6 +110,51 @@ private Q_SLOTS:
         const QJsonObject body = QJsonDocument::fromJson(r.body).object();
         QVERIFY2(!body.value(QStringLiteral("error")).toString().isEmpty(), r.body.constData());
         QCOMPARE(headerOf(r, "Content-Type"), QByteArray("application/json"));
+    }
+
+    // Hidden paths are refused the way the system Portico replaces did (403), before the
+    // filesystem is asked, so a refusal does not tell whether the file exists; "ignore"
+    // answers 404 instead and "allow" serves them.
+    void dotfiles_data() {
+        QTest::addColumn<QByteArray>("path");
+        QTest::addColumn<int>("dotfiles"); // Dotfiles
+        QTest::addColumn<int>("status");
+        QTest::addColumn<QByteArray>("content");
+        const int deny = int(Dotfiles::Deny), ignore = int(Dotfiles::Ignore), allow = int(Dotfiles::Allow);
+        QTest::newRow("env") << QByteArray("/.env") << deny << 403 << QByteArray();
+        QTest::newRow("git-head") << QByteArray("/.git/HEAD") << deny << 403 << QByteArray();
+        QTest::newRow("git-dir-index") << QByteArray("/.git/") << deny << 403 << QByteArray();
+        QTest::newRow("git-dir-redirect") << QByteArray("/.git") << deny << 403 << QByteArray();
+        QTest::newRow("nested") << QByteArray("/sub/.htpasswd") << deny << 403 << QByteArray();
+        QTest::newRow("encoded-dot") << QByteArray("/%2eenv") << deny << 403 << QByteArray();
+        QTest::newRow("missing-dotfile") << QByteArray("/.nothing") << deny << 403 << QByteArray();
+        QTest::newRow("dotdot-into-dotfile") << QByteArray("/sub/../.env") << deny << 403 << QByteArray();
+        QTest::newRow("symlink-to-dotfile") << QByteArray("/env-link") << deny << 403 << QByteArray();
+        QTest::newRow("ignore-env") << QByteArray("/.env") << ignore << 404 << QByteArray();
+        QTest::newRow("ignore-git") << QByteArray("/.git/HEAD") << ignore << 404 << QByteArray();
+        QTest::newRow("allow-env") << QByteArray("/.env") << allow << 200 << QByteArray("SECRET=1");
+        QTest::newRow("allow-git") << QByteArray("/.git/HEAD") << allow << 200
+                                   << QByteArray("ref: refs/heads/main");
+        QTest::newRow("allow-symlink") << QByteArray("/env-link") << allow << 200 << QByteArray("SECRET=1");
+        QTest::newRow("well-known") << QByteArray("/.well-known/security.txt") << deny << 200
+                                    << QByteArray("Contact: a@b");
+        QTest::newRow("dotfile-in-well-known")
+            << QByteArray("/.well-known/.hidden") << deny << 403 << QByteArray();
+        QTest::newRow("plain-file") << QByteArray("/a.txt") << deny << 200 << QByteArray("0123456789");
+    }
+    void dotfiles() {
+        QFETCH(QByteArray, path);
+        QFETCH(int, dotfiles);
+        QFETCH(int, status);
+        QFETCH(QByteArray, content);
+        const StaticReply r = get(path, "GET", Dotfiles(dotfiles));
+        QCOMPARE(r.status, status);
+        if (status == 200) {
+            QCOMPARE(servedBytes(r), content);
+        } else {
+            QVERIFY(r.filePath.isEmpty());
+            QVERIFY(!r.body.contains("SECRET"));
+        }
     }
 
     void resolves_data() {

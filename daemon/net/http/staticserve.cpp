@@ -28,7 +28,8 @@ void HttpConnection::serveStatic(const Decision &d) {
     request.ifModifiedSince = fieldValue(req.fields, "if-modified-since").toByteArray();
     request.range = fieldValue(req.fields, "range").toByteArray();
     request.ifRange = fieldValue(req.fields, "if-range").toByteArray();
-    const StaticReply reply = resolveStatic(d.route->target.staticRoot, request);
+    const StaticReply reply =
+        resolveStatic(d.route->target.staticRoot, request, d.route->target.staticDotfiles);
     m_status = reply.status;
     if (reply.status >= 500)
         m_localError = true;
