@@ -14,6 +14,7 @@
 #include "routing/routetable.h"
 #include "runtime/backend.h"
 #include "runtime/portallocator.h"
+#include "statetree.h"
 #include "store/projectstore.h"
 
 #include <QCoreApplication>
@@ -399,11 +400,12 @@ Daemon::~Daemon() {
 
 bool Daemon::start(QString *error) {
     d->uptime.start();
-    if (!QDir().mkpath(d->config.stateDir)) {
-        *error = QStringLiteral("cannot create the state directory %1").arg(d->config.stateDir);
+    statetree::restrictNewFiles();
+    QStringList loose;
+    if (!statetree::secure(d->config.stateDir, &loose, error))
         return false;
-    }
-    QDir().mkpath(d->config.stateDir + QStringLiteral("/logs"));
+    for (const QString &w : std::as_const(loose))
+        qCWarning(lcDaemon).noquote() << w;
     d->workers = std::make_unique<WorkerPool>(d->config.workers);
     d->accessLog = std::make_unique<AccessLog>(d->config.accessLog);
     d->listeners =
