@@ -52,6 +52,13 @@ if ((${#missing[@]})); then
     $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
+# A root porticod runs process and deno backends as this unprivileged system user (config
+# backend_user); the Debian package creates it the same way. Tests run as root in CI need it.
+if ! getent passwd portico-backend >/dev/null; then
+    echo "deps: creating the system user portico-backend"
+    $SUDO adduser --system --group --no-create-home --home /nonexistent --quiet portico-backend
+fi
+
 # Deno comes from the npm registry, into the checkout's .tools (git-ignored). The `deno`
 # package carries the binary in a platform sub-package (@deno/linux-x64-glibc, ...) and its
 # postinstall links it as node_modules/.bin/deno; where install scripts do not run (npm's

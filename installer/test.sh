@@ -19,5 +19,15 @@ fi
 # The test command installs Ajv (deps.sh), so the manifest schema test must not skip.
 export PORTICO_REQUIRE_SCHEMA_VALIDATOR=1
 
+# A root porticod runs process and deno backends as portico-backend (installer/deps.sh
+# creates it): that user must be able to run the test backends in the build tree and read
+# the examples in the checkout. A checkout under /root (0700) is out of its reach.
+if [[ $(id -u) -eq 0 ]] && ! runuser -u portico-backend -- test -x "$build/tests/portico-testbackend" -a \
+    -r "$root/resources/examples/hello-process/app.py"; then
+    echo "test: the backend user portico-backend cannot run $build/tests/portico-testbackend or read" \
+        "$root/resources/examples; give every folder on those paths o+x (and the files o+r)" >&2
+    exit 1
+fi
+
 cd "$build"
 ctest --output-on-failure --parallel "$(nproc)" --timeout 600 "$@"

@@ -5,6 +5,7 @@
 
 #include <QDir>
 #include <QFile>
+#include <QFileInfo>
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QStandardPaths>
@@ -87,7 +88,8 @@ const StringKey kStringKeys[] = {
     {"admin_socket", &Config::adminSocket},     {"admin_group", &Config::adminGroup},
     {"state_dir", &Config::stateDir},           {"deno_path", &Config::denoPath},
     {"docker_path", &Config::dockerPath},       {"ingress_api", &Config::ingressApi},
-    {"metrics_listen", &Config::metricsListen},
+    {"metrics_listen", &Config::metricsListen}, {"backend_user", &Config::backendUser},
+    {"backend_dir", &Config::backendDir},       {"backend_cgroup", &Config::backendCgroup},
 };
 const BoolKey kBoolKeys[] = {{"access_log", &Config::accessLog}};
 
@@ -206,6 +208,12 @@ bool Config::apply(const QJsonObject &o, QStringList *errors) {
         errors->append(QStringLiteral("backend_port_min: %1 is above backend_port_max %2")
                            .arg(backendPortMin)
                            .arg(backendPortMax));
+    if (backendCgroup != QLatin1String("auto") && backendCgroup != QLatin1String("on") &&
+        backendCgroup != QLatin1String("off"))
+        errors->append(
+            QStringLiteral("backend_cgroup: \"%1\" is not auto, on or off").arg(backendCgroup.left(40)));
+    if (backendUser.isEmpty())
+        errors->append(QStringLiteral("backend_user: must name a user"));
     return errors->size() == before;
 }
 
@@ -269,11 +277,20 @@ QString Config::defaultStateDir() {
     return paths::defaultStateDir();
 }
 
+QString Config::defaultBackendDir(const QString &stateDir) {
+    // Beside the state tree, not in it: the state tree is the daemon's alone (0700), while
+    // the backend user must reach its own folders here.
+    const QString state = QDir::cleanPath(stateDir);
+    return QFileInfo(state).absolutePath() + QStringLiteral("/portico-backends");
+}
+
 void Config::fillDefaults() {
     if (adminSocket.isEmpty())
         adminSocket = defaultAdminSocket();
     if (stateDir.isEmpty())
         stateDir = defaultStateDir();
+    if (backendDir.isEmpty())
+        backendDir = defaultBackendDir(stateDir);
     if (denoPath.isEmpty())
         denoPath = QStringLiteral("deno");
     if (dockerPath.isEmpty())

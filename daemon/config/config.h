@@ -30,6 +30,14 @@ struct Config {
     QString denoPath;    // default: "deno" on PATH
     QString dockerPath;  // default: "docker" on PATH
 
+    // Backends (process, deno). When porticod runs as root they run as backendUser, with a
+    // clean environment and a folder of their own per project under backendDir (HOME,
+    // DENO_DIR); as any other user they run as that user (see docs/security.md).
+    QString backendUser = QStringLiteral("portico-backend");
+    QString backendDir; // default: portico-backends next to stateDir
+    // auto: a cgroup per backend where delegated (docs/security.md); on: wherever writable; off
+    QString backendCgroup = QStringLiteral("auto");
+
     // HTTP limits and timeouts (milliseconds)
     int maxHeaderBytes = 64 * 1024;
     int maxHeaderCount = 100;
@@ -85,6 +93,7 @@ struct Config {
     void fillDefaults();
     static QString defaultAdminSocket();
     static QString defaultStateDir();
+    static QString defaultBackendDir(const QString &stateDir);
 };
 
 // Parses "HOST:PORT": an IP address (IPv6 in brackets, "[::1]:9464"; names are not

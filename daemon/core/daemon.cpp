@@ -13,6 +13,8 @@
 #include "routing/planner.h"
 #include "routing/routetable.h"
 #include "runtime/backend.h"
+#include "runtime/backendaccount.h"
+#include "runtime/containment.h"
 #include "runtime/portallocator.h"
 #include "statetree.h"
 #include "store/projectstore.h"
@@ -62,6 +64,8 @@ struct Daemon::Impl final : DeployPorts, BackendMaker, StateWriter, DeploySink {
     std::unique_ptr<AdminServer> admin;
     std::unique_ptr<MetricsServer> metrics; // only with metrics_listen
     std::unique_ptr<PortAllocator> ports;
+    std::unique_ptr<BackendAccount> account;
+    std::unique_ptr<Containment> containment;
     RuntimeContext runtime;
     QElapsedTimer uptime;
     ListenerId ingressId = 0;
@@ -411,8 +415,15 @@ bool Daemon::start(QString *error) {
     d->listeners =
         std::make_unique<ListenerManager>(d->config, &d->routes, d->workers.get(), d->accessLog.get());
     d->ports = std::make_unique<PortAllocator>(d->config.backendPortMin, d->config.backendPortMax);
+    d->account = std::make_unique<BackendAccount>(d->config);
+    d->containment = std::make_unique<Containment>();
+    d->containment->setUp(d->config.backendCgroup);
+    qCInfo(lcDaemon).noquote() << d->account->describe() << QStringLiteral("; descendants contained by")
+                               << d->containment->describe();
     d->runtime.config = &d->config;
     d->runtime.ports = d->ports.get();
+    d->runtime.account = d->account.get();
+    d->runtime.containment = d->containment.get();
     d->runtime.logDir = d->config.stateDir + QStringLiteral("/logs");
     d->runtime.resourcesDir = QCoreApplication::applicationDirPath() + QStringLiteral("/../share/portico");
 
@@ -559,6 +570,10 @@ QJsonObject Daemon::info() const {
              d->metrics ? QJsonValue(d->metrics->address()) : QJsonValue(QJsonValue::Null)},
             {QStringLiteral("state_dir"), d->config.stateDir},
             {QStringLiteral("workers"), d->workers ? d->workers->size() : 0},
+            {QStringLiteral("backends"),
+             QJsonObject{
+                 {QStringLiteral("user"), d->account ? d->account->describe() : QString()},
+                 {QStringLiteral("containment"), d->containment ? d->containment->describe() : QString()}}},
             {QStringLiteral("projects"), int(d->state.projects.size())},
             {QStringLiteral("listeners"), routesToJson(d->routes.current()->rowsWithCounters())}};
 }

@@ -7,6 +7,7 @@
 #include <QDateTime>
 #include <QLoggingCategory>
 #include <QObject>
+#include <QPointer>
 #include <QStringList>
 
 #include <atomic>
@@ -26,6 +27,8 @@ enum class RefusalKind { BackendFailed, RuntimeUnavailable };
 QString
 backendStateName(BackendState s); // "stopped", "starting", "running", "backoff", "crashed", "unhealthy"
 
+class BackendAccount;
+class Containment;
 class PortAllocator;
 
 // Where a line of a project's log came from: the backend's stdout or stderr, or the
@@ -55,6 +58,12 @@ struct RuntimeContext {
     PortAllocator *ports = nullptr; // free loopback ports for process/deno backends
     QString logDir;                 // per-project log files: <logDir>/<project>.log
     QString resourcesDir;           // not needed by the runtimes: the deno bootstrap is embedded
+    // Who process/deno backends run as and where they may write; null: as the daemon's
+    // user, with the daemon's PATH and HOME (tests that drive a runtime directly).
+    const BackendAccount *account = nullptr;
+    // Ends every descendant of a backend with it; null: its session and process group only.
+    // Guarded: a backend deleted late (deleteLater) may outlive the daemon's containment.
+    QPointer<Containment> containment;
 
     // Supervision of process/deno backends (defaults are the product's; tests shrink them).
     int backoffBaseMs = 1'000;  // first restart delay after a crash; doubles each time

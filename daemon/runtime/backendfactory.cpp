@@ -1,4 +1,5 @@
 #include "backend.h"
+#include "backendaccount.h"
 #include "denobootstrap.h"
 #include "dockerbackend.h"
 #include "processbackend.h"
@@ -67,13 +68,46 @@ bool checkWorkdir(const QString &dir, QString *error) {
     return true;
 }
 
-// What every process-run project's spec holds; false (with *error) when its workdir is unusable.
-bool baseProcessSpec(const Manifest &manifest, const QString &sourceDir, ProcessSpec *spec, QString *error) {
+// What every process-run project's spec holds: where it runs, as whom, with which
+// environment. False (with *error, and *kind) when its workdir is unusable or the backend
+// user is missing.
+bool baseProcessSpec(const Manifest &manifest, const QString &sourceDir, const RuntimeContext &context,
+                     ProcessSpec *spec, QString *error, RefusalKind *kind) {
     spec->project = manifest.name;
     spec->workdir = underSource(sourceDir, manifest.workdir);
     spec->env = manifest.env;
     spec->udpOnly = listensUdpOnly(manifest);
-    return checkWorkdir(spec->workdir, error);
+    if (!checkWorkdir(spec->workdir, error))
+        return false;
+    if (const BackendAccount *account = context.account) {
+        spec->path = account->path();
+        if (account->switchesUser()) {
+            const BackendAccount::Credentials *c = account->credentials(error);
+            if (!c) {
+                *kind = RefusalKind::RuntimeUnavailable;
+                return false;
+            }
+            spec->runAs = *c;
+            spec->home = account->projectHome(manifest.name, error);
+            if (spec->home.isEmpty())
+                return false;
+        }
+    }
+    return true;
+}
+
+// The program of a process project, found on the PATH its backend gets (not the daemon's:
+// root's PATH may list folders the backend user cannot read).
+QString findOnPath(const QString &program, const QString &path) {
+    if (program.contains(QLatin1Char('/')))
+        return program; // absolute, or relative to the workdir the child enters
+    const QString dirs = path.isEmpty() ? qEnvironmentVariable("PATH") : path;
+    for (const QString &dir : dirs.split(QLatin1Char(':'), Qt::SkipEmptyParts)) {
+        const QFileInfo fi(dir + QLatin1Char('/') + program);
+        if (fi.isFile() && fi.isExecutable())
+            return fi.absoluteFilePath();
+    }
+    return {};
 }
 
 } // namespace
@@ -107,9 +141,15 @@ std::unique_ptr<Backend> createBackend(const Manifest &manifest, const QString &
             return nullptr;
         }
         ProcessSpec spec;
-        if (!baseProcessSpec(manifest, sourceDir, &spec, error))
+        if (!baseProcessSpec(manifest, sourceDir, context, &spec, error, kind))
             return nullptr;
-        spec.program = manifest.command.first();
+        spec.program = findOnPath(manifest.command.first(), spec.path);
+        if (spec.program.isEmpty()) {
+            *error = QStringLiteral("command %1 is not found on the backends' PATH (%2)")
+                         .arg(manifest.command.first(),
+                              spec.path.isEmpty() ? qEnvironmentVariable("PATH") : spec.path);
+            return nullptr;
+        }
         spec.arguments = manifest.command.mid(1);
         return std::make_unique<ProcessBackend>(spec, context);
     }
@@ -133,7 +173,7 @@ std::unique_ptr<Backend> createBackend(const Manifest &manifest, const QString &
         if (bootstrap.isEmpty())
             return nullptr;
         ProcessSpec spec;
-        if (!baseProcessSpec(manifest, source, &spec, error))
+        if (!baseProcessSpec(manifest, source, context, &spec, error, kind))
             return nullptr;
         spec.program = deno;
         spec.arguments = {QStringLiteral("run"),
@@ -151,6 +191,10 @@ std::unique_ptr<Backend> createBackend(const Manifest &manifest, const QString &
         spec.env.insert(QStringLiteral("PORTICO_PROJECT"), manifest.name);
         spec.env.insert(QStringLiteral("DENO_NO_UPDATE_CHECK"), QStringLiteral("1"));
         spec.env.insert(QStringLiteral("NO_COLOR"), QStringLiteral("1"));
+        // Deno's module cache is the project's own when it has a folder (a backend user
+        // has no writable home, and one project must not fill another's cache).
+        if (!spec.home.isEmpty())
+            spec.env.insert(QStringLiteral("DENO_DIR"), spec.home + QStringLiteral("/.cache/deno"));
         return std::make_unique<ProcessBackend>(spec, context);
     }
     case RuntimeKind::Static: {

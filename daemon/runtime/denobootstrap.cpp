@@ -8,7 +8,9 @@
 namespace portico {
 
 QString denoBootstrapPath(QString *error) {
-    // One private (0700) directory per daemon process, removed when the daemon exits.
+    // One directory per daemon process, removed when the daemon exits. Readable by all
+    // (0755, the file 0644): a root daemon's backends run as another user and must read
+    // it, and it holds nothing but the code embedded in porticod. Only root can write it.
     static std::unique_ptr<QTemporaryDir> dir;
     static QString path;
     if (!path.isEmpty() && QFile::exists(path))
@@ -27,7 +29,12 @@ QString denoBootstrapPath(QString *error) {
         return {};
     }
     QFile out(dir->filePath(QStringLiteral("bootstrap.ts")));
-    if (!out.open(QIODevice::WriteOnly | QIODevice::Truncate) || out.write(content) != content.size()) {
+    const auto readable =
+        QFileDevice::ReadOwner | QFileDevice::WriteOwner | QFileDevice::ReadGroup | QFileDevice::ReadOther;
+    if (!out.open(QIODevice::WriteOnly | QIODevice::Truncate) || out.write(content) != content.size() ||
+        !out.flush() || !out.setPermissions(readable) ||
+        !QFile::setPermissions(dir->path(), readable | QFileDevice::ExeOwner | QFileDevice::ExeGroup |
+                                                QFileDevice::ExeOther)) {
         *error = QStringLiteral("cannot write the deno bootstrap to %1: %2")
                      .arg(out.fileName(), out.errorString());
         return {};

@@ -1,5 +1,6 @@
 #include "dockerbackend.h"
 
+#include <QCoreApplication>
 #include <QDir>
 
 namespace portico {
@@ -135,6 +136,7 @@ void DockerBackend::helperDone(bool ok, const QString &detail) {
         spec.project = m_manifest.name;
         spec.program = m_docker;
         spec.workdir = m_sourceDir;
+        spec.inheritEnvironment = true; // the docker CLI needs DOCKER_HOST, its config...
         const bool udpOnly = listensUdpOnly(m_manifest);
         spec.udpOnly = udpOnly;
         spec.arguments = {QStringLiteral("run"),
@@ -167,9 +169,20 @@ void DockerBackend::helperDone(bool ok, const QString &detail) {
             m_phase = Phase::Idle;
             m_state = BackendState::Stopped; // announced by the forwarded stateChanged()
             m_reason = m_run->stateReason();
-            // The CLI may have died before it could remove the container.
-            QProcess::startDetached(m_docker,
-                                    {QStringLiteral("rm"), QStringLiteral("-f"), imageName(m_manifest.name)});
+            // The CLI may have died before it could remove the container. A child of the
+            // daemon's, not a detached one: a detached process is an orphan to a subreaper
+            // daemon (containment.h), which would end it. It outlives this backend (which
+            // is deleted after stopped()) and deletes itself when done.
+            auto *rm = new QProcess(QCoreApplication::instance());
+            rm->setStandardInputFile(QProcess::nullDevice());
+            rm->setStandardOutputFile(QProcess::nullDevice());
+            rm->setStandardErrorFile(QProcess::nullDevice());
+            connect(rm, &QProcess::finished, rm, &QObject::deleteLater);
+            connect(rm, &QProcess::errorOccurred, rm, [rm](QProcess::ProcessError e) {
+                if (e == QProcess::FailedToStart)
+                    rm->deleteLater();
+            });
+            rm->start(m_docker, {QStringLiteral("rm"), QStringLiteral("-f"), imageName(m_manifest.name)});
             Q_EMIT stopped();
         });
         m_run->start();

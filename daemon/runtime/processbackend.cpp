@@ -10,10 +10,16 @@
 #include <QTcpSocket>
 
 #include <algorithm>
+#include <cerrno>
 #include <csignal>
 #include <cstdlib>
+#include <cstring>
 #include <fcntl.h>
+#include <grp.h>
+#include <linux/close_range.h>
 #include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 namespace portico {
@@ -73,7 +79,9 @@ ProcessBackend::~ProcessBackend() {
         signalGroup(SIGKILL);
         delete m_process;
         m_process = nullptr;
+        endDescendants();
     }
+    m_cell.reset(); // kills what is left in the cgroup, and removes it
     closePtyMaster();
     // No targetChanged() from a destructor: receivers would see a half-destroyed object.
     if (m_port != 0 && m_context.ports)
@@ -220,19 +228,24 @@ void ProcessBackend::launch() {
     m_partial[0].clear();
     m_partial[1].clear();
 
+    if (m_context.containment && !m_cell) {
+        m_cell = m_context.containment->newCell(m_spec.project, &error);
+        if (!m_cell && m_context.containment->mode() == Containment::Mode::Cgroup) {
+            if (m_supervised)
+                scheduleRestart(error);
+            else
+                failStart(error);
+            return;
+        }
+    }
+
     m_process = new QProcess(this);
     m_process->setProgram(m_spec.program);
     QStringList args = m_spec.arguments;
     for (QString &a : args)
         a.replace(QLatin1String("{PORT}"), QString::number(m_port));
     m_process->setArguments(args);
-    m_process->setWorkingDirectory(m_spec.workdir);
-    QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
-    for (auto it = m_spec.env.cbegin(); it != m_spec.env.cend(); ++it)
-        env.insert(it.key(), it.value());
-    env.insert(QStringLiteral("PORT"), QString::number(m_port));
-    env.insert(QStringLiteral("HOST"), QStringLiteral("127.0.0.1"));
-    m_process->setProcessEnvironment(env);
+    m_process->setProcessEnvironment(environment());
     m_process->setStandardInputFile(QProcess::nullDevice());
 
     // A pseudo-terminal whose master only the daemon holds becomes the controlling
@@ -242,21 +255,81 @@ void ProcessBackend::launch() {
     // direct child. Without a pty (none available) the direct child still dies.
     const QByteArray slave = openPtyMaster();
 
-    // Runs in the child between fork and exec: only async-signal-safe calls. A new session
-    // makes the child a process-group leader (stop() signals the whole group); the death
-    // signal kills it when the daemon dies, even by SIGKILL; the getppid() check closes
-    // the race where the daemon died before prctl() ran.
-    const pid_t daemonPid = ::getpid();
-    m_process->setChildProcessModifier([daemonPid, slave] {
+    // Everything the child needs, computed here: between fork and exec only
+    // async-signal-safe calls run, so no allocation, no NSS, no Qt.
+    struct Child {
+        pid_t daemonPid = 0;
+        QByteArray slave;
+        QByteArray workdir;
+        QByteArray workdirFailure; // "portico: cannot enter … as …: "
+        int cgroupProcsFd = -1;
+        bool subreaper = false;
+        bool switchUser = false;
+        uid_t uid = 0;
+        gid_t gid = 0;
+        std::vector<gid_t> groups;
+    };
+    Child c;
+    c.daemonPid = ::getpid();
+    c.slave = slave;
+    c.workdir = QFile::encodeName(m_spec.workdir);
+    c.cgroupProcsFd = m_cell ? m_cell->procsFd() : -1;
+    c.subreaper = m_context.containment && m_context.containment->backendsAreSubreapers();
+    if (m_spec.runAs) {
+        c.switchUser = true;
+        c.uid = m_spec.runAs->uid;
+        c.gid = m_spec.runAs->gid;
+        c.groups = m_spec.runAs->groups;
+    }
+    c.workdirFailure =
+        QStringLiteral("portico: cannot enter the working directory %1 as %2: ")
+            .arg(m_spec.workdir, m_spec.runAs ? QStringLiteral("user '%1'").arg(m_spec.runAs->user)
+                                              : QStringLiteral("the daemon's user"))
+            .toLocal8Bit();
+    m_process->setChildProcessModifier([c] {
+        const auto fail = [](const char *what, qsizetype length) {
+            const char *reason = ::strerrordesc_np(errno);
+            (void)!::write(STDERR_FILENO, what, size_t(length));
+            (void)!::write(STDERR_FILENO, reason, std::strlen(reason));
+            (void)!::write(STDERR_FILENO, "\n", 1);
+            ::_exit(126);
+        };
+        // Into the backend's cgroup while still privileged; every descendant follows.
+        if (c.cgroupProcsFd >= 0 && ::write(c.cgroupProcsFd, "0", 1) != 1) {
+            static const char msg[] = "portico: cannot join the backend's cgroup: ";
+            fail(msg, sizeof msg - 1);
+        }
+        // A new session makes the child a process-group leader (stop() signals the
+        // whole group).
         ::setsid();
-        if (!slave.isEmpty()) {
+        if (!c.slave.isEmpty()) {
             // Opened by a session leader without a controlling terminal: becomes it.
-            const int fd = ::open(slave.constData(), O_RDWR);
+            const int fd = ::open(c.slave.constData(), O_RDWR);
             if (fd >= 0)
                 ::close(fd);
         }
+        // No descriptor of the daemon's (a listening socket, a log file) reaches the
+        // backend, even one opened without O_CLOEXEC; Qt's own pipes still work until exec.
+        ::syscall(SYS_close_range, 3U, ~0U, CLOSE_RANGE_CLOEXEC);
+        if (c.switchUser) {
+            if (::setgroups(c.groups.size(), c.groups.data()) != 0 || ::setgid(c.gid) != 0 ||
+                ::setuid(c.uid) != 0) {
+                static const char msg[] = "portico: cannot switch to the backend user: ";
+                fail(msg, sizeof msg - 1);
+            }
+            // Set-uid programs do not give a backend back what it just lost.
+            ::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
+        }
+        ::umask(022); // the daemon's own is 077
+        if (::chdir(c.workdir.constData()) != 0)
+            fail(c.workdirFailure.constData(), c.workdirFailure.size());
+        if (c.subreaper)
+            ::prctl(PR_SET_CHILD_SUBREAPER, 1);
+        // After the user switch, which clears it. The death signal kills the child when the
+        // daemon dies, even by SIGKILL; the getppid() check closes the race where the
+        // daemon died before prctl() ran.
         ::prctl(PR_SET_PDEATHSIG, SIGKILL);
-        if (::getppid() != daemonPid)
+        if (::getppid() != c.daemonPid)
             ::_exit(127);
     });
 
@@ -275,11 +348,43 @@ void ProcessBackend::launch() {
         Q_EMIT targetChanged();
     m_process->start();
     m_pgid = m_process->processId();
+    if (m_context.containment)
+        m_context.containment->backendStarted(m_pgid);
     m_readyTimer.start(m_context.config->readyTimeoutMs);
     if (m_spec.udpOnly)
         m_udpTimer.start(qMax(1, m_context.udpReadyMs));
     else
         m_pollTimer.start();
+}
+
+QProcessEnvironment ProcessBackend::environment() const {
+    QProcessEnvironment env;
+    if (m_spec.inheritEnvironment) {
+        env = QProcessEnvironment::systemEnvironment();
+    } else {
+        const QProcessEnvironment own = QProcessEnvironment::systemEnvironment();
+        env.insert(QStringLiteral("PATH"),
+                   m_spec.path.isEmpty() ? own.value(QStringLiteral("PATH")) : m_spec.path);
+        env.insert(QStringLiteral("LANG"), QStringLiteral("C.UTF-8"));
+        env.insert(QStringLiteral("HOME"),
+                   m_spec.home.isEmpty() ? own.value(QStringLiteral("HOME")) : m_spec.home);
+    }
+    for (auto it = m_spec.env.cbegin(); it != m_spec.env.cend(); ++it)
+        env.insert(it.key(), it.value());
+    env.insert(QStringLiteral("PORT"), QString::number(m_port));
+    env.insert(QStringLiteral("HOST"), QStringLiteral("127.0.0.1"));
+    return env;
+}
+
+void ProcessBackend::endDescendants() {
+    const qint64 pid = m_pgid;
+    // Whatever the process left behind in its group goes with it.
+    signalGroup(SIGKILL);
+    m_pgid = 0;
+    if (m_cell)
+        m_cell->killAll(); // and in its cgroup, whatever session it went to
+    if (m_context.containment)
+        m_context.containment->backendExited(pid); // subreaper mode: its orphans are ours now
 }
 
 void ProcessBackend::onStarted() {
@@ -304,7 +409,7 @@ void ProcessBackend::onStartError(QProcess::ProcessError error) {
     m_process->disconnect(this);
     m_process->deleteLater();
     m_process = nullptr;
-    m_pgid = 0;
+    endDescendants();
     closePtyMaster();
     afterExit(why);
 }
@@ -380,13 +485,11 @@ void ProcessBackend::onFinished(int exitCode, QProcess::ExitStatus status) {
     m_udpTimer.stop();
     m_stableTimer.stop();
     m_killTimer.stop();
-    // Whatever the process left behind in its group goes with it.
-    signalGroup(SIGKILL);
-    m_pgid = 0;
-    closePtyMaster();
     m_process->disconnect(this);
     m_process->deleteLater();
     m_process = nullptr;
+    endDescendants();
+    closePtyMaster();
 
     if (byUs) {
         m_stopping = false;
@@ -397,6 +500,7 @@ void ProcessBackend::onFinished(int exitCode, QProcess::ExitStatus status) {
             return;
         }
         releasePort();
+        m_cell.reset(); // empty now; removed
         m_supervised = false;
         setState(BackendState::Stopped, QStringLiteral("stopped"));
         Q_EMIT stopped();

@@ -1,6 +1,8 @@
 #pragma once
 
 #include "backend.h"
+#include "backendaccount.h"
+#include "containment.h"
 #include "store/statefile.h"
 
 #include <QElapsedTimer>
@@ -8,7 +10,10 @@
 #include <QMap>
 #include <QPointer>
 #include <QProcess>
+#include <QProcessEnvironment>
 #include <QTimer>
+
+#include <optional>
 
 class QTcpSocket;
 
@@ -18,11 +23,19 @@ namespace portico {
 // picked at each launch (the docker runtime needs it in `-p`).
 struct ProcessSpec {
     QString project; // names the log file and the log lines
-    QString program;
+    QString program; // absolute, or found on PATH (the one of env, see below)
     QStringList arguments;
-    QString workdir;            // absolute
-    QMap<QString, QString> env; // on top of the daemon's environment; PORT and HOST are added last
-    bool udpOnly = false;       // readiness = still running after RuntimeContext::udpReadyMs
+    QString workdir; // absolute; entered as the backend's user, so its permissions count
+    // The environment is PATH, LANG and HOME (the daemon's own is not passed on: it may
+    // hold secrets), then env, then PORT and HOST. With inheritEnvironment (the docker
+    // CLI, a helper of the daemon's and not tenant code) it starts from the daemon's.
+    QMap<QString, QString> env;
+    QString path; // PATH; empty: the daemon's
+    QString home; // HOME; empty: the daemon's
+    bool inheritEnvironment = false;
+    // Started as this user (porticod is root); unset: as the daemon's user.
+    std::optional<BackendAccount::Credentials> runAs;
+    bool udpOnly = false; // readiness = still running after RuntimeContext::udpReadyMs
 };
 
 // True when the manifest has listen entries and all of them are udp: such a backend
@@ -81,12 +94,15 @@ private:
     void failStart(const QString &reason);
     QByteArray openPtyMaster(); // the slave's name, empty when no pty is available
     void closePtyMaster();
+    QProcessEnvironment environment() const;
+    void endDescendants(); // after the main process ended: whatever it left behind goes too
 
     ProcessSpec m_spec;
     RuntimeContext m_context;
     QProcess *m_process = nullptr;
     qint64 m_pgid = 0;
-    int m_ptyMaster = -1; // controlling terminal of the child's session, see launch()
+    std::unique_ptr<Containment::Cell> m_cell; // cgroup mode: every descendant's cgroup
+    int m_ptyMaster = -1;                      // controlling terminal of the child's session, see launch()
     quint16 m_port = 0;
     BackendState m_state = BackendState::Stopped;
     QString m_reason;

@@ -121,6 +121,7 @@ void TestExamples::denoOwnServe() {
         QSKIP("deno is not installed (installer/deps.sh installs it from npm)");
     // The other Deno style: the script serves itself on PORT.
     QTemporaryDir app;
+    QVERIFY(shareWithBackends(app.path()));
     QFile script(app.filePath(QStringLiteral("server.ts")));
     QVERIFY(script.open(QIODevice::WriteOnly));
     script.write("Deno.serve({ port: Number(Deno.env.get(\"PORT\")), hostname: Deno.env.get(\"HOST\") },\n"

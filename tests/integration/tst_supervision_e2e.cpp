@@ -63,6 +63,7 @@ void TestSupervisionE2e::projectThatCannotStartStaysListed() {
     QString why;
     QVERIFY2(d.start(&why), qPrintable(why));
     QTemporaryDir app;
+    QVERIFY(shareWithBackends(app.path()));
     QVERIFY(QFile::copy(exampleDir() + QStringLiteral("/app.py"), app.filePath(QStringLiteral("app.py"))));
     QVERIFY(
         d.deploy(processManifest(QStringLiteral("fragile")), app.path()).contains(QStringLiteral("result")));

@@ -15,7 +15,12 @@
 
 namespace portico::test {
 
-DaemonFixture::DaemonFixture() = default;
+DaemonFixture::DaemonFixture() {
+    QFile::setPermissions(m_dir.path(), QFileDevice::ReadOwner | QFileDevice::WriteOwner |
+                                            QFileDevice::ExeOwner | QFileDevice::ReadGroup |
+                                            QFileDevice::ExeGroup | QFileDevice::ReadOther |
+                                            QFileDevice::ExeOther);
+}
 
 DaemonFixture::~DaemonFixture() {
     stop();
@@ -42,6 +47,12 @@ bool DaemonFixture::start(QString *why) {
     f.close();
 
     m_process = std::make_unique<QProcess>();
+    if (!environment.isEmpty()) {
+        QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+        for (auto it = environment.cbegin(); it != environment.cend(); ++it)
+            env.insert(it.key(), it.value());
+        m_process->setProcessEnvironment(env);
+    }
     // Into a file, not a pipe: a pipe nobody reads fills up, and a daemon whose log
     // writes block is not what a test should measure.
     m_process->setProcessChannelMode(QProcess::MergedChannels);

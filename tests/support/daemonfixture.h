@@ -2,6 +2,7 @@
 
 #include <QJsonObject>
 #include <QJsonValue>
+#include <QMap>
 #include <QProcess>
 #include <QString>
 #include <QTemporaryDir>
@@ -20,6 +21,8 @@ public:
     // Extra config keys (written to a config file) and arguments; call before start().
     QJsonObject config;
     QStringList extraArgs;
+    // Extra environment variables for porticod itself (what backends must not see).
+    QMap<QString, QString> environment;
     // Leave the daemon's output in a pipe nobody reads (a stalled log reader), instead of
     // a file.
     bool logToUnreadPipe = false;
@@ -34,6 +37,9 @@ public:
     quint16 ingressPort() const { return m_ingressPort; }
     QString stateDir() const { return m_dir.path() + QStringLiteral("/state"); }
     QString socketPath() const { return m_dir.path() + QStringLiteral("/admin.sock"); }
+    // 0755, unlike a usual temporary folder: a root porticod runs backends as its backend
+    // user, who must reach the sources and workdirs tests put here (the state tree and the
+    // admin socket inside stay private: the daemon makes them so).
     QString dir() const { return m_dir.path(); }
     qint64 pid() const { return m_process ? m_process->processId() : 0; }
     QByteArray output() const; // everything the daemon printed so far

@@ -70,4 +70,11 @@ qint64 peakRssKiB(qint64 pid) {
     return statusField(pid, "VmHWM");
 }
 
+bool shareWithBackends(const QString &dir) {
+    return QFile::setPermissions(dir, QFileDevice::ReadOwner | QFileDevice::WriteOwner |
+                                          QFileDevice::ExeOwner | QFileDevice::ReadGroup |
+                                          QFileDevice::ExeGroup | QFileDevice::ReadOther |
+                                          QFileDevice::ExeOther);
+}
+
 } // namespace portico::test

@@ -29,4 +29,8 @@ ProgramRun runProgram(const QString &program, const QStringList &args, int timeo
 // Writes a file under dir and returns its path.
 QString writeFile(const QString &dir, const QString &name, const QByteArray &data);
 
+// Opens a temporary folder (0700) to everyone for reading (0755): a root porticod runs
+// backends as its backend user, who must enter a project's sources to run them.
+bool shareWithBackends(const QString &dir);
+
 } // namespace portico::test

@@ -1,5 +1,6 @@
 #include "config/config.h"
 
+#include <QFileInfo>
 #include <QJsonDocument>
 #include <QTemporaryDir>
 #include <QTest>
@@ -25,6 +26,10 @@ void TestConfig::defaults() {
     c.fillDefaults();
     QVERIFY(c.adminSocket.endsWith(QStringLiteral("/portico/admin.sock")));
     QVERIFY(c.stateDir.endsWith(QStringLiteral("/portico")));
+    // Backends' folders beside the state tree, not in it (it is the daemon's alone).
+    QCOMPARE(c.backendUser, QStringLiteral("portico-backend"));
+    QCOMPARE(c.backendDir, QFileInfo(c.stateDir).absolutePath() + QStringLiteral("/portico-backends"));
+    QCOMPARE(c.backendCgroup, QStringLiteral("auto"));
     // Every key written out is read back unchanged.
     Config copy;
     QStringList errors;
@@ -64,6 +69,10 @@ void TestConfig::errors_data() {
                                    << "reserved_ports[1]: not a port";
     QTest::newRow("range inverted") << QByteArray(R"({"allowed_port_min": 5000, "allowed_port_max": 4000})")
                                     << "allowed_port_min: 5000 is above allowed_port_max 4000";
+    QTest::newRow("backend cgroup") << QByteArray(R"({"backend_cgroup": "yes"})")
+                                    << "backend_cgroup: \"yes\" is not auto, on or off";
+    QTest::newRow("backend user empty")
+        << QByteArray(R"({"backend_user": ""})") << "backend_user: must name a user";
 }
 
 void TestConfig::errors() {

@@ -27,6 +27,10 @@
 //   no-listen          runs (and prints on stderr) but never listens
 //   spawn-child        like http, and first starts a grandchild `sleep 600` (in the same
 //                      process group), printing "child <pid>" on stdout
+//   spawn-escaped      like http, and first starts a grandchild that escapes as a daemon
+//                      does (fork, setsid, fork, the middle one exits), printing
+//                      "escaped <pid>" on stdout; the grandchild then waits forever
+// Every http mode also answers the probes of probes.h (/whoami, /environ, /try-*).
 // Options
 //   --name NAME        the NAME in "hello from NAME" (default: $NAME, else "testbackend")
 //   --ignore-term      ignore SIGTERM (to test the SIGKILL after the stop grace period)
@@ -35,6 +39,8 @@
 //
 // Every mode prints "testbackend MODE pid PID" on stderr at start, and
 // "listening on HOST:PORT" on stdout once it listens.
+
+#include "probes.h"
 
 #include <QCoreApplication>
 #include <QDir>
@@ -46,6 +52,7 @@
 
 #include <csignal>
 #include <cstdio>
+#include <sys/wait.h>
 #include <unistd.h>
 
 namespace {
@@ -248,6 +255,10 @@ private:
                 return respond(400, "bad status\n", close);
             return respond(code, "status " + QByteArray::number(code) + '\n', close);
         }
+        int probeStatus = 0;
+        QByteArray probeBody;
+        if (testbackend::answer(target, &probeStatus, &probeBody))
+            return respond(probeStatus, probeBody, close);
         if (target.startsWith("/env/")) {
             const QByteArray name = target.mid(5);
             if (!qEnvironmentVariableIsSet(name.constData()))
@@ -298,9 +309,47 @@ bool serveHttp(QTcpServer *server) {
     return listenTcp(server);
 }
 
+// A grandchild in a session of its own whose parent is gone: what a backend that
+// daemonizes a helper leaves behind. Only async-signal-safe calls after fork().
+bool spawnEscaped() {
+    int fds[2];
+    if (::pipe(fds) != 0)
+        return false;
+    const pid_t middle = ::fork();
+    if (middle == 0) {
+        ::close(fds[0]);
+        ::setsid();
+        const pid_t grandchild = ::fork();
+        if (grandchild == 0) {
+            std::signal(SIGTERM, SIG_DFL);
+            std::signal(SIGHUP, SIG_DFL);
+            const pid_t self = ::getpid();
+            ::write(fds[1], &self, sizeof self);
+            ::close(fds[1]);
+            for (;;)
+                ::pause();
+        }
+        ::_exit(grandchild > 0 ? 0 : 1);
+    }
+    ::close(fds[1]);
+    if (middle < 0) {
+        ::close(fds[0]);
+        return false;
+    }
+    pid_t escaped = 0;
+    const bool ok = ::read(fds[0], &escaped, sizeof escaped) == sizeof escaped;
+    ::close(fds[0]);
+    int status = 0;
+    ::waitpid(middle, &status, 0);
+    if (!ok)
+        return false;
+    out("escaped " + QByteArray::number(escaped));
+    return true;
+}
+
 int usage() {
     err("usage: portico-testbackend http|tcp-echo|udp-echo|crash-after MS|exit-now "
-        "CODE|no-listen|spawn-child "
+        "CODE|no-listen|spawn-child|spawn-escaped "
         "[--name NAME] [--ignore-term] [--ignore-hup]");
     return 64;
 }
@@ -388,6 +437,11 @@ int main(int argc, char **argv) {
             return 1;
         }
         out("child " + QByteArray::number(child));
+        if (!serveHttp(&tcp))
+            return 1;
+    } else if (mode == QLatin1String("spawn-escaped")) {
+        if (!spawnEscaped())
+            return 1;
         if (!serveHttp(&tcp))
             return 1;
     } else {
