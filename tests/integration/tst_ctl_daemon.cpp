@@ -145,6 +145,7 @@ void TestCtlDaemon::refusedBackendShowsItsOutput() {
     QString why;
     QVERIFY2(d.start(&why), qPrintable(why));
     QTemporaryDir dir;
+    QVERIFY(shareWithBackends(dir.path())); // its working directory, entered as the backend user
     // A backend that prints on stderr and exits at once: the deploy is refused (exit 1)
     // with the end of what it printed, and `logs` reads all of it by name.
     const QByteArray crashy =
