@@ -81,6 +81,14 @@ std::shared_ptr<RouteTable> buildRouteTable(const ProjectSet &set, quint16 ingre
         pr->pathRouted = p.stored.manifest.isPathRouted();
         pr->state = routeState(p, &pr->reason);
         pr->target = serving(p) ? p.backend->target() : BackendTarget{};
+        if (pr->target.isValid()) {
+            const QHash<quint16, quint16> ports = p.backend->backendPorts();
+            for (auto it = ports.cbegin(); it != ports.cend(); ++it) {
+                BackendTarget t = pr->target;
+                t.port = it.value();
+                pr->portTargets.insert(it.key(), t);
+            }
+        }
         pr->ingressStats = p.ingressStats;
         pr->inflight = p.backend ? p.backend->inflight() : nullptr;
         const QString backend = backendText(p);
@@ -102,7 +110,8 @@ std::shared_ptr<RouteTable> buildRouteTable(const ProjectSet &set, quint16 ingre
             r.hostPort = b.spec.port;
             r.protocol = protocolName(b.spec.protocol);
             r.project = name;
-            r.backend = backend;
+            r.backend = pr->portTargets.contains(b.spec.port) ? pr->portTargets.value(b.spec.port).describe()
+                                                              : backend;
             r.runtime = runtimeName(p.stored.manifest.runtime);
             if (b.id == 0) {
                 r.state = QStringLiteral("conflict");

@@ -326,6 +326,7 @@ ListenerId ListenerManager::open(const ListenerOptions &options, QString *error)
                     ctx->routes = routes;
                     ctx->project = options.project;
                     ctx->stats = options.stats;
+                    ctx->port = port;
                     auto *relay = new UdpRelay(ctx, parent);
                     ok = relay->start(slot->fd, &startError); // closes the fd on failure
                     if (ok)

@@ -24,6 +24,10 @@ struct BackendTarget {
     Dotfiles staticDotfiles = Dotfiles::Deny; // Static: what hidden paths get
     QString describe() const;
     bool isValid() const { return kind != Kind::None; }
+    static const BackendTarget &none() {
+        static const BackendTarget empty;
+        return empty;
+    }
     // "127.0.0.1:9000", "[::1]:9000", "unix:/run/x.sock"; nullopt when malformed.
     static std::optional<BackendTarget> fromUpstream(const QString &upstream);
     friend bool operator==(const BackendTarget &, const BackendTarget &) = default;
@@ -76,6 +80,14 @@ struct ProjectRoute {
     // Exchanges, relays, tunnels and UDP sessions using this backend right now (the data
     // plane counts; the control thread stops a replaced backend once it reaches zero).
     std::shared_ptr<std::atomic<int>> inflight;
+    // Dedicated ports whose backend port is not target's: a process, deno or dockerfile
+    // backend with several listen entries has one backend port per host port (PORT_<n>).
+    // A port not in here (the ingress, every port of other runtimes) goes to target.
+    QHash<quint16, BackendTarget> portTargets;
+    const BackendTarget &targetFor(quint16 hostPort) const {
+        const auto it = portTargets.constFind(hostPort);
+        return it == portTargets.cend() ? target : *it;
+    }
 };
 
 // An immutable routing table. The control thread builds a new one on each change and

@@ -5,6 +5,7 @@
 #include "routing/routetable.h"
 
 #include <QDateTime>
+#include <QHash>
 #include <QLoggingCategory>
 #include <QObject>
 #include <QPointer>
@@ -95,6 +96,10 @@ public:
     virtual void stop() = 0;                  // SIGTERM, then SIGKILL after the grace period; emits stopped()
     virtual void restart() = 0;               // stop then start, keeping supervision
     virtual BackendTarget target() const = 0; // where to send traffic; None when not serving
+    // Host port -> backend port, for a backend that listens on a port of its own per host
+    // port (process, deno, dockerfile: PORT_<host port>); empty when target() serves every
+    // port. Valid when target() is.
+    virtual QHash<quint16, quint16> backendPorts() const { return {}; }
     virtual BackendState state() const = 0;
     virtual QString stateReason() const { return {}; }
     virtual QStringList logTail(int lines) const {

@@ -77,6 +77,7 @@ bool baseProcessSpec(const Manifest &manifest, const QString &sourceDir, const R
     spec->workdir = underSource(sourceDir, manifest.workdir);
     spec->env = manifest.env;
     spec->udpOnly = listensUdpOnly(manifest);
+    spec->hostPorts = hostPortsOf(manifest);
     if (!checkWorkdir(spec->workdir, error))
         return false;
     if (const BackendAccount *account = context.account) {

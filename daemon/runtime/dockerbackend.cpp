@@ -137,19 +137,24 @@ void DockerBackend::helperDone(bool ok, const QString &detail) {
         spec.program = m_docker;
         spec.workdir = m_sourceDir;
         spec.inheritEnvironment = true; // the docker CLI needs DOCKER_HOST, its config...
-        const bool udpOnly = listensUdpOnly(m_manifest);
-        spec.udpOnly = udpOnly;
-        spec.arguments = {QStringLiteral("run"),
-                          QStringLiteral("--rm"),
-                          QStringLiteral("--name"),
-                          imageName(m_manifest.name),
-                          QStringLiteral("-p"),
-                          QStringLiteral("127.0.0.1:{PORT}:{PORT}") +
-                              (udpOnly ? QStringLiteral("/udp") : QString()),
-                          QStringLiteral("-e"),
-                          QStringLiteral("PORT={PORT}"),
-                          QStringLiteral("-e"),
-                          QStringLiteral("HOST=0.0.0.0")};
+        spec.udpOnly = listensUdpOnly(m_manifest);
+        spec.hostPorts = hostPortsOf(m_manifest);
+        spec.arguments = {QStringLiteral("run"), QStringLiteral("--rm"), QStringLiteral("--name"),
+                          imageName(m_manifest.name)};
+        // The container listens on the ports the daemon picked, each published on loopback
+        // by transport: one per listen entry (a tcp and a udp entry on one number share it).
+        if (m_manifest.listen.isEmpty())
+            spec.arguments << QStringLiteral("-p") << QStringLiteral("127.0.0.1:{PORT}:{PORT}");
+        for (const ListenSpec &l : m_manifest.listen) {
+            const QString port = QStringLiteral("{PORT_%1}").arg(l.port);
+            spec.arguments << QStringLiteral("-p")
+                           << QStringLiteral("127.0.0.1:%1:%1").arg(port) +
+                                  (l.transport() == Transport::Udp ? QStringLiteral("/udp") : QString());
+        }
+        spec.arguments << QStringLiteral("-e") << QStringLiteral("PORT={PORT}");
+        for (const HostPort &p : spec.hostPorts)
+            spec.arguments << QStringLiteral("-e") << QStringLiteral("PORT_%1={PORT_%1}").arg(p.port);
+        spec.arguments << QStringLiteral("-e") << QStringLiteral("HOST=0.0.0.0");
         for (auto it = m_manifest.env.cbegin(); it != m_manifest.env.cend(); ++it)
             spec.arguments << QStringLiteral("-e") << it.key() + QLatin1Char('=') + it.value();
         spec.arguments << imageName(m_manifest.name);
@@ -220,6 +225,9 @@ void DockerBackend::restart() {
 
 BackendTarget DockerBackend::target() const {
     return m_run && m_phase == Phase::Run ? m_run->target() : BackendTarget{};
+}
+QHash<quint16, quint16> DockerBackend::backendPorts() const {
+    return m_run && m_phase == Phase::Run ? m_run->backendPorts() : QHash<quint16, quint16>{};
 }
 BackendState DockerBackend::state() const {
     return m_run && m_phase == Phase::Run ? m_run->state() : m_state;

@@ -26,6 +26,7 @@ public:
     void stop() override;
     void restart() override;
     BackendTarget target() const override;
+    QHash<quint16, quint16> backendPorts() const override;
     BackendState state() const override;
     QString stateReason() const override;
     QStringList logTail(int lines) const override;

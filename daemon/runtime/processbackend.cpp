@@ -46,6 +46,20 @@ bool listensUdpOnly(const Manifest &manifest) {
                        [](const ListenSpec &l) { return l.protocol == Protocol::Udp; });
 }
 
+QList<HostPort> hostPortsOf(const Manifest &manifest) {
+    QList<HostPort> ports;
+    for (const ListenSpec &l : manifest.listen) {
+        const bool stream = l.transport() == Transport::Tcp;
+        const auto same =
+            std::find_if(ports.begin(), ports.end(), [&l](const HostPort &p) { return p.port == l.port; });
+        if (same == ports.end())
+            ports.append({l.port, stream});
+        else
+            same->stream |= stream;
+    }
+    return ports;
+}
+
 ProcessBackend::ProcessBackend(ProcessSpec spec, const RuntimeContext &context, QObject *parent)
     : Backend(parent), m_spec(std::move(spec)), m_context(context) {
     m_pollTimer.setInterval(qMax(5, m_context.readyPollMs));
@@ -84,8 +98,14 @@ ProcessBackend::~ProcessBackend() {
     m_cell.reset(); // kills what is left in the cgroup, and removes it
     closePtyMaster();
     // No targetChanged() from a destructor: receivers would see a half-destroyed object.
-    if (m_port != 0 && m_context.ports)
-        m_context.ports->release(m_port);
+    if (m_context.ports) {
+        for (quint16 p : m_morePorts) {
+            if (p != 0)
+                m_context.ports->release(p);
+        }
+        if (m_port != 0)
+            m_context.ports->release(m_port);
+    }
 }
 
 void ProcessBackend::start() {
@@ -160,6 +180,51 @@ BackendTarget ProcessBackend::target() const {
     return t;
 }
 
+QHash<quint16, quint16> ProcessBackend::backendPorts() const {
+    QHash<quint16, quint16> ports;
+    if (!target().isValid())
+        return ports;
+    for (qsizetype i = 0; i < m_spec.hostPorts.size(); ++i)
+        ports.insert(m_spec.hostPorts.at(i).port, backendPortOf(i));
+    return ports;
+}
+
+quint16 ProcessBackend::backendPortOf(qsizetype i) const {
+    return i == 0 ? m_port : m_morePorts.value(i - 1);
+}
+
+QList<quint16> ProcessBackend::probePorts() const {
+    if (m_spec.hostPorts.isEmpty())
+        return {m_port};
+    QList<quint16> ports;
+    for (qsizetype i = 0; i < m_spec.hostPorts.size(); ++i) {
+        if (m_spec.hostPorts.at(i).stream)
+            ports.append(backendPortOf(i));
+    }
+    return ports;
+}
+
+quint16 ProcessBackend::pendingPort() const {
+    return probePorts().value(m_accepted, m_port);
+}
+
+QString ProcessBackend::pendingPortText() const {
+    const quint16 port = pendingPort();
+    // With several ports, which one the app does not serve is the news.
+    for (qsizetype i = 0; m_spec.hostPorts.size() > 1 && i < m_spec.hostPorts.size(); ++i) {
+        if (backendPortOf(i) == port)
+            return QStringLiteral("127.0.0.1:%1 (PORT_%2)").arg(port).arg(m_spec.hostPorts.at(i).port);
+    }
+    return QStringLiteral("127.0.0.1:%1").arg(port);
+}
+
+QString ProcessBackend::portsText() const {
+    QString text = QStringLiteral("PORT=%1").arg(m_port);
+    for (qsizetype i = 0; i < m_spec.hostPorts.size(); ++i)
+        text += QStringLiteral(" PORT_%1=%2").arg(m_spec.hostPorts.at(i).port).arg(backendPortOf(i));
+    return text;
+}
+
 qint64 ProcessBackend::pid() const {
     return m_process ? m_process->processId() : 0;
 }
@@ -187,15 +252,24 @@ bool ProcessBackend::acquirePort(QString *error) {
         *error = QStringLiteral("no port allocator configured");
         return false;
     }
-    if (m_port != 0) {
+    m_morePorts.resize(qMax<qsizetype>(0, m_spec.hostPorts.size() - 1));
+    if (keepOrAcquire(&m_port, error) && std::all_of(m_morePorts.begin(), m_morePorts.end(),
+                                                     [&](quint16 &p) { return keepOrAcquire(&p, error); }))
+        return true;
+    releasePort();
+    return false;
+}
+
+bool ProcessBackend::keepOrAcquire(quint16 *port, QString *error) {
+    if (*port != 0) {
         // Keep the port across restarts when nobody took it: routes need not change.
         QTcpServer probe;
-        if (probe.listen(QHostAddress::LocalHost, m_port))
+        if (probe.listen(QHostAddress::LocalHost, *port))
             return true;
-        releasePort();
+        m_context.ports->release(*port);
     }
-    m_port = m_context.ports->acquire();
-    if (m_port == 0) {
+    *port = m_context.ports->acquire();
+    if (*port == 0) {
         *error = QStringLiteral("no free backend port in %1-%2")
                      .arg(m_context.config->backendPortMin)
                      .arg(m_context.config->backendPortMax);
@@ -205,6 +279,11 @@ bool ProcessBackend::acquirePort(QString *error) {
 }
 
 void ProcessBackend::releasePort() {
+    for (quint16 p : m_morePorts) {
+        if (p != 0 && m_context.ports)
+            m_context.ports->release(p);
+    }
+    m_morePorts.clear();
     if (m_port != 0 && m_context.ports)
         m_context.ports->release(m_port);
     if (m_port != 0) {
@@ -242,8 +321,13 @@ void ProcessBackend::launch() {
     m_process = new QProcess(this);
     m_process->setProgram(m_spec.program);
     QStringList args = m_spec.arguments;
-    for (QString &a : args)
+    for (QString &a : args) {
         a.replace(QLatin1String("{PORT}"), QString::number(m_port));
+        for (qsizetype i = 0; i < m_spec.hostPorts.size(); ++i)
+            a.replace(QStringLiteral("{PORT_%1}").arg(m_spec.hostPorts.at(i).port),
+                      QString::number(backendPortOf(i)));
+    }
+    m_accepted = 0;
     m_process->setArguments(args);
     m_process->setProcessEnvironment(environment());
     m_process->setStandardInputFile(QProcess::nullDevice());
@@ -372,6 +456,9 @@ QProcessEnvironment ProcessBackend::environment() const {
     for (auto it = m_spec.env.cbegin(); it != m_spec.env.cend(); ++it)
         env.insert(it.key(), it.value());
     env.insert(QStringLiteral("PORT"), QString::number(m_port));
+    for (qsizetype i = 0; i < m_spec.hostPorts.size(); ++i)
+        env.insert(QStringLiteral("PORT_%1").arg(m_spec.hostPorts.at(i).port),
+                   QString::number(backendPortOf(i)));
     env.insert(QStringLiteral("HOST"), QStringLiteral("127.0.0.1"));
     return env;
 }
@@ -391,10 +478,10 @@ void ProcessBackend::onStarted() {
     m_pgid = m_process->processId();
     m_startedAt = QDateTime::currentDateTimeUtc();
     m_uptime.start();
-    appendLog(QStringLiteral("portico: started %1 (pid %2) with PORT=%3")
+    appendLog(QStringLiteral("portico: started %1 (pid %2) with %3")
                   .arg(m_spec.program)
                   .arg(m_pgid)
-                  .arg(m_port),
+                  .arg(portsText()),
               LogStream::Portico);
     if (!m_spec.udpOnly)
         probe();
@@ -424,14 +511,21 @@ void ProcessBackend::probe() {
     connect(socket, &QTcpSocket::connected, this, [this, socket] {
         socket->abort();
         socket->deleteLater();
-        if (m_state == BackendState::Starting && m_process)
+        m_probe = nullptr;
+        if (m_state != BackendState::Starting || !m_process)
+            return;
+        // Ready once every port accepts: an app that serves HTTP on one and raw TCP on
+        // another is not half there.
+        if (++m_accepted >= probePorts().size())
             becomeReady();
+        else
+            probe();
     });
     connect(socket, &QTcpSocket::errorOccurred, this, [socket] {
         socket->abort();
         socket->deleteLater();
     });
-    socket->connectToHost(QHostAddress(QHostAddress::LocalHost), m_port);
+    socket->connectToHost(QHostAddress(QHostAddress::LocalHost), pendingPort());
 }
 
 void ProcessBackend::becomeReady() {
@@ -451,8 +545,8 @@ void ProcessBackend::becomeReady() {
 void ProcessBackend::onReadyTimeout() {
     if (!m_process)
         return;
-    const QString why = QStringLiteral("did not accept connections on 127.0.0.1:%1 within %2 ms")
-                            .arg(m_port)
+    const QString why = QStringLiteral("did not accept connections on %1 within %2 ms")
+                            .arg(pendingPortText())
                             .arg(m_context.config->readyTimeoutMs);
     appendLog(QStringLiteral("portico: ") + why + QStringLiteral(", killing it"), LogStream::Portico);
     m_pollTimer.stop();
@@ -518,7 +612,7 @@ void ProcessBackend::afterExit(const QString &why) {
     if (!m_supervised) {
         const QString reason =
             m_state == BackendState::Starting
-                ? QStringLiteral("%1 before it accepted connections on 127.0.0.1:%2").arg(why).arg(m_port)
+                ? QStringLiteral("%1 before it accepted connections on %2").arg(why, pendingPortText())
                 : why;
         failStart(reason + stderrTail());
         return;

@@ -19,8 +19,15 @@ class QTcpSocket;
 
 namespace portico {
 
-// What to run for a supervised backend. "{PORT}" in arguments is replaced by the port
-// picked at each launch (the docker runtime needs it in `-p`).
+// A host port of a project (its listen entries' number, once for a tcp and a udp entry on
+// it). stream: an http or tcp entry listens on it, so readiness is a TCP connect.
+struct HostPort {
+    quint16 port = 0;
+    bool stream = false;
+};
+
+// What to run for a supervised backend. "{PORT}" and "{PORT_<host port>}" in arguments are
+// replaced by the ports picked at each launch (the docker runtime needs them in `-p`).
 struct ProcessSpec {
     QString project; // names the log file and the log lines
     QString program; // absolute, or found on PATH (the one of env, see below)
@@ -36,11 +43,17 @@ struct ProcessSpec {
     // Started as this user (porticod is root); unset: as the daemon's user.
     std::optional<BackendAccount::Credentials> runAs;
     bool udpOnly = false; // readiness = still running after RuntimeContext::udpReadyMs
+    // Each host port gets a backend port of its own, in the environment as PORT_<host port>
+    // (the first one's is PORT as well); ready once every stream port accepts. Empty (a
+    // path-routed project): PORT only.
+    QList<HostPort> hostPorts;
 };
 
 // True when the manifest has listen entries and all of them are udp: such a backend
 // cannot be probed with a TCP connect.
 bool listensUdpOnly(const Manifest &manifest);
+// The manifest's host ports in the order of its listen entries, each number once.
+QList<HostPort> hostPortsOf(const Manifest &manifest);
 
 // A supervised child process listening on 127.0.0.1:PORT (the process and deno runtimes,
 // and the `docker run` of the dockerfile runtime). Everything is asynchronous: readiness is
@@ -60,6 +73,7 @@ public:
     void stop() override;
     void restart() override;
     BackendTarget target() const override;
+    QHash<quint16, quint16> backendPorts() const override;
     BackendState state() const override { return m_state; }
     QString stateReason() const override { return m_reason; }
     QStringList logTail(int lines) const override;
@@ -90,6 +104,12 @@ private:
     void stopTimers();
     void releasePort();
     bool acquirePort(QString *error);
+    bool keepOrAcquire(quint16 *port, QString *error);
+    quint16 backendPortOf(qsizetype hostPortIndex) const;
+    QList<quint16> probePorts() const; // what must accept before the backend is ready
+    quint16 pendingPort() const;       // the first of them that has not accepted yet
+    QString pendingPortText() const;   // "127.0.0.1:21002 (PORT_5000)"
+    QString portsText() const;         // "PORT=21001" or "PORT=21001 PORT_80=21001 PORT_53=21002"
     QString stderrTail() const;
     void failStart(const QString &reason);
     QByteArray openPtyMaster(); // the slave's name, empty when no pty is available
@@ -103,7 +123,9 @@ private:
     qint64 m_pgid = 0;
     std::unique_ptr<Containment::Cell> m_cell; // cgroup mode: every descendant's cgroup
     int m_ptyMaster = -1;                      // controlling terminal of the child's session, see launch()
-    quint16 m_port = 0;
+    quint16 m_port = 0;                        // PORT, and the first host port's
+    QList<quint16> m_morePorts;                // those of m_spec.hostPorts[1...]
+    qsizetype m_accepted = 0;                  // probePorts() that accepted during this start
     BackendState m_state = BackendState::Stopped;
     QString m_reason;
 

@@ -215,6 +215,53 @@ private Q_SLOTS:
         QTRY_COMPARE(read("rm-args"), QByteArray("rm -f portico-boxed\nrm -f portico-boxed"));
     }
 
+    // Several listen entries: each host port gets a backend port of its own, published by
+    // transport (a tcp and a udp entry on one number share it) and given as PORT_<n>.
+    void runPublishesEachPort() {
+        const QString dir = m_tmp.path();
+        const QString fake = script(
+            QStringLiteral("docker-fake-ports"),
+            QStringLiteral("\n"
+                           "case \"$1\" in\n"
+                           "version) echo 24.0.0 ;;\n"
+                           "build) echo \"Successfully built\" ;;\n"
+                           "run) echo \"$*\" > \"%1/run-ports-args\"\n"
+                           "     for a in \"$@\"; do case \"$a\" in PORT*=*) export \"$a\" ;; esac; done\n"
+                           "     HOST=127.0.0.1 exec \"%2\" every-port --name container ;;\n"
+                           "rm) ;;\n"
+                           "*) exit 1 ;;\n"
+                           "esac\n")
+                .arg(dir, QStringLiteral(TESTBACKEND_PATH))
+                .toUtf8());
+        m_config.dockerPath = fake;
+        m_config.readyTimeoutMs = 10'000;
+        Manifest m = manifest();
+        m.listen = {ListenSpec{3000, Protocol::Http}, ListenSpec{5353, Protocol::Tcp},
+                    ListenSpec{5353, Protocol::Udp}};
+        QString error;
+        auto b = createBackend(m, dir, m_context, &error);
+        QVERIFY2(b, qPrintable(error));
+        QSignalSpy ready(b.get(), &Backend::ready);
+        QSignalSpy failed(b.get(), &Backend::failed);
+        b->start();
+        QVERIFY2(ready.wait(15'000), failed.isEmpty() ? "" : qPrintable(failed.at(0).at(0).toString()));
+        const QHash<quint16, quint16> ports = b->backendPorts();
+        QCOMPARE(ports.size(), 2);
+        const QByteArray web = QByteArray::number(ports.value(3000));
+        const QByteArray dns = QByteArray::number(ports.value(5353));
+        QCOMPARE(web, QByteArray::number(b->target().port));
+        QVERIFY(web != dns);
+        QFile args(dir + QStringLiteral("/run-ports-args"));
+        QVERIFY(args.open(QIODevice::ReadOnly));
+        QCOMPARE(args.readAll().trimmed(), "run --rm --name portico-boxed -p 127.0.0.1:" + web + ':' + web +
+                                               " -p 127.0.0.1:" + dns + ':' + dns + " -p 127.0.0.1:" + dns +
+                                               ':' + dns + "/udp -e PORT=" + web + " -e PORT_3000=" + web +
+                                               " -e PORT_5353=" + dns + " -e HOST=0.0.0.0 portico-boxed");
+        QSignalSpy stopped(b.get(), &Backend::stopped);
+        b->stop();
+        QVERIFY(stopped.wait(10'000));
+    }
+
     void buildFails() {
         m_config.dockerPath = script(
             QStringLiteral("docker-badbuild"),

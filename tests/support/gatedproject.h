@@ -13,13 +13,15 @@
 
 namespace portico::test {
 
+// HTTP on PORT and an echo on every other PORT_<n> (each listen entry has a port of its
+// own), once the gate is open.
 inline QJsonObject gatedManifest(const QString &name, const QString &gate, const QJsonValue &listen = {}) {
     QJsonObject m{
         {QStringLiteral("name"), name},
         {QStringLiteral("runtime"), QStringLiteral("process")},
         {QStringLiteral("command"),
          QJsonArray{QStringLiteral("/bin/sh"), QStringLiteral("-c"),
-                    QStringLiteral("while [ ! -e %1 ]; do sleep 0.05; done; exec \"$0\" http --name %2")
+                    QStringLiteral("while [ ! -e %1 ]; do sleep 0.05; done; exec \"$0\" every-port --name %2")
                         .arg(gate, name),
                     QStringLiteral(TESTBACKEND_PATH)}}};
     if (!listen.isUndefined() && !listen.isNull())

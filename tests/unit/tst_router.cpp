@@ -31,6 +31,13 @@ std::shared_ptr<RouteTable> table() {
     add(QStringLiteral("site"), BackendTarget::Kind::Static, true);
     add(QStringLiteral("down"), BackendTarget::Kind::None, true);
     add(QStringLiteral("own-port"), BackendTarget::Kind::Tcp, false);
+    // A backend with a port of its own for host port 5000 (PORT_5000); its others use target.
+    auto multi = std::make_shared<ProjectRoute>(*t->projects.value(QStringLiteral("own-port")));
+    multi->name = QStringLiteral("multi");
+    BackendTarget second = multi->target;
+    second.port = 9001;
+    multi->portTargets.insert(5000, second);
+    t->projects.insert(multi->name, multi);
     return t;
 }
 
@@ -176,6 +183,25 @@ private Q_SLOTS:
         QCOMPARE(int(page.kind), int(Decision::Kind::Proxy));
         c.project = QStringLiteral("gone");
         QCOMPARE(decide("GET / HTTP/1.1\r\nHost: h\r\n\r\n", c).status, 503);
+    }
+
+    // Each host port of a project goes to its own backend port where it has one.
+    void dedicatedPortOwnBackendPort_data() {
+        QTest::addColumn<quint16>("listenerPort");
+        QTest::addColumn<int>("backendPort");
+        QTest::newRow("port with its own") << quint16(5000) << 9001;
+        QTest::newRow("first port") << quint16(3000) << 9000;
+    }
+    void dedicatedPortOwnBackendPort() {
+        QFETCH(quint16, listenerPort);
+        QFETCH(int, backendPort);
+        HttpListenerContext c;
+        c.project = QStringLiteral("multi");
+        c.port = listenerPort;
+        const Decision d = decide("GET /x HTTP/1.1\r\nHost: h\r\n\r\n", c);
+        QCOMPARE(int(d.kind), int(Decision::Kind::Proxy));
+        QVERIFY(d.target);
+        QCOMPARE(int(d.target->port), backendPort);
     }
 };
 

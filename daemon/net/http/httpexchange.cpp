@@ -36,7 +36,7 @@ void fallbackHost(char *out, int size, const HttpListenerContext &ctx, int clien
 
 void HttpConnection::startProxy(const Decision &d) {
     HttpScratch &s = scratch();
-    m_target = d.route->target;
+    m_target = *d.target;
     m_attempts = 0;
     std::memcpy(m_prefix.data(), d.prefix.data(), size_t(qMin<qsizetype>(d.prefix.size(), 64)));
     m_prefixLength = quint8(qMin<qsizetype>(d.prefix.size(), 64));

@@ -149,7 +149,8 @@ Decision route(const RouteInput &in) {
         }
     }
     d.route = route;
-    switch (route->target.kind) {
+    d.target = in.listener.project.isEmpty() ? &route->target : &route->targetFor(in.listener.port);
+    switch (d.target->kind) {
     case BackendTarget::Kind::None: {
         Decision d503 = local(503, QStringLiteral("backend not available"),
                               {{QStringLiteral("project"), route->name},

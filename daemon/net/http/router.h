@@ -26,8 +26,9 @@ struct Decision {
 
     // Static and Proxy
     const ProjectRoute *route = nullptr;
-    QByteArrayView prefix;        // "/<project>" on the ingress, empty on a dedicated port
-    QByteArrayView backendTarget; // what the backend gets as request-target (path and query)
+    const BackendTarget *target = nullptr; // Proxy: the route's, or its dedicated port's own
+    QByteArrayView prefix;                 // "/<project>" on the ingress, empty on a dedicated port
+    QByteArrayView backendTarget;          // what the backend gets as request-target (path and query)
 
     QString project; // for counters and the access log ("" when unknown)
 };

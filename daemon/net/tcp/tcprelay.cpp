@@ -54,22 +54,22 @@ void TcpRelayConnection::start(int fd) {
     }
     const auto table = m_ctx->routes ? m_ctx->routes->current() : nullptr;
     const ProjectRoute *route = table ? table->project(m_ctx->project) : nullptr;
-    if (!route ||
-        (route->target.kind != BackendTarget::Kind::Tcp && route->target.kind != BackendTarget::Kind::Unix)) {
+    const BackendTarget &target = route ? route->targetFor(m_ctx->port) : BackendTarget::none();
+    if (target.kind != BackendTarget::Kind::Tcp && target.kind != BackendTarget::Kind::Unix) {
         finish("no backend", ErrorKind::Unavailable);
         return;
     }
     m_inflight = route->inflight;
     if (m_inflight)
         m_inflight->fetch_add(1, std::memory_order_relaxed);
-    if (loopsBack(route->target, m_ctx->port)) {
+    if (loopsBack(target, m_ctx->port)) {
         qCWarning(lcNet).noquote() << "tcp port" << m_ctx->port << "of" << m_ctx->project
                                    << "relays to itself; connection closed";
         finish("the backend is this port itself", ErrorKind::Loop);
         return;
     }
     m_loop->arm(m_timer, qMax(1, m_ctx->config->tcpConnectTimeoutMs));
-    switch (m_connector.start(route->target, &m_backend, m_loop, &m_backendSide, this)) {
+    switch (m_connector.start(target, &m_backend, m_loop, &m_backendSide, this)) {
     case Connector::Status::Connected:
         connected();
         break;

@@ -152,7 +152,8 @@ UdpRelay::Session *UdpRelay::sessionFor(const sockaddr_storage &from, socklen_t 
 
     const auto table = m_ctx->routes ? m_ctx->routes->current() : nullptr;
     const ProjectRoute *route = table ? table->project(m_ctx->project) : nullptr;
-    if (!route || route->target.kind != BackendTarget::Kind::Tcp) {
+    const BackendTarget &target = route ? route->targetFor(m_ctx->port) : BackendTarget::none();
+    if (target.kind != BackendTarget::Kind::Tcp) {
         addError(ErrorKind::Unavailable);
         return nullptr;
     }
@@ -199,7 +200,7 @@ UdpRelay::Session *UdpRelay::sessionFor(const sockaddr_storage &from, socklen_t 
     };
     sockaddr_storage ss;
     socklen_t len = 0;
-    if (Connector::parseLiteral(route->target.host, route->target.port, &ss, &len)) {
+    if (Connector::parseLiteral(target.host, target.port, &ss, &len)) {
         if (!open(reinterpret_cast<const sockaddr *>(&ss), len)) {
             addError(ErrorKind::Backend);
             removeSession(s);
@@ -211,8 +212,8 @@ UdpRelay::Session *UdpRelay::sessionFor(const sockaddr_storage &from, socklen_t 
     s->resolving = true;
     s->self = std::make_shared<Session *>(s);
     std::weak_ptr<Session *> weak = s->self;
-    const quint16 port = route->target.port;
-    QHostInfo::lookupHost(route->target.host, m_loop, [this, weak, port, open](const QHostInfo &info) {
+    const quint16 port = target.port;
+    QHostInfo::lookupHost(target.host, m_loop, [this, weak, port, open](const QHostInfo &info) {
         const auto self = weak.lock();
         if (!self || !*self)
             return;

@@ -22,6 +22,7 @@ struct UdpRelayContext {
     RouteTableHolder *routes = nullptr;
     QString project;
     std::shared_ptr<RouteStats> stats; // may be null
+    quint16 port = 0;                  // the listener's own port (picks the backend port)
 };
 
 // A UDP port, served by one worker so that each visitor's session lives in one thread.

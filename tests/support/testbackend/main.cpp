@@ -45,6 +45,7 @@
 #include <QCoreApplication>
 #include <QDir>
 #include <QHostAddress>
+#include <QProcessEnvironment>
 #include <QTcpServer>
 #include <QTcpSocket>
 #include <QTimer>
@@ -347,8 +348,52 @@ bool spawnEscaped() {
     return true;
 }
 
+// TCP echo and UDP echo on port, alive as long as the application.
+bool echoOn(quint16 port) {
+    auto *tcp = new QTcpServer(QCoreApplication::instance());
+    QObject::connect(tcp, &QTcpServer::newConnection, tcp, [tcp] {
+        while (QTcpSocket *s = tcp->nextPendingConnection()) {
+            QObject::connect(s, &QTcpSocket::readyRead, s, [s] { s->write("tcp:" + s->readAll()); });
+            QObject::connect(s, &QTcpSocket::disconnected, s, &QObject::deleteLater);
+        }
+    });
+    auto *udp = new QUdpSocket(QCoreApplication::instance());
+    if (!tcp->listen(listenHost(), port) || !udp->bind(listenHost(), port)) {
+        err("testbackend: cannot listen on " + QByteArray::number(port));
+        return false;
+    }
+    QObject::connect(udp, &QUdpSocket::readyRead, udp, [udp] {
+        while (udp->hasPendingDatagrams()) {
+            QHostAddress from;
+            quint16 fromPort = 0;
+            QByteArray d(int(qMax<qint64>(0, udp->pendingDatagramSize())), Qt::Uninitialized);
+            const qint64 n = udp->readDatagram(d.data(), d.size(), &from, &fromPort);
+            if (n >= 0)
+                udp->writeDatagram("udp:" + d.left(n), from, fromPort);
+        }
+    });
+    out("echo on " + QByteArray::number(port));
+    return true;
+}
+
+// HTTP on PORT, and on every other port a PORT_<n> names, TCP and UDP echo (answers
+// prefixed "tcp:"/"udp:", so a test sees which socket answered).
+bool serveEveryPort(QTcpServer *http) {
+    if (!serveHttp(http))
+        return false;
+    const QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+    for (const QString &name : env.keys()) {
+        if (!name.startsWith(QLatin1String("PORT_")))
+            continue;
+        const quint16 port = quint16(env.value(name).toUInt());
+        if (port != listenPort() && !echoOn(port))
+            return false;
+    }
+    return true;
+}
+
 int usage() {
-    err("usage: portico-testbackend http|tcp-echo|udp-echo|crash-after MS|exit-now "
+    err("usage: portico-testbackend http|tcp-echo|udp-echo|every-port|crash-after MS|exit-now "
         "CODE|no-listen|spawn-child|spawn-escaped "
         "[--name NAME] [--ignore-term] [--ignore-hup]");
     return 64;
@@ -404,6 +449,9 @@ int main(int argc, char **argv) {
         });
         out("listening on udp " + listenHost().toString().toUtf8() + ':' +
             QByteArray::number(udp.localPort()));
+    } else if (mode == QLatin1String("every-port")) {
+        if (!serveEveryPort(&tcp))
+            return 1;
     } else if (mode == QLatin1String("crash-after")) {
         bool ok = false;
         const int ms = args.value(0).toInt(&ok);
