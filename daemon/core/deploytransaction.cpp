@@ -64,9 +64,10 @@ ApiResult conflictResult(const QString &project, const Plan &plan) {
 void preflight(const DeployEnv &env, const Manifest &m, const QString &sourceDir, QObject *context,
                const std::function<void(const ApiResult &)> &done) {
     QString error;
-    auto backend = std::make_shared<BackendPtr>(env.backends->create(m, sourceDir, &error).release());
+    RefusalKind kind = RefusalKind::BackendFailed;
+    auto backend = std::make_shared<BackendPtr>(env.backends->create(m, sourceDir, &error, &kind).release());
     if (!*backend) {
-        done(ApiResult::failure(refusalCode(error), error, {{QStringLiteral("project"), m.name}}));
+        done(ApiResult::failure(refusalCode(kind), error, {{QStringLiteral("project"), m.name}}));
         return;
     }
     QPointer<QObject> alive(context);
@@ -79,7 +80,8 @@ void preflight(const DeployEnv &env, const Manifest &m, const QString &sourceDir
         if (problem.isEmpty())
             done(ApiResult::success(QJsonObject{{QStringLiteral("project"), name}}));
         else
-            done(ApiResult::failure(refusalCode(problem), problem, {{QStringLiteral("project"), name}}));
+            done(ApiResult::failure(refusalCode(made->failureKind()), problem,
+                                    {{QStringLiteral("project"), name}}));
     });
 }
 

@@ -113,7 +113,7 @@ public:
     // started, no Docker engine), for the dry run: done(empty) when nothing is, else the
     // reason. Never starts anything; may answer later (an engine is asked asynchronously).
     virtual void preflight(const std::function<void(const QString &error)> &done) { done({}); }
-    // What the last failed() meant; read it in a receiver of failed().
+    // What the last failed() (or a failed preflight) meant; read it in its receiver.
     virtual RefusalKind failureKind() const { return RefusalKind::BackendFailed; }
 
     // Exchanges, relays and sessions the data plane is running on this backend now.

@@ -103,6 +103,8 @@ void DockerBackend::helperDone(bool ok, const QString &detail) {
     if (phase == Phase::Probe && m_preflightDone) {
         m_phase = Phase::Idle;
         const auto done = std::exchange(m_preflightDone, nullptr);
+        if (!ok)
+            m_failureKind = RefusalKind::RuntimeUnavailable;
         done(ok ? QString()
                 : noEngineMessage() +
                       (detail.isEmpty() ? QString() : QStringLiteral(" (%1)").arg(detail.left(500))));
