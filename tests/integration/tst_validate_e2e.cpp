@@ -39,6 +39,9 @@ private:
 
 void TestValidateE2e::initTestCase() {
     QVERIFY(m_dir.isValid());
+    // The deploy's own refusal must come from the program, not from a root porticod's
+    // backend user finding the sources' folder closed.
+    QVERIFY(shareWithBackends(m_dir.path()));
     QVERIFY(QDir(m_dir.path()).mkpath(QStringLiteral("site")));
     writeFile(m_dir.path(), QStringLiteral("site/index.html"), "<p>hi</p>");
     writeFile(m_dir.path(), QStringLiteral("Dockerfile"), "FROM scratch\n");
