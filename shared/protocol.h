@@ -37,7 +37,7 @@ inline constexpr int BackendFailed = 1004;      // the backend did not start; da
 inline constexpr int RuntimeUnavailable = 1005; // e.g. dockerfile without an engine
 inline constexpr int LineTooLong = 1006;        // the request line is over the limit; the connection closes
 inline constexpr int Busy = 1007;               // too many clients / queued operations
-inline constexpr int StateWriteFailed = 1008;   // the daemon cannot write its state (disk full, read-only, ...)
+inline constexpr int StateWriteFailed = 1008; // the daemon cannot write its state (disk full, read-only, ...)
 } // namespace error
 
 // Event kinds carried by "event" notifications: params = {kind, data, time}.
