@@ -1,6 +1,7 @@
 // The workers' epoll event loop: Qt's timers, socket notifiers and queued calls work on it
 // as on Qt's own dispatchers, and its own pieces (deadline lists, deferred deletion,
 // direct handlers, the buffer pool) do what the data plane relies on.
+#include "net/conn/bytequeue.h"
 #include "net/loop/bufferpool.h"
 #include "net/loop/deadlines.h"
 #include "net/loop/eventloop.h"
@@ -289,6 +290,30 @@ private Q_SLOTS:
         QVERIFY(!pool.trim());
         QCOMPARE(pool.stats().cached, qint64(2));
         QCOMPARE(pool.stats().peak, qint64(5));
+    }
+
+    // Moving bytes between queues leaves each queue with the pool its owner gave it: the
+    // retry of a stale pooled backend connection once left its queue poolless, and the
+    // next request on that client crashed in BufferPool::acquire.
+    void byteQueuesKeepTheirPool() {
+        BufferPool pool(2);
+        ByteQueue a(&pool), b(&pool);
+        QVERIFY(a.append("head", 4));
+        b.swap(a);
+        QVERIFY(a.isEmpty());
+        QCOMPARE(b.size(), qint64(4));
+        QVERIFY(a.append("again", 5)); // a can still take blocks
+        QCOMPARE(pool.stats().inUse, qint64(2));
+        ByteQueue c(&pool);
+        QVERIFY(c.takeAll(a));
+        QVERIFY(a.isEmpty());
+        QVERIFY(a.append("third", 5));
+        QVERIFY(c.takeAll(b)); // appended behind what c holds
+        char out[16] = {};
+        QCOMPARE(c.take(out, sizeof out), qint64(9));
+        QCOMPARE(QByteArray(out, 9), QByteArray("againhead"));
+        a.clear();
+        QCOMPARE(pool.stats().inUse, qint64(0));
     }
 
     void buffersBeyondTheCacheGoBackOnTheirOwn() {

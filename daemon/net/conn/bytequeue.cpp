@@ -120,7 +120,7 @@ qint64 ByteQueue::take(char *out, qint64 max) {
 bool ByteQueue::takeAll(ByteQueue &other) {
     if (other.isEmpty())
         return true;
-    if (isEmpty()) {
+    if (isEmpty() && m_pool == other.m_pool) {
         clear();
         swap(other);
         return true;

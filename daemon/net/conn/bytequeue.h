@@ -40,8 +40,10 @@ public:
     // Up to max bytes from the front (for tests and small copies); consumes them.
     qint64 take(char *out, qint64 max);
     void clear();
+    // Exchanges the bytes, not the pools: a queue keeps the pool its owner gave it (a
+    // queue left without one crashed on its next append). Both must draw from one pool.
     void swap(ByteQueue &other) noexcept {
-        std::swap(m_pool, other.m_pool);
+        Q_ASSERT(m_pool == other.m_pool);
         std::swap(m_head, other.m_head);
         std::swap(m_tail, other.m_tail);
         std::swap(m_size, other.m_size);

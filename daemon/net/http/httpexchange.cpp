@@ -447,10 +447,8 @@ void HttpConnection::backendEof() {
     if (retryable()) {
         qCDebug(lcNet) << "pooled backend connection was stale; retrying once";
         releaseBackend(false);
-        ByteQueue head;
-        head.swap(m_retryHead);
         m_toBackend.clear();
-        m_toBackend.swap(head);
+        m_toBackend.swap(m_retryHead); // m_retryHead ends empty: one retry only
         connectBackend(false);
         return;
     }
