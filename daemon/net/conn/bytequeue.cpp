@@ -55,12 +55,26 @@ bool ByteQueue::append(const char *data, size_t length) {
     return true;
 }
 
-bool ByteQueue::append(const iovec *iov, int count) {
+bool ByteQueue::append(const iovec *iov, int count, size_t skip) {
     for (int i = 0; i < count; ++i) {
-        if (!append(static_cast<const char *>(iov[i].iov_base), iov[i].iov_len))
+        if (skip >= iov[i].iov_len) {
+            skip -= iov[i].iov_len;
+            continue;
+        }
+        if (!append(static_cast<const char *>(iov[i].iov_base) + skip, iov[i].iov_len - skip))
             return false;
+        skip = 0;
     }
     return true;
+}
+
+bool ByteQueue::sendOrQueue(Socket &socket, const iovec *iov, int count) {
+    if (!isEmpty() || !socket.writable() || socket.writeShut())
+        return append(iov, count); // behind the bytes already waiting, or for EPOLLOUT
+    const ssize_t n = socket.writev(iov, count);
+    if (n == Socket::kError)
+        return false;
+    return append(iov, count, size_t(n));
 }
 
 void ByteQueue::pop(qint64 n) {

@@ -30,7 +30,12 @@ public:
 
     // Copies data in; false when no block could be had (out of memory).
     bool append(const char *data, size_t length);
-    bool append(const iovec *iov, int count);
+    // The bytes of iov but its first skip bytes.
+    bool append(const iovec *iov, int count, size_t skip = 0);
+    // Straight to the socket when nothing waits here and it can take bytes; what the
+    // kernel does not take is queued (all of it when bytes wait already). False when the
+    // socket failed or no block could be had.
+    bool sendOrQueue(Socket &socket, const iovec *iov, int count);
     // Free room at the tail to read into (taking a block when needed), or {nullptr, 0}.
     iovec tail();
     void commit(size_t length); // length bytes were written into tail()

@@ -45,6 +45,24 @@ ssize_t Socket::failed(int err) {
     return kError;
 }
 
+template <typename Send> ssize_t Socket::sent(size_t wanted, Send send) {
+    for (;;) {
+        const ssize_t n = send();
+        if (n >= 0) {
+            if (size_t(n) < wanted)
+                m_writable = false; // the send buffer is full: EPOLLOUT says when it is not
+            return n;
+        }
+        if (errno == EINTR)
+            continue;
+        if (errno == EAGAIN || errno == EWOULDBLOCK) {
+            m_writable = false;
+            return 0;
+        }
+        return failed(errno);
+    }
+}
+
 ssize_t Socket::read(char *buffer, size_t length) {
     for (;;) {
         const ssize_t n = ::recv(m_fd, buffer, length, 0);
@@ -82,21 +100,7 @@ ssize_t Socket::writev(const iovec *iov, int count) {
     msghdr msg{};
     msg.msg_iov = const_cast<iovec *>(iov);
     msg.msg_iovlen = size_t(count);
-    for (;;) {
-        const ssize_t n = ::sendmsg(m_fd, &msg, MSG_NOSIGNAL);
-        if (n >= 0) {
-            if (size_t(n) < total)
-                m_writable = false; // the send buffer is full: EPOLLOUT says when it is not
-            return n;
-        }
-        if (errno == EINTR)
-            continue;
-        if (errno == EAGAIN || errno == EWOULDBLOCK) {
-            m_writable = false;
-            return 0;
-        }
-        return failed(errno);
-    }
+    return sent(total, [&] { return ::sendmsg(m_fd, &msg, MSG_NOSIGNAL); });
 }
 
 ssize_t Socket::spliceIn(SplicePipe &pipe, size_t length) {
@@ -119,40 +123,13 @@ ssize_t Socket::spliceIn(SplicePipe &pipe, size_t length) {
 }
 
 ssize_t Socket::spliceOut(SplicePipe &pipe, size_t length) {
-    for (;;) {
-        const ssize_t n =
-            ::splice(pipe.rd, nullptr, m_fd, nullptr, length, SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
-        if (n >= 0) {
-            if (size_t(n) < length)
-                m_writable = false;
-            return n;
-        }
-        if (errno == EINTR)
-            continue;
-        if (errno == EAGAIN) {
-            m_writable = false;
-            return 0;
-        }
-        return failed(errno);
-    }
+    return sent(length, [&] {
+        return ::splice(pipe.rd, nullptr, m_fd, nullptr, length, SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+    });
 }
 
 ssize_t Socket::sendFile(int fileFd, off_t *offset, size_t length) {
-    for (;;) {
-        const ssize_t n = ::sendfile(m_fd, fileFd, offset, length);
-        if (n >= 0) {
-            if (size_t(n) < length)
-                m_writable = false;
-            return n;
-        }
-        if (errno == EINTR)
-            continue;
-        if (errno == EAGAIN) {
-            m_writable = false;
-            return 0;
-        }
-        return failed(errno);
-    }
+    return sent(length, [&] { return ::sendfile(m_fd, fileFd, offset, length); });
 }
 
 void Socket::shutdownWrite() {

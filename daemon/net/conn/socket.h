@@ -74,6 +74,9 @@ public:
 
 private:
     ssize_t failed(int err);
+    // One way of writing, repeated on EINTR: bytes written (0 when the kernel took none);
+    // a short write or EAGAIN marks the socket unwritable until EPOLLOUT.
+    template <typename Send> ssize_t sent(size_t wanted, Send send);
 
     int m_fd = -1;
     FdBudget *m_budget = nullptr;

@@ -358,29 +358,7 @@ bool HttpConnection::sendClient(const iovec *iov, int count) {
     countOut(total);
     // Straight to the kernel when nothing waits before these bytes; what it does not
     // take (and everything behind bytes already waiting) is queued in pool blocks.
-    if (m_out.isEmpty() && m_client.writable() && !m_client.writeShut()) {
-        const ssize_t n = m_client.writev(iov, count);
-        if (n == Socket::kError) {
-            teardown();
-            return false;
-        }
-        if (quint64(n) == total)
-            return true;
-        size_t skip = size_t(n);
-        for (int i = 0; i < count; ++i) {
-            if (skip >= iov[i].iov_len) {
-                skip -= iov[i].iov_len;
-                continue;
-            }
-            if (!m_out.append(static_cast<const char *>(iov[i].iov_base) + skip, iov[i].iov_len - skip)) {
-                teardown();
-                return false;
-            }
-            skip = 0;
-        }
-        return true;
-    }
-    if (!m_out.append(iov, count)) {
+    if (!m_out.sendOrQueue(m_client, iov, count)) {
         teardown();
         return false;
     }

@@ -89,6 +89,7 @@ private:
     void startProxy(const Decision &d);
     void connectBackend(bool allowPooled);
     void backendConnected();
+    void backendRefused(); // 502 with the connector's reason
     void exchange();
     bool pumpRequestBody();
     bool pumpResponse();

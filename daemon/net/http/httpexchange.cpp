@@ -82,13 +82,17 @@ void HttpConnection::connectBackend(bool allowPooled) {
         backendConnected();
         return;
     case Connector::Status::Failed:
-        fail(502, QStringLiteral("backend refused the connection"),
-             {{QStringLiteral("project"), m_project},
-              {QStringLiteral("reason"), QString::fromLatin1(m_connector.error())}});
+        backendRefused();
         return;
     case Connector::Status::InProgress:
         return;
     }
+}
+
+void HttpConnection::backendRefused() {
+    fail(502, QStringLiteral("backend refused the connection"),
+         {{QStringLiteral("project"), m_project},
+          {QStringLiteral("reason"), QString::fromLatin1(m_connector.error())}});
 }
 
 void HttpConnection::onConnectDecided(bool connected) {
@@ -98,9 +102,7 @@ void HttpConnection::onConnectDecided(bool connected) {
         backendConnected();
         drive();
     } else {
-        fail(502, QStringLiteral("backend refused the connection"),
-             {{QStringLiteral("project"), m_project},
-              {QStringLiteral("reason"), QString::fromLatin1(m_connector.error())}});
+        backendRefused();
         drive();
     }
 }
@@ -116,9 +118,7 @@ void HttpConnection::onBackendEvent() {
             backendConnected();
             break;
         case Connector::Status::Failed:
-            fail(502, QStringLiteral("backend refused the connection"),
-                 {{QStringLiteral("project"), m_project},
-                  {QStringLiteral("reason"), QString::fromLatin1(m_connector.error())}});
+            backendRefused();
             break;
         case Connector::Status::InProgress:
             return;
@@ -142,29 +142,7 @@ void HttpConnection::backendConnected() {
 }
 
 bool HttpConnection::sendBackend(const iovec *iov, int count) {
-    Socket &b = m_backend->socket;
-    if (m_toBackend.isEmpty() && b.writable()) {
-        quint64 total = 0;
-        for (int i = 0; i < count; ++i)
-            total += iov[i].iov_len;
-        const ssize_t n = b.writev(iov, count);
-        if (n == Socket::kError)
-            return false;
-        if (quint64(n) == total)
-            return true;
-        size_t skip = size_t(n);
-        for (int i = 0; i < count; ++i) {
-            if (skip >= iov[i].iov_len) {
-                skip -= iov[i].iov_len;
-                continue;
-            }
-            if (!m_toBackend.append(static_cast<const char *>(iov[i].iov_base) + skip, iov[i].iov_len - skip))
-                return false;
-            skip = 0;
-        }
-        return true;
-    }
-    return m_toBackend.append(iov, count);
+    return m_toBackend.sendOrQueue(m_backend->socket, iov, count);
 }
 
 void HttpConnection::exchange() {

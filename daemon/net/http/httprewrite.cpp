@@ -170,7 +170,10 @@ ClientHeadResult buildClientHead(std::string &out, const ClientHeadInput &in) {
     return res;
 }
 
-void buildInterimHead(std::string &out, const ParsedHead &r) {
+namespace {
+
+// The backend's status line and its end-to-end fields, for answers passed on as they are.
+void passedOnHead(std::string &out, const ParsedHead &r) {
     const Tokens tokens = connectionTokens(r.fields);
     out.clear();
     out += "HTTP/1.1 ";
@@ -182,19 +185,17 @@ void buildInterimHead(std::string &out, const ParsedHead &r) {
         if (!isHopByHop(f.name, tokens))
             field(out, f.name, f.value);
     }
+}
+
+} // namespace
+
+void buildInterimHead(std::string &out, const ParsedHead &r) {
+    passedOnHead(out, r);
     out += "\r\n";
 }
 
 void buildSwitchingHead(std::string &out, const ParsedHead &r) {
-    const Tokens tokens = connectionTokens(r.fields);
-    out.clear();
-    out += "HTTP/1.1 101 ";
-    append(out, r.reason);
-    out += "\r\n";
-    for (const Field &f : r.fields) {
-        if (!isHopByHop(f.name, tokens))
-            field(out, f.name, f.value);
-    }
+    passedOnHead(out, r); // a 101
     out += "Connection: Upgrade\r\n";
     field(out, "Upgrade", fieldValue(r.fields, "upgrade"));
     out += "\r\n";
