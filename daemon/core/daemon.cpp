@@ -4,8 +4,10 @@
 #include "deploytransaction.h"
 #include "metrics/metricsserver.h"
 #include "net/accesslog.h"
+#include "net/filelimit.h"
 #include "net/listenermanager.h"
 #include "net/loop/bufferpool.h"
+#include "net/loop/fdbudget.h"
 #include "net/workerpool.h"
 #include "operationqueue.h"
 #include "projectlogs.h"
@@ -410,7 +412,19 @@ bool Daemon::start(QString *error) {
         return false;
     for (const QString &w : std::as_const(loose))
         qCWarning(lcDaemon).noquote() << w;
-    d->workers = std::make_unique<WorkerPool>(d->config.workers);
+    {
+        // The data plane's descriptor budget leaves room for every admin client allowed.
+        const qint64 nofile = softFileLimit();
+        if (FdBudget::reserveCapped(nofile, d->config.adminMaxClients))
+            qCWarning(lcDaemon).noquote()
+                << QStringLiteral("admin_max_clients %1 does not fit the descriptor limit %2: under a "
+                                  "flood of connections some admin clients may be refused; raise "
+                                  "LimitNOFILE or lower admin_max_clients")
+                       .arg(d->config.adminMaxClients)
+                       .arg(nofile);
+        d->workers = std::make_unique<WorkerPool>(d->config.workers, nullptr,
+                                                  FdBudget::forFileLimit(nofile, d->config.adminMaxClients));
+    }
     d->accessLog = std::make_unique<AccessLog>(d->config.accessLog);
     d->listeners =
         std::make_unique<ListenerManager>(d->config, &d->routes, d->workers.get(), d->accessLog.get());

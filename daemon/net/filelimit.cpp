@@ -25,4 +25,11 @@ qint64 raiseFileLimit(QString *error) {
     return qint64(lim.rlim_cur);
 }
 
+qint64 softFileLimit() {
+    rlimit lim{};
+    if (::getrlimit(RLIMIT_NOFILE, &lim) != 0 || lim.rlim_cur == RLIM_INFINITY)
+        return 1024;
+    return qint64(lim.rlim_cur);
+}
+
 } // namespace portico

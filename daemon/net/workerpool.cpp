@@ -1,10 +1,9 @@
 #include "workerpool.h"
 
+#include "filelimit.h"
 #include "loop/eventloop.h"
 #include "loop/fdbudget.h"
 #include "routing/routetable.h"
-
-#include <sys/resource.h>
 
 namespace portico {
 
@@ -12,13 +11,8 @@ WorkerPool::WorkerPool(int count, QObject *parent, qint64 budget) : QObject(pare
     if (count <= 0)
         count = qMax(1, QThread::idealThreadCount());
     count = qMin(count, kMaxWorkers - 1);
-    if (budget < 0) {
-        rlimit lim{};
-        const qint64 nofile = ::getrlimit(RLIMIT_NOFILE, &lim) == 0 && lim.rlim_cur != RLIM_INFINITY
-                                  ? qint64(lim.rlim_cur)
-                                  : 1024;
-        budget = FdBudget::forFileLimit(nofile);
-    }
+    if (budget < 0)
+        budget = FdBudget::forFileLimit(softFileLimit());
     m_budget = std::make_unique<FdBudget>(budget);
     for (int i = 0; i < count; ++i) {
         auto thread = std::make_unique<QThread>();

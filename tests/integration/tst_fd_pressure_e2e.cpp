@@ -51,6 +51,7 @@ class TestFdPressureE2e final : public QObject {
 private Q_SLOTS:
     void floodPastTheLimitThenServeAgain();
     void idleKeepAliveHoldsNoBuffer();
+    void budgetLeavesRoomForEveryAdminClient();
 };
 
 void TestFdPressureE2e::floodPastTheLimitThenServeAgain() {
@@ -148,6 +149,22 @@ void TestFdPressureE2e::idleKeepAliveHoldsNoBuffer() {
     QVERIFY(recvExactly(held.first(), 15, 5000).startsWith("HTTP/1.1 200"));
     for (int fd : held)
         closeFd(fd);
+}
+
+// The data plane's descriptor budget leaves a descriptor for every admin client the
+// configuration allows (and some for logs and backends), so that a flood that takes the
+// whole budget cannot lock operators out.
+void TestFdPressureE2e::budgetLeavesRoomForEveryAdminClient() {
+    DaemonFixture d;
+    d.config.insert(QStringLiteral("admin_max_clients"), 3000); // more than an eighth of 20000
+    QString why;
+    QVERIFY2(d.start(&why), qPrintable(why));
+    rlimit lim{};
+    QVERIFY(::prlimit(pid_t(d.pid()), RLIMIT_NOFILE, nullptr, &lim) == 0);
+    const double budget = dataPlane(d).value(QStringLiteral("descriptor_budget")).toDouble();
+    QVERIFY(budget > 0);
+    QVERIFY2(double(lim.rlim_cur) - budget >= 3000 + 64,
+             qPrintable(QStringLiteral("limit %1, budget %2").arg(lim.rlim_cur).arg(budget)));
 }
 
 QTEST_GUILESS_MAIN(TestFdPressureE2e)

@@ -33,9 +33,12 @@ public:
     qint64 used() const { return m_used.load(std::memory_order_relaxed); }
     qint64 limit() const { return m_limit; }
 
-    // The budget for a process whose soft RLIMIT_NOFILE is nofile: all but a reserve of
-    // max(64, nofile / 8) descriptors for the control plane.
-    static qint64 forFileLimit(qint64 nofile);
+    // The budget for a process whose soft RLIMIT_NOFILE is nofile: all but a reserve for
+    // the control plane of max(64, nofile / 8, adminClients + 64) descriptors, so that
+    // every admin client the configuration allows finds one under a flood. The reserve
+    // never takes more than half: reserveCapped() tells when adminClients did not fit.
+    static qint64 forFileLimit(qint64 nofile, int adminClients = 0);
+    static bool reserveCapped(qint64 nofile, int adminClients);
 
 private:
     const qint64 m_limit;

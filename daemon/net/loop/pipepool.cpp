@@ -7,9 +7,19 @@
 
 namespace portico {
 
-qint64 FdBudget::forFileLimit(qint64 nofile) {
-    const qint64 reserve = qMax<qint64>(64, nofile / 8);
+namespace {
+qint64 wantedReserve(qint64 nofile, int adminClients) {
+    return qMax(qMax<qint64>(64, nofile / 8), qint64(adminClients) + 64);
+}
+} // namespace
+
+qint64 FdBudget::forFileLimit(qint64 nofile, int adminClients) {
+    const qint64 reserve = qMin(wantedReserve(nofile, adminClients), qMax<qint64>(64, nofile / 2));
     return qMax<qint64>(16, nofile - reserve);
+}
+
+bool FdBudget::reserveCapped(qint64 nofile, int adminClients) {
+    return nofile - forFileLimit(nofile, adminClients) < wantedReserve(nofile, adminClients);
 }
 
 PipePool::~PipePool() {
