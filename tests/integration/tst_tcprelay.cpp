@@ -4,7 +4,6 @@
 #include "testutil.h"
 
 #include <QCryptographicHash>
-#include <QElapsedTimer>
 #include <QSignalSpy>
 #include <QTcpSocket>
 #include <QTest>
@@ -326,8 +325,9 @@ void TestTcpRelay::closedAtOnce() {
     config.tcpConnectTimeoutMs = 20000;
     const QString project = QStringLiteral("gone%1").arg(++m_projects);
     BackendTarget target;
+    RefusingPort down;
     if (situation == QLatin1String("refused"))
-        target = tcpTarget(QStringLiteral("127.0.0.1"), freePort());
+        target = tcpTarget(QStringLiteral("127.0.0.1"), down.port());
     std::shared_ptr<RouteStats> stats;
     const quint16 port =
         relayTo(project, target, config, ProxyProtocol::None, QHostAddress(QHostAddress::LocalHost), &stats);
@@ -337,10 +337,10 @@ void TestTcpRelay::closedAtOnce() {
 
     const int fd = tcpConnect(QHostAddress::LocalHost, port);
     QVERIFY(fd >= 0);
-    const qint64 ms = waitClosed(fd, 5000);
+    // Closed well within the 20 s connect timeout: only an immediate close passes.
+    const qint64 closed = waitClosed(fd, 5000);
     closeFd(fd);
-    QVERIFY2(ms >= 0, "the visitor was not closed");
-    QVERIFY2(ms < 2000, qPrintable(QStringLiteral("closed after %1 ms").arg(ms)));
+    QVERIFY2(closed == 0, "the visitor was not closed");
     QTRY_COMPARE(stats->sum().errors, quint64(1));
     QTRY_COMPARE(stats->sum().connectionsOpen, quint64(0));
 }
@@ -366,12 +366,16 @@ void TestTcpRelay::connectTimeout() {
                                  config, ProxyProtocol::None, QHostAddress(QHostAddress::LocalHost), &stats);
     const int fd = tcpConnect(QHostAddress::LocalHost, port);
     QVERIFY(fd >= 0);
-    const qint64 ms = waitClosed(fd, 5000);
+    // A window that must see nothing: the relay waits for the backend (timeout 400 ms)
+    // instead of giving up at once; then it gives up and closes the visitor.
+    const qint64 early = waitClosed(fd, 200);
+    const qint64 closed = waitClosed(fd, 5000);
     closeFd(fd);
     for (int f : fillers)
         closeFd(f);
     closeFd(backendListen);
-    QVERIFY2(ms >= 300 && ms < 3000, qPrintable(QStringLiteral("closed after %1 ms").arg(ms)));
+    QCOMPARE(early, qint64(-1));
+    QCOMPARE(closed, qint64(0));
     QTRY_COMPARE(stats->sum().errors, quint64(1));
 }
 
@@ -379,24 +383,23 @@ void TestTcpRelay::connectTimeout() {
 void TestTcpRelay::idleTimeout() {
     EchoServer echo;
     Config config;
-    config.tcpIdleTimeoutMs = 400;
+    config.tcpIdleTimeoutMs = 1000;
     const quint16 port =
         relayTo(QStringLiteral("idle"), tcpTarget(QStringLiteral("127.0.0.1"), echo.port()), config);
     const int fd = tcpConnect(QHostAddress::LocalHost, port);
     QVERIFY(fd >= 0);
-    QElapsedTimer alive;
-    alive.start();
-    for (int i = 0;; ++i) {
+    // Five pauses of 300 ms, each a window that must see no close (shorter than the
+    // 1 s timeout), add up to more than the timeout: traffic kept the relay open.
+    for (int i = 0; i < 5; ++i) {
         const QByteArray ping = "ping" + QByteArray::number(i);
         QVERIFY(sendAll(fd, ping));
-        QCOMPARE(recvExactly(fd, ping.size(), 2000), ping);
-        if (alive.elapsed() >= 1000)
-            break;
-        QCOMPARE(waitClosed(fd, 150), qint64(-1)); // still open after a pause shorter than the timeout
+        QCOMPARE(recvExactly(fd, ping.size(), 5000), ping);
+        QCOMPARE(waitClosed(fd, 300), qint64(-1));
     }
-    const qint64 ms = waitClosed(fd, 5000);
+    // Silence: closed, with no byte sent the other way.
+    const qint64 closed = waitClosed(fd, 5000);
     closeFd(fd);
-    QVERIFY2(ms >= 300 && ms < 3000, qPrintable(QStringLiteral("closed %1 ms after the last byte").arg(ms)));
+    QCOMPARE(closed, qint64(0));
 }
 
 void TestTcpRelay::proxyProtocol_data() {

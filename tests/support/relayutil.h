@@ -31,8 +31,8 @@ bool sendAll(int fd, const QByteArray &data, int timeoutMs = 10000);
 QByteArray recvExactly(int fd, qsizetype n, int timeoutMs = 10000);
 // Reads until EOF; *eof tells whether EOF (or a reset) came before the timeout.
 QByteArray recvUntilEof(int fd, int timeoutMs, bool *eof, qsizetype max = 64 * 1024 * 1024);
-// Waits for EOF or a reset without data; returns the milliseconds it took, -1 on timeout,
-// -2 if data arrived instead.
+// Waits for EOF or a reset without data: 0 when it came, -1 on timeout, -2 if data arrived
+// instead. (No duration: tests bound waits, they do not time them.)
 qint64 waitClosed(int fd, int timeoutMs);
 void closeFd(int fd);
 

@@ -7,6 +7,10 @@
 #include <QTcpServer>
 #include <QUdpSocket>
 
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 namespace portico::test {
 
 quint16 freePort(bool alsoUdp) {
@@ -23,6 +27,22 @@ quint16 freePort(bool alsoUdp) {
         return port;
     }
     return 0;
+}
+
+RefusingPort::RefusingPort() {
+    m_fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_in sin{};
+    sin.sin_family = AF_INET;
+    sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof sin;
+    if (m_fd >= 0 && ::bind(m_fd, reinterpret_cast<sockaddr *>(&sin), sizeof sin) == 0 &&
+        ::getsockname(m_fd, reinterpret_cast<sockaddr *>(&sin), &len) == 0)
+        m_port = ntohs(sin.sin_port);
+}
+
+RefusingPort::~RefusingPort() {
+    if (m_fd >= 0)
+        ::close(m_fd);
 }
 
 QJsonObject parseObject(const QByteArray &json) {

@@ -11,6 +11,22 @@ namespace portico::test {
 // Prefer binding to port 0 where the code under test allows it.
 quint16 freePort(bool alsoUdp = false);
 
+// A TCP port on 127.0.0.1 that refuses every connection for as long as this object lives:
+// a socket bound to it that never listens. Unlike a port that was free a moment ago, no
+// other process can start listening on it meanwhile (a "backend that is down").
+class RefusingPort {
+public:
+    RefusingPort();
+    ~RefusingPort();
+    RefusingPort(const RefusingPort &) = delete;
+    RefusingPort &operator=(const RefusingPort &) = delete;
+    quint16 port() const { return m_port; }
+
+private:
+    int m_fd = -1;
+    quint16 m_port = 0;
+};
+
 QJsonObject parseObject(const QByteArray &json);
 QByteArray sha256Hex(const QByteArray &data);
 

@@ -3,14 +3,15 @@
 #include "relayutil.h"
 #include "testutil.h"
 
-#include <QDeadlineTimer>
-#include <QElapsedTimer>
+#include "httpbackend.h"
+
 #include <QFile>
 #include <QNetworkDatagram>
 #include <QSignalSpy>
 #include <QTest>
 #include <QUdpSocket>
 
+#include <net/if.h>
 #include <netinet/in.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
@@ -148,8 +149,11 @@ void TestListenerManager::badOptions_data() {
                                            << "a tcp listener needs a project";
     QTest::newRow("udp without a project") << "127.0.0.1" << int(Protocol::Udp) << ""
                                            << "a udp listener needs a project";
-    QTest::newRow("address not on this host") << "192.0.2.1" << int(Protocol::Tcp) << "p"
-                                              << "port 0/tcp: address not available";
+    // A link-local address scoped to the loopback interface: an address this host does not
+    // have (the kernel refuses the bind), and one that could never leave the host if it did.
+    QTest::newRow("address not on this host")
+        << QStringLiteral("fe80::1%") + QString::number(::if_nametoindex("lo")) << int(Protocol::Tcp) << "p"
+        << "port 0/tcp: address not available";
 }
 
 void TestListenerManager::badOptions() {
@@ -366,12 +370,13 @@ void TestListenerManager::drainTimeoutClosesConnections() {
     const ListenerId id = openTcp(m, QStringLiteral("stubborn"), echo.port());
     const int visitor = tcpConnect(QHostAddress::LocalHost, m->boundPort(id));
     QVERIFY(echoes(visitor, "still here"));
-    QElapsedTimer t;
-    t.start();
     m->drain(id, 300);
+    // A window that must see nothing: the open connection holds the drain back until
+    // its timeout (300 ms), whatever the load; then drained() comes and the visitor is cut.
+    QVERIFY(!spy.wait(150));
+    QCOMPARE(waitClosed(visitor, 0), qint64(-1));
     QVERIFY(spy.wait(5000));
-    QVERIFY2(t.elapsed() >= 250, qPrintable(QString::number(t.elapsed())));
-    QVERIFY(waitClosed(visitor, 3000) >= 0);
+    QCOMPARE(waitClosed(visitor, 3000), qint64(0));
     closeFd(visitor);
 }
 
@@ -394,11 +399,8 @@ void TestListenerManager::drainWithoutConnections() {
         id = m->open(RelayFixture::options(Protocol(protocol), QStringLiteral("quiet")), &error);
         QVERIFY2(id, qPrintable(error));
     }
-    QElapsedTimer t;
-    t.start();
-    m->drain(id, 10000);
-    QVERIFY(spy.wait(3000));
-    QVERIFY(t.elapsed() < 2000); // did not sit out the timeout
+    m->drain(id, 60000);
+    QVERIFY(spy.wait(10000)); // did not sit out the 60 s timeout
     QCOMPARE(spy.at(0).at(0).value<ListenerId>(), id);
 }
 
@@ -414,8 +416,7 @@ void TestListenerManager::closeKillsConnections() {
     }
     m->close(id);
     for (int fd : visitors) {
-        const qint64 ms = waitClosed(fd, 3000);
-        QVERIFY2(ms >= 0 && ms < 2000, qPrintable(QString::number(ms)));
+        QCOMPARE(waitClosed(fd, 5000), qint64(0));
         closeFd(fd);
     }
     QTRY_COMPARE(stats->sum().connectionsOpen, quint64(0));
@@ -442,17 +443,30 @@ void TestListenerManager::closingOneListenerLeavesOthersAlone() {
     closeFd(vb2);
 }
 
-// A dedicated http port hands its connections to the HTTP engine (startHttpSession).
+// A dedicated http port hands its connections to the HTTP engine (startHttpSession): the
+// request reaches the project's backend whole, without a path prefix, and the answer
+// comes back. (It used to point at a port that was free a moment ago: under load another
+// program could take it, and the test waited for an answer from a stranger.)
 void TestListenerManager::httpListenerStartsHttpSessions() {
+    HttpTestBackend backend;
     ListenerManager *m = m_fx->manager();
-    m_fx->setTarget(QStringLiteral("web"), tcpTarget(QStringLiteral("127.0.0.1"), freePort()));
+    m_fx->setTarget(QStringLiteral("web"), tcpTarget(QStringLiteral("127.0.0.1"), backend.port()));
     QString error;
     const ListenerId id = m->open(RelayFixture::options(Protocol::Http, QStringLiteral("web")), &error);
     QVERIFY2(id, qPrintable(error));
     const int fd = tcpConnect(QHostAddress::LocalHost, m->boundPort(id));
-    QVERIFY(sendAll(fd, "GET / HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n"));
-    QCOMPARE(recvExactly(fd, 9, 5000), QByteArray("HTTP/1.1 "));
+    QVERIFY(
+        sendAll(fd, "GET /redirect?to=/elsewhere HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n"));
+    bool eof = false;
+    const QByteArray answer = recvUntilEof(fd, 20000, &eof);
     closeFd(fd);
+    QVERIFY2(eof, answer.constData());
+    QVERIFY2(answer.startsWith("HTTP/1.1 302 "), answer.constData());
+    // A dedicated port strips no prefix, so it rewrites no Location either.
+    QVERIFY2(answer.contains("\r\nLocation: /elsewhere\r\n") ||
+                 answer.contains("\r\nlocation: /elsewhere\r\n"),
+             answer.constData());
+    QCOMPARE(backend.requestsServed(), 1);
 }
 
 void TestListenerManager::connectionLimit() {
@@ -467,21 +481,20 @@ void TestListenerManager::connectionLimit() {
     const int v2 = tcpConnect(QHostAddress::LocalHost, port);
     QVERIFY(echoes(v1, "one") && echoes(v2, "two"));
     const int v3 = tcpConnect(QHostAddress::LocalHost, port);
-    const qint64 ms = waitClosed(v3, 3000);
-    QVERIFY2(ms >= 0 && ms < 2000, qPrintable(QString::number(ms)));
+    QCOMPARE(waitClosed(v3, 5000), qint64(0));
     closeFd(v3);
     QTRY_COMPARE(stats->sum().errors, quint64(1));
+    QCOMPARE(stats->sum().connectionsOpen, quint64(2));
     closeFd(v1);
-    // A slot frees up once the first relay is gone (its teardown runs in a worker).
-    bool served = false;
-    for (QDeadlineTimer deadline(5000); !served && !deadline.hasExpired();) {
+    // A slot frees up once the first relay is gone (its teardown runs in a worker, so the
+    // first tries may still be refused).
+    const auto servedOnce = [&] {
         const int v4 = tcpConnect(QHostAddress::LocalHost, port);
-        served = echoes(v4, "four");
+        const bool served = echoes(v4, "four");
         closeFd(v4);
-        if (!served)
-            QTest::qWait(20); // let the worker finish tearing the first relay down
-    }
-    QVERIFY(served);
+        return served;
+    };
+    QTRY_VERIFY_WITH_TIMEOUT(servedOnce(), 10000);
     closeFd(v2);
 }
 
