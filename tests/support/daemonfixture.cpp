@@ -4,6 +4,7 @@
 
 #include <QDeadlineTimer>
 #include <QFile>
+#include <QJsonArray>
 #include <QJsonDocument>
 #include <QLocalSocket>
 #include <QTcpSocket>
@@ -12,6 +13,8 @@
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+#include <algorithm>
 
 namespace portico::test {
 
@@ -29,12 +32,9 @@ DaemonFixture::~DaemonFixture() {
 }
 
 bool DaemonFixture::start(QString *why) {
-    m_ingressPort = freePort();
     QJsonObject cfg = config;
     if (!cfg.contains(QStringLiteral("ingress_port")))
-        cfg.insert(QStringLiteral("ingress_port"), int(m_ingressPort));
-    else
-        m_ingressPort = quint16(cfg.value(QStringLiteral("ingress_port")).toInt());
+        cfg.insert(QStringLiteral("ingress_port"), 0);
     cfg.insert(QStringLiteral("state_dir"), stateDir());
     cfg.insert(QStringLiteral("admin_socket"), socketPath());
     if (!cfg.contains(QStringLiteral("workers")))
@@ -74,17 +74,22 @@ bool DaemonFixture::start(QString *why) {
             *why = QStringLiteral("porticod did not start: ") + m_process->errorString();
         return false;
     }
-    QDeadlineTimer deadline(20000);
-    while (!deadline.hasExpired()) {
-        if (m_process->state() != QProcess::Running)
-            break;
-        const QJsonObject r = call(QStringLiteral("daemon.info"), {}, 1000);
-        if (r.contains(QStringLiteral("result")))
-            return true;
-        QTest::qWait(20); // poll interval while the daemon starts
-    }
+    // Up when the admin socket answers; the ingress port is the one the daemon reports.
+    QJsonObject info;
+    QTest::qWaitFor(
+        [&] {
+            if (m_process->state() != QProcess::Running)
+                return true;
+            info = call(QStringLiteral("daemon.info"), {}, 1000).value(QStringLiteral("result")).toObject();
+            return !info.isEmpty();
+        },
+        20000);
+    m_ingressPort = quint16(info.value(QStringLiteral("ingress_port")).toInt());
+    if (!info.isEmpty() && m_ingressPort != 0)
+        return true;
     if (why)
-        *why = QStringLiteral("porticod did not come up; it said:\n") + QString::fromUtf8(output());
+        *why = QStringLiteral("porticod did not come up (or reported no ingress port); it said:\n") +
+               QString::fromUtf8(output());
     return false;
 }
 
@@ -149,6 +154,62 @@ QJsonObject DaemonFixture::deploy(const QByteArray &manifestJson, const QString 
                 {{QStringLiteral("manifest"), QJsonDocument::fromJson(manifestJson).object()},
                  {QStringLiteral("source_dir"), sourceDir.isEmpty() ? dir() : sourceDir}},
                 60000);
+}
+
+QJsonObject
+DaemonFixture::deployOnFreePorts(const std::function<QJsonObject(const QList<quint16> &)> &manifestFor,
+                                 QList<quint16> *ports, int count, bool udp, const QString &sourceDir) const {
+    QJsonObject r;
+    for (int attempt = 0; attempt < 5; ++attempt) {
+        ports->clear();
+        while (ports->size() < count) {
+            const quint16 port = freePort(udp);
+            if (port != 0 && !ports->contains(port))
+                ports->append(port);
+        }
+        r = call(QStringLiteral("projects.deploy"),
+                 {{QStringLiteral("manifest"), manifestFor(*ports)},
+                  {QStringLiteral("source_dir"), sourceDir.isEmpty() ? dir() : sourceDir}},
+                 60000);
+        const QJsonObject error = r.value(QStringLiteral("error")).toObject();
+        if (error.value(QStringLiteral("code")).toInt() != 1002)
+            return r;
+        const QJsonArray conflicts =
+            error.value(QStringLiteral("data")).toObject().value(QStringLiteral("conflicts")).toArray();
+        const bool takenByAnotherProgram =
+            !conflicts.isEmpty() && std::all_of(conflicts.begin(), conflicts.end(), [](const QJsonValue &c) {
+                return c.toObject().value(QStringLiteral("holder")).toString() == QLatin1String("host");
+            });
+        if (!takenByAnotherProgram)
+            return r; // a conflict the test asked for
+    }
+    return r;
+}
+
+QJsonObject DaemonFixture::deployOnFreePorts(const QString &manifestTemplate, QList<quint16> *ports,
+                                             int count, bool udp, const QString &sourceDir) const {
+    return deployOnFreePorts(
+        [&manifestTemplate](const QList<quint16> &picked) {
+            QString manifest = manifestTemplate;
+            for (quint16 port : picked)
+                manifest = manifest.arg(port);
+            return QJsonDocument::fromJson(manifest.toUtf8()).object();
+        },
+        ports, count, udp, sourceDir);
+}
+
+QStringList DaemonFixture::logLines(const QString &project, int lines) const {
+    const QJsonArray got = call(QStringLiteral("projects.logs"),
+                                {{QStringLiteral("name"), project}, {QStringLiteral("lines"), lines}})
+                               .value(QStringLiteral("result"))
+                               .toObject()
+                               .value(QStringLiteral("lines"))
+                               .toArray();
+    QStringList out;
+    for (const QJsonValue &line : got)
+        out.append(line.isObject() ? line.toObject().value(QStringLiteral("text")).toString()
+                                   : line.toString());
+    return out;
 }
 
 DaemonFixture::HttpReply DaemonFixture::httpGet(quint16 port, const QByteArray &path, int timeoutMs) {

@@ -7,12 +7,15 @@
 #include <QString>
 #include <QTemporaryDir>
 
+#include <functional>
 #include <memory>
 
 namespace portico::test {
 
-// A real porticod in a temporary state directory, on a free ingress port, with its
-// own admin socket. Tests drive it over the admin socket like any client would.
+// A real porticod in a temporary state directory, with its own admin socket and an
+// ingress on port 0: the daemon binds a port the kernel picks and reports it
+// (daemon.info's ingress_port), so there is no window in which another program could take
+// a port probed free. Tests drive it over the admin socket like any client would.
 class DaemonFixture {
 public:
     DaemonFixture();
@@ -34,7 +37,7 @@ public:
     void kill(); // SIGKILL, for crash tests
     bool isRunning() const;
 
-    quint16 ingressPort() const { return m_ingressPort; }
+    quint16 ingressPort() const { return m_ingressPort; } // the port the daemon bound
     QString stateDir() const { return m_dir.path() + QStringLiteral("/state"); }
     QString socketPath() const { return m_dir.path() + QStringLiteral("/admin.sock"); }
     // 0755, unlike a usual temporary folder: a root porticod runs backends as its backend
@@ -49,6 +52,21 @@ public:
     QJsonObject call(const QString &method, const QJsonObject &params = {}, int timeoutMs = 30000) const;
     // projects.deploy with a manifest written as JSON; sourceDir defaults to dir().
     QJsonObject deploy(const QByteArray &manifestJson, const QString &sourceDir = {}) const;
+    // projects.deploy of a manifest with host ports of its own. A manifest cannot ask for
+    // "any port", so this picks `count` free ones (free for UDP too when udp is set), hands
+    // them to manifestFor and deploys; should another program take one before the daemon
+    // binds it (a 1002 refusal naming the host as holder), it picks again. The ports of the
+    // last attempt are in *ports.
+    QJsonObject deployOnFreePorts(const std::function<QJsonObject(const QList<quint16> &)> &manifestFor,
+                                  QList<quint16> *ports, int count = 1, bool udp = false,
+                                  const QString &sourceDir = {}) const;
+    // The same with the manifest as JSON text, %1 (%2, ...) where the ports go.
+    QJsonObject deployOnFreePorts(const QString &manifestTemplate, QList<quint16> *ports, int count = 1,
+                                  bool udp = false, const QString &sourceDir = {}) const;
+
+    // The text of a project's last log lines (projects.logs), whether the daemon sends
+    // them as strings or as {time, stream, text} objects.
+    QStringList logLines(const QString &project, int lines = 1000) const;
 
     // HTTP/1.1 GET through the ingress (or any port) with a blocking QTcpSocket; returns
     // status and body (Connection: close).

@@ -1,13 +1,16 @@
+#include "privileges.h"
 #include "store/projectstore.h"
 
 #include <QDir>
 #include <QFile>
+#include <QSet>
 #include <QTemporaryDir>
 #include <QTest>
 
 #include <unistd.h>
 
 using namespace portico;
+using namespace portico::test;
 
 namespace {
 StoredProject project(const QString &name, quint16 port = 0) {
@@ -35,6 +38,7 @@ class TestProjectStore : public QObject {
 private Q_SLOTS:
     void roundTrip();
     void atomicReplace();
+    void failedWriteKeepsTheOldFile();
     void remove();
     void corruptFiles_data();
     void corruptFiles();
@@ -68,17 +72,46 @@ void TestProjectStore::atomicReplace() {
     // No temporary files are left beside the project files.
     const QStringList files = QDir(store.directory()).entryList(QDir::Files);
     QCOMPARE(files, QStringList{QStringLiteral("app.json")});
+}
 
-    // A write into a directory that cannot be written fails without touching the old file.
-    QFile::setPermissions(store.directory(), QFileDevice::ReadOwner | QFileDevice::ExeOwner);
-    const bool canStillWrite = QFileInfo(store.directory()).isWritable() && ::geteuid() == 0;
-    if (!canStillWrite) {
-        QVERIFY(!store.save(project(QStringLiteral("app"), 5000), &error));
-        QVERIFY(error.contains(QStringLiteral("app.json")));
-        QCOMPARE(store.rawFile(QStringLiteral("app")), second);
+// A write into a directory that cannot be written fails with an error naming the file and
+// leaves the old file as it was. Root writes anywhere, so as root (CI) the write runs in a
+// child that dropped to nobody, in a directory nobody owns and cannot write.
+void TestProjectStore::failedWriteKeepsTheOldFile() {
+    QTemporaryDir dir;
+    const QString path = dir.path();
+    QString error;
+    QByteArray before;
+    {
+        ProjectStore store(path);
+        QVERIFY(store.save(project(QStringLiteral("app"), 4000), &error));
+        before = store.rawFile(QStringLiteral("app"));
+        QVERIFY(before.contains("4000"));
     }
-    QFile::setPermissions(store.directory(),
-                          QFileDevice::ReadOwner | QFileDevice::WriteOwner | QFileDevice::ExeOwner);
+    const auto attempt = [path](QByteArray *message) {
+        ProjectStore store(path);
+        QString error;
+        if (store.save(project(QStringLiteral("app"), 5000), &error))
+            return 1; // the write went through
+        *message = error.toUtf8();
+        return 0;
+    };
+    const QString storeDir = ProjectStore(path).directory();
+    QByteArray message;
+    int code = -1;
+    if (::geteuid() == 0) {
+        QVERIFY(chownToNobody(path));
+        QVERIFY(QFile::setPermissions(storeDir, QFileDevice::ReadOwner | QFileDevice::ExeOwner));
+        code = runAsNobody(attempt, &message);
+    } else {
+        QVERIFY(QFile::setPermissions(storeDir, QFileDevice::ReadOwner | QFileDevice::ExeOwner));
+        code = attempt(&message);
+    }
+    QFile::setPermissions(storeDir, QFileDevice::ReadOwner | QFileDevice::WriteOwner | QFileDevice::ExeOwner);
+    QCOMPARE(code, 0);
+    QVERIFY2(message.contains("app.json"), message.constData());
+    QCOMPARE(ProjectStore(path).rawFile(QStringLiteral("app")), before);
+    QCOMPARE(QDir(storeDir).entryList(QDir::Files), QStringList{QStringLiteral("app.json")});
 }
 
 void TestProjectStore::remove() {
@@ -154,8 +187,14 @@ void TestProjectStore::restartKeepsEverything() {
     const auto loaded = again.loadAll(&problems);
     QCOMPARE(loaded.size(), 20);
     QVERIFY(problems.isEmpty());
-    for (const auto &p : loaded)
-        QVERIFY(p.manifest.listen.first().port >= 3000);
+    // Every project comes back exactly as saved: name, port, source folder and all.
+    QSet<QString> seen;
+    for (const auto &p : loaded) {
+        const int i = p.manifest.name.mid(1).toInt();
+        QCOMPARE(p, project(QStringLiteral("p%1").arg(i), quint16(3000 + i)));
+        seen.insert(p.manifest.name);
+    }
+    QCOMPARE(seen.size(), 20);
 }
 
 QTEST_GUILESS_MAIN(TestProjectStore)
