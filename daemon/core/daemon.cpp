@@ -53,6 +53,14 @@ QJsonValue exitJson(const std::optional<ProcessExit> &e) {
     return o;
 }
 
+// A route's rates before a tick measured any: zeros, in the shape of a measured one.
+QJsonObject zeroRates() {
+    return {{QStringLiteral("bytes_in_per_s"), 0},
+            {QStringLiteral("bytes_out_per_s"), 0},
+            {QStringLiteral("requests_per_s"), 0},
+            {QStringLiteral("errors_per_s"), 0}};
+}
+
 } // namespace
 
 struct Daemon::Impl final : DeployPorts, BackendMaker, StateWriter, DeploySink {
@@ -360,10 +368,7 @@ struct Daemon::Impl final : DeployPorts, BackendMaker, StateWriter, DeploySink {
         for (const auto &r : rows) {
             const QString key = QStringLiteral("%1/%2/%3").arg(r.hostPort).arg(r.protocol, r.project);
             const auto prev = lastSample.constFind(key);
-            QJsonObject rate{{QStringLiteral("bytes_in_per_s"), 0},
-                             {QStringLiteral("bytes_out_per_s"), 0},
-                             {QStringLiteral("requests_per_s"), 0},
-                             {QStringLiteral("errors_per_s"), 0}};
+            QJsonObject rate = zeroRates();
             // A route new since the last tick counts from zero at that tick, so its first
             // second of traffic shows as a rate too.
             const Sample previous = prev != lastSample.cend() ? *prev : Sample{RouteCounters{}, lastTickMs};
@@ -730,7 +735,8 @@ QJsonObject Daemon::stats() const {
     for (const auto &r : d->routes.current()->rowsWithCounters()) {
         QJsonObject o = r.toJson();
         const QString key = QStringLiteral("%1/%2/%3").arg(r.hostPort).arg(r.protocol, r.project);
-        o.insert(QStringLiteral("rates"), d->rates.value(key));
+        // A route newer than the last tick has no rate yet.
+        o.insert(QStringLiteral("rates"), d->rates.value(key, zeroRates()));
         rows.append(o);
     }
     QJsonObject dataPlane;

@@ -28,15 +28,17 @@ void TestEventsE2e::everyChangeIsAnEvent() {
     QVERIFY2(d.start(&why), qPrintable(why));
     ThreadedBackend backend(ThreadedBackend::Mode::Http, "ev");
     EventSubscriber events(d.socketPath());
+    QVERIFY(events.isSubscribed());
     QVERIFY(!events.waitFor(QStringLiteral("stats.tick"), {}, 5000).isEmpty()); // subscribed and ticking
 
-    const quint16 port = freePort();
-    const QByteArray manifest =
-        QStringLiteral(R"({"name":"ev","runtime":"upstream","upstream":"127.0.0.1:%1","listen":{"port":%2}})")
-            .arg(backend.port())
-            .arg(port)
-            .toUtf8();
-    QVERIFY(d.deploy(manifest).contains(QStringLiteral("result")));
+    QList<quint16> ports;
+    QVERIFY(d.deployOnFreePorts(
+                 QStringLiteral(
+                     R"({"name":"ev","runtime":"upstream","upstream":"127.0.0.1:PORT","listen":{"port":%1}})")
+                     .replace(QStringLiteral("PORT"), QString::number(backend.port())),
+                 &ports)
+                .contains(QStringLiteral("result")));
+    const quint16 port = ports[0];
     const QJsonObject routes = events.waitFor(QStringLiteral("routes.changed"));
     QVERIFY(!routes.isEmpty());
     QVERIFY(

@@ -2,6 +2,7 @@
 
 #include "protocol.h"
 
+#include <QJsonArray>
 #include <QTimer>
 
 namespace portico::test {
@@ -15,7 +16,22 @@ FakeAdminApi::FakeAdminApi(QObject *parent) : AdminApi(parent) {
     ingress.backend = QStringLiteral("path-based routing");
     ingress.state = QStringLiteral("active");
     m_routes.append(ingress);
-    m_stats = {{QStringLiteral("routes"), QJsonArray()}, {QStringLiteral("uptime_ms"), 1234}};
+    m_stats = {{QStringLiteral("time"), QStringLiteral("2026-01-01T12:00:00.000Z")},
+               {QStringLiteral("uptime_ms"), 1234},
+               {QStringLiteral("routes"), QJsonArray()}};
+}
+
+// The answers are shaped like the daemon's (tests/support/contract.h checks them, in
+// tst_dispatcher, against the same shapes tst_contract_e2e checks the daemon's against).
+QJsonObject FakeAdminApi::projectJson(const QString &name) const {
+    QJsonObject p = m_projects.value(name);
+    QJsonArray routes;
+    for (const RouteInfo &r : m_routes) {
+        if (r.project == name)
+            routes.append(r.toJson());
+    }
+    p.insert(QStringLiteral("routes"), routes);
+    return p;
 }
 
 void FakeAdminApi::addProject(const QString &name, quint16 port, const QString &protocol) {
@@ -36,14 +52,28 @@ void FakeAdminApi::addProject(const QString &name, quint16 port, const QString &
                 QJsonObject{{QStringLiteral("name"), name},
                             {QStringLiteral("listen"), QJsonObject{{QStringLiteral("port"), port},
                                                                    {QStringLiteral("protocol"), protocol}}}}},
-               {QStringLiteral("routes"), QJsonArray{r.toJson()}}});
+               {QStringLiteral("source_dir"), QStringLiteral("/srv/") + name},
+               {QStringLiteral("backend"), r.backend},
+               {QStringLiteral("routes"), QJsonArray{r.toJson()}},
+               {QStringLiteral("pid"), 4300 + int(m_projects.size())},
+               {QStringLiteral("started_at"), QStringLiteral("2026-01-01T11:59:00.000Z")},
+               {QStringLiteral("uptime_ms"), 60000},
+               {QStringLiteral("restarts"), 0},
+               {QStringLiteral("last_exit"), QJsonValue::Null},
+               {QStringLiteral("env_names"), QJsonArray()}});
 }
 
 QJsonObject FakeAdminApi::info() const {
     return {{QStringLiteral("version"), QStringLiteral("0.1.0-fake")},
             {QStringLiteral("uptime_ms"), 42000},
             {QStringLiteral("pid"), 4242},
-            {QStringLiteral("listeners"), double(m_routes.size())}};
+            {QStringLiteral("bind"), QStringLiteral("127.0.0.1")},
+            {QStringLiteral("ingress_port"), 8080},
+            {QStringLiteral("admin_socket"), QStringLiteral("/run/portico/admin.sock")},
+            {QStringLiteral("state_dir"), QStringLiteral("/var/lib/portico")},
+            {QStringLiteral("workers"), 2},
+            {QStringLiteral("projects"), int(m_projects.size())},
+            {QStringLiteral("listeners"), routesToJson(m_routes)}};
 }
 
 QList<RouteInfo> FakeAdminApi::routes() const {
@@ -55,15 +85,14 @@ QJsonArray FakeAdminApi::projects() const {
     QStringList names = m_projects.keys();
     names.sort();
     for (const auto &n : names)
-        a.append(m_projects.value(n));
+        a.append(projectJson(n));
     return a;
 }
 
 std::optional<QJsonObject> FakeAdminApi::project(const QString &name) const {
-    const auto it = m_projects.constFind(name);
-    if (it == m_projects.constEnd())
+    if (!m_projects.contains(name))
         return std::nullopt;
-    return *it;
+    return projectJson(name);
 }
 
 void FakeAdminApi::answer(const ApiReply &reply, const ApiResult &result) {
@@ -75,6 +104,24 @@ void FakeAdminApi::answer(const ApiReply &reply, const ApiResult &result) {
         QTimer::singleShot(0, this, [reply, result] { reply(result); });
     else
         reply(result);
+}
+
+QJsonObject FakeAdminApi::diffFor(const QJsonValue &manifest) const {
+    const QJsonObject m = manifest.toObject();
+    const QString name = m.value(QStringLiteral("name")).toString();
+    QJsonArray added;
+    const QJsonObject listen = m.value(QStringLiteral("listen")).toObject();
+    if (!listen.isEmpty())
+        added.append(
+            QJsonObject{{QStringLiteral("port"), listen.value(QStringLiteral("port"))},
+                        {QStringLiteral("protocol"),
+                         listen.value(QStringLiteral("protocol")).toString(QStringLiteral("http"))}});
+    return {{QStringLiteral("added"), added},
+            {QStringLiteral("removed"), QJsonArray()},
+            {QStringLiteral("kept"), QJsonArray()},
+            {QStringLiteral("new_project"), !m_projects.contains(name)},
+            {QStringLiteral("path_route_before"), false},
+            {QStringLiteral("path_route_after"), listen.isEmpty()}};
 }
 
 std::optional<ApiResult> FakeAdminApi::refusal(const QJsonValue &manifest) const {
@@ -98,7 +145,8 @@ void FakeAdminApi::validate(const QJsonValue &manifest, const QString &sourceDir
     answer(reply, ApiResult::success(QJsonObject{
                       {QStringLiteral("ok"), true},
                       {QStringLiteral("project"), manifest.toObject().value(QStringLiteral("name"))},
-                      {QStringLiteral("diff"), QJsonObject{{QStringLiteral("added"), QJsonArray()}}}}));
+                      {QStringLiteral("unchanged"), false},
+                      {QStringLiteral("diff"), diffFor(manifest)}}));
 }
 
 void FakeAdminApi::deploy(const QJsonValue &manifest, const QString &sourceDir, const PeerInfo &peer,
@@ -110,12 +158,16 @@ void FakeAdminApi::deploy(const QJsonValue &manifest, const QString &sourceDir, 
     const QString name = m.value(QStringLiteral("name")).toString();
     const quint16 port =
         quint16(m.value(QStringLiteral("listen")).toObject().value(QStringLiteral("port")).toInt());
+    const QJsonObject diff = diffFor(manifest);
     if (!m_projects.contains(name))
         addProject(name, port ? port : 8080);
     if (!port)
         m_routes.last().path = QLatin1Char('/') + name + QLatin1Char('/');
-    answer(reply, ApiResult::success(QJsonObject{{QStringLiteral("project"), name},
-                                                 {QStringLiteral("state"), QStringLiteral("active")}}));
+    m_projects[name].insert(QStringLiteral("manifest"), m);
+    m_projects[name].insert(QStringLiteral("source_dir"), sourceDir);
+    QJsonObject deployed = projectJson(name);
+    deployed.insert(QStringLiteral("diff"), diff);
+    answer(reply, ApiResult::success(deployed));
 }
 
 void FakeAdminApi::undeploy(const QString &name, const PeerInfo &peer, const ApiReply &reply) {
@@ -125,7 +177,8 @@ void FakeAdminApi::undeploy(const QString &name, const PeerInfo &peer, const Api
                       ApiResult::failure(err::NotFound, QStringLiteral("no project named '%1'").arg(name),
                                          {{QStringLiteral("project"), name}}));
     m_routes.removeIf([&](const RouteInfo &r) { return r.project == name; });
-    answer(reply, ApiResult::success(QJsonObject{{QStringLiteral("project"), name}}));
+    answer(reply, ApiResult::success(
+                      QJsonObject{{QStringLiteral("project"), name}, {QStringLiteral("undeployed"), true}}));
 }
 
 void FakeAdminApi::restart(const QString &name, const PeerInfo &peer, const ApiReply &reply) {
@@ -134,7 +187,8 @@ void FakeAdminApi::restart(const QString &name, const PeerInfo &peer, const ApiR
         return answer(reply,
                       ApiResult::failure(err::NotFound, QStringLiteral("no project named '%1'").arg(name),
                                          {{QStringLiteral("project"), name}}));
-    answer(reply, ApiResult::success(QJsonObject{{QStringLiteral("project"), name}}));
+    answer(reply, ApiResult::success(
+                      QJsonObject{{QStringLiteral("project"), name}, {QStringLiteral("restarting"), true}}));
 }
 
 ApiResult FakeAdminApi::logs(const QString &name, int lines) const {
@@ -148,7 +202,8 @@ ApiResult FakeAdminApi::logs(const QString &name, int lines) const {
         a.append(QJsonObject{{QStringLiteral("time"), QStringLiteral("2026-01-01T12:00:00.000Z")},
                              {QStringLiteral("stream"), QStringLiteral("stdout")},
                              {QStringLiteral("text"), m_logLines.at(i)}});
-    return ApiResult::success(QJsonObject{{QStringLiteral("project"), name}, {QStringLiteral("lines"), a}});
+    return ApiResult::success(QJsonObject{
+        {QStringLiteral("project"), name}, {QStringLiteral("deployed"), true}, {QStringLiteral("lines"), a}});
 }
 
 QJsonObject FakeAdminApi::stats() const {
@@ -157,7 +212,8 @@ QJsonObject FakeAdminApi::stats() const {
 
 void FakeAdminApi::reload(const PeerInfo &peer, const ApiReply &reply) {
     m_calls.append({QStringLiteral("reload"), {}, {}, {}, peer, 0});
-    answer(reply, ApiResult::success(QJsonObject{{QStringLiteral("reloaded"), true}}));
+    answer(reply, ApiResult::success(QJsonObject{{QStringLiteral("changed"), m_reloadChanged},
+                                                 {QStringLiteral("problems"), QJsonArray()}}));
 }
 
 } // namespace portico::test

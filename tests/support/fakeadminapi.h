@@ -22,6 +22,7 @@ public:
     QHash<QString, QJsonObject> m_projects; // name -> project JSON
     QJsonObject m_stats;
     QStringList m_logLines;
+    int m_reloadChanged = 0; // daemon.reload's "changed"
     // deploy/validate refusals: each entry {path, message}, {port, transport, holder, message}.
     QJsonArray m_validationErrors;
     QJsonArray m_conflicts;
@@ -63,6 +64,8 @@ public:
 
 private:
     void answer(const ApiReply &reply, const ApiResult &result);
+    QJsonObject projectJson(const QString &name) const; // with its current routes
+    QJsonObject diffFor(const QJsonValue &manifest) const;
     std::optional<ApiResult> refusal(const QJsonValue &manifest) const;
     mutable QList<CallRecord> *m_log = &m_calls;
 };

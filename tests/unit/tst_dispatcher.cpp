@@ -2,6 +2,7 @@
 // the audit trail.
 #include "admin/auditlog.h"
 #include "admin/dispatcher.h"
+#include "contract.h"
 #include "fakeadminapi.h"
 #include "protocol.h"
 
@@ -14,6 +15,7 @@
 using namespace portico;
 using jsonrpc::Message;
 using portico::test::FakeAdminApi;
+namespace contract = portico::test::contract;
 namespace err = protocol::error;
 
 namespace {
@@ -35,6 +37,7 @@ private Q_SLOTS:
     void everyMethodAnswers_data();
     void everyMethodAnswers();
     void methodTableIsComplete();
+    void contractCoversEveryMethod();
     void protocolErrors_data();
     void protocolErrors();
     void paramErrors_data();
@@ -110,7 +113,7 @@ void TestDispatcher::everyMethodAnswers_data() {
         << "projects.validate" << QJsonObject{{"manifest", manifest("new")}, {"source_dir", "/srv/x"}}
         << "ok";
     QTest::newRow("projects.deploy") << "projects.deploy" << QJsonObject{{"manifest", manifest("new", 4000)}}
-                                     << "project";
+                                     << "diff";
     QTest::newRow("projects.undeploy") << "projects.undeploy" << QJsonObject{{"name", "my-api"}} << "project";
     QTest::newRow("projects.restart") << "projects.restart" << QJsonObject{{"name", "my-api"}} << "project";
     QTest::newRow("projects.logs") << "projects.logs" << QJsonObject{{"name", "my-api"}, {"lines", 5}}
@@ -119,7 +122,7 @@ void TestDispatcher::everyMethodAnswers_data() {
     QTest::newRow("events.subscribe") << "events.subscribe" << QJsonObject() << "subscribed";
     QTest::newRow("events.subscribe-kinds")
         << "events.subscribe" << QJsonObject{{"kinds", QJsonArray{"stats.tick"}}} << "kinds";
-    QTest::newRow("daemon.reload") << "daemon.reload" << QJsonObject() << "reloaded";
+    QTest::newRow("daemon.reload") << "daemon.reload" << QJsonObject() << "changed";
     QTest::newRow("audit.list") << "audit.list" << QJsonObject{{"limit", 10}} << "entries";
 }
 
@@ -133,6 +136,24 @@ void TestDispatcher::everyMethodAnswers() {
     QVERIFY2(r.isResponse(), qPrintable(r.errorMessage()));
     QCOMPARE(r.id(), QJsonValue(m_nextId - 1));
     QVERIFY2(r.result().toObject().contains(resultKey), QJsonDocument(r.result().toObject()).toJson());
+    // The whole answer has the shape the real daemon's has (tst_contract_e2e checks the
+    // daemon against the same shapes): the fake behind the dispatcher cannot drift.
+    const QStringList problems = contract::checkResult(method, r.result());
+    QVERIFY2(problems.isEmpty(), qPrintable(problems.join(QLatin1Char('\n'))));
+}
+
+// Every method of the dispatcher's table has a documented shape, and nothing else does.
+void TestDispatcher::contractCoversEveryMethod() {
+    QStringList described = contract::methods();
+    QStringList table = Dispatcher::methods();
+    described.sort();
+    table.sort();
+    QCOMPARE(described, table);
+    QStringList kinds = contract::eventKinds();
+    QStringList known = Dispatcher::eventKinds();
+    kinds.sort();
+    known.sort();
+    QCOMPARE(kinds, known);
 }
 
 void TestDispatcher::methodTableIsComplete() {
