@@ -7,9 +7,10 @@
 #include "fakeadminapi.h"
 #include "jsonrpc.h"
 #include "protocol.h"
+#include "skips.h"
 
+#include <QDeadlineTimer>
 #include <QDir>
-#include <QElapsedTimer>
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QLocalSocket>
@@ -187,11 +188,8 @@ void TestAdminServer::staleSocketIsReplaced() {
     ::close(fd);
     QVERIFY(QFileInfo::exists(m_config.adminSocket));
 
-    QElapsedTimer elapsed;
-    elapsed.start();
     auto server = startServer();
     QVERIFY(server);
-    QVERIFY(elapsed.elapsed() < 500); // the probe does not wait
     RawClient c(m_config.adminSocket);
     QVERIFY(c.waitConnected());
     c.request(1, "daemon.info");
@@ -274,8 +272,8 @@ void TestAdminServer::requestInFragments() {
         Message::request(9, "routes.list").serialize() + Message::request(10, "stats.get").serialize();
     for (qsizetype i = 0; i < line.size(); i += 7) {
         c.write(line.mid(i, 7));
-        c.socket().flush();
-        QTest::qWait(1); // let the server see each piece on its own
+        c.socket().flush();                // in the kernel now: one turn of this thread's loop reads it
+        QCoreApplication::processEvents(); // so the server sees each piece on its own
     }
     const auto a = c.next();
     const auto b = c.next();
@@ -293,8 +291,7 @@ void TestAdminServer::socatIsEnough_data() {
 void TestAdminServer::socatIsEnough() {
     QFETCH(bool, pipe);
     const QString socat = QStandardPaths::findExecutable(QStringLiteral("socat"));
-    if (socat.isEmpty())
-        QSKIP("socat is not installed");
+    PORTICO_REQUIRE(!socat.isEmpty(), "socat (installer/deps.sh)");
     auto server = startServer();
     QVERIFY(server);
     QProcess p;
@@ -402,8 +399,6 @@ void TestAdminServer::pipelinedBurstPastTheReadBuffer() {
     for (int i = 0; i < kRequests; ++i)
         burst += Message::request(i, "projects.get", {{"name", "my-api"}}).serialize();
     QVERIFY(burst.size() > 2 * (1024 + 64 * 1024));
-    QElapsedTimer t;
-    t.start();
     c.write(burst);
     for (int i = 0; i < kRequests; ++i) {
         const auto r = c.next();
@@ -411,7 +406,6 @@ void TestAdminServer::pipelinedBurstPastTheReadBuffer() {
         QCOMPARE(r->id(), QJsonValue(i));
         QVERIFY(r->isResponse());
     }
-    qInfo() << kRequests << "pipelined requests answered in" << t.elapsed() << "ms";
 }
 
 void TestAdminServer::inFlightLimit() {
@@ -515,7 +509,7 @@ void TestAdminServer::clientVanishesMidBurst() {
             burst += Message::request(i, "routes.list").serialize();
         QCOMPARE(::write(fd, burst.constData(), size_t(burst.size())), ssize_t(burst.size()));
         ::close(fd);
-        QTest::qWait(20);
+        QTRY_COMPARE(server->clientCount(), 0); // it noticed, wrote into the void, survived
     }
     QTRY_COMPARE(server->clientCount(), 0);
     RawClient c(m_config.adminSocket);
@@ -539,8 +533,6 @@ void TestAdminServer::hundredConcurrentClients() {
         },
         10000));
     QTRY_COMPARE_WITH_TIMEOUT(server->clientCount(), kClients, 10000);
-    QElapsedTimer t;
-    t.start();
     for (int i = 0; i < kClients; ++i) {
         clients[i]->request(i, "daemon.info");
         clients[i]->request(i + 1000, "routes.list");
@@ -553,7 +545,6 @@ void TestAdminServer::hundredConcurrentClients() {
         QCOMPARE(b->id(), QJsonValue(i + 1000));
         QVERIFY(b->isResponse());
     }
-    qInfo() << kClients << "clients x 2 requests answered in" << t.elapsed() << "ms";
     clients.clear();
     QTRY_COMPARE_WITH_TIMEOUT(server->clientCount(), 0, 10000);
 }
@@ -662,14 +653,19 @@ void TestAdminServer::statsTickAtOneHertz() {
     QVERIFY(c.waitConnected());
     c.request(1, "events.subscribe", {{"kinds", QJsonArray{"stats.tick"}}});
     QVERIFY(c.next().has_value());
-    QElapsedTimer t;
-    t.start();
-    const auto a = c.next(3000);
-    const auto b = c.next(3000);
+    const auto a = c.next(5000);
+    const auto b = c.next(5000);
     QVERIFY(a && b);
     QCOMPARE(a->params().toObject().value("kind").toString(), QStringLiteral("stats.tick"));
     QCOMPARE(a->params().toObject().value("data").toObject(), m_api->m_stats);
-    QVERIFY2(t.elapsed() >= 1500 && t.elapsed() < 4000, qPrintable(QString::number(t.elapsed())));
+    // Once a second by the server's own time stamps (not this thread's clock, which load
+    // may delay): two ticks are never closer than the timer's coarse slack allows.
+    const auto stamp = [](const Message &m) {
+        return QDateTime::fromString(m.params().toObject().value("time").toString(), Qt::ISODateWithMs);
+    };
+    QVERIFY(stamp(*a).isValid() && stamp(*b).isValid());
+    const qint64 apart = stamp(*a).msecsTo(stamp(*b));
+    QVERIFY2(apart >= 900, qPrintable(QStringLiteral("ticks %1 ms apart").arg(apart)));
 }
 
 void TestAdminServer::slowSubscriberIsDisconnected() {
@@ -696,10 +692,8 @@ void TestAdminServer::slowSubscriberIsDisconnected() {
             ++received;
         }
     };
-    QElapsedTimer t;
-    t.start();
     // Far more than the kernel buffer plus the queue bound; bounded in count and time.
-    while (sent < 400 && t.elapsed() < 20000) {
+    for (const QDeadlineTimer bound(20000); sent < 400 && !bound.hasExpired();) {
         m_api->emitEvent("project.log", data);
         ++sent;
         QCoreApplication::processEvents();
@@ -787,10 +781,10 @@ void TestAdminServer::otherUidIsRefused() {
     QFETCH(QString, group);
     QFETCH(bool, openModes);
     QFETCH(bool, allowed);
-    if (::geteuid() != 0)
-        QSKIP("needs root to fork a child that drops to uid 65534 (nobody); running unprivileged");
-    if (!group.isEmpty() && !::getgrnam(group.toLocal8Bit().constData()))
-        QSKIP("no group 'nogroup' on this system");
+    PORTICO_REQUIRE(::geteuid() == 0,
+                    "root, to fork a child that drops to uid 65534 (nobody); CI runs as root");
+    PORTICO_REQUIRE(group.isEmpty() || ::getgrnam(group.toLocal8Bit().constData()),
+                    "a group 'nogroup' (Debian has one)");
     m_config.adminGroup = group;
     // The temp dir is 0700 root: let nobody traverse to the socket's directory.
     ::chmod(QFile::encodeName(m_dir->path()).constData(), 0755);

@@ -19,6 +19,8 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <algorithm>
+
 using namespace portico;
 using portico::test::FakeAdminApi;
 

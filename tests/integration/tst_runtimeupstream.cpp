@@ -2,6 +2,7 @@
 // flips the state between running and unhealthy as the upstream goes away and comes back.
 #include "daemonfixture.h"
 #include "runtime/backend.h"
+#include "skips.h"
 #include "testutil.h"
 
 #include <QJsonArray>
@@ -10,6 +11,7 @@
 #include <QNetworkDatagram>
 #include <QSignalSpy>
 #include <QTcpServer>
+#include <QTcpSocket>
 #include <QTemporaryDir>
 #include <QUdpSocket>
 #include <QtTest>
@@ -55,7 +57,7 @@ private Q_SLOTS:
         };
         if (!listen()) {
             if (kind == QLatin1String("ipv6"))
-                QSKIP("no IPv6 loopback here");
+                PORTICO_SKIP_EXPECTED("no IPv6 loopback here");
             QFAIL("cannot listen");
         }
         port = tcp.serverPort();
@@ -107,12 +109,14 @@ private Q_SLOTS:
         b->stop();
         QCOMPARE(stopped.count(), 1);
         QCOMPARE(b->state(), BackendState::Stopped);
-        // No checks after stop: the state stays even when the upstream goes away.
+        // No checks after stop: the state stays even when the upstream goes away. A window
+        // of four check intervals that must see no change.
+        QSignalSpy changed(b.get(), &Backend::stateChanged);
         if (kind == QLatin1String("unix"))
             local.close();
         else
             tcp.close();
-        QTest::qWait(200);
+        QVERIFY(!changed.wait(200));
         QCOMPARE(b->state(), BackendState::Stopped);
     }
 
@@ -201,9 +205,17 @@ private Q_SLOTS:
         QVERIFY(b);
         int changes = 0;
         connect(b.get(), &Backend::stateChanged, this, [&changes] { ++changes; });
+        // Each health check is a connection to the upstream: count them, not milliseconds.
+        int checks = 0;
+        connect(&tcp, &QTcpServer::newConnection, this, [&] {
+            while (QTcpSocket *s = tcp.nextPendingConnection()) {
+                ++checks;
+                s->deleteLater();
+            }
+        });
         b->start();
-        QTest::qWait(300);    // about six checks, all healthy
-        QCOMPARE(changes, 1); // stopped -> running, then nothing new
+        QTRY_VERIFY_WITH_TIMEOUT(checks >= 6, 10000); // six checks, all healthy
+        QCOMPARE(changes, 1);                         // stopped -> running, then nothing new
         b->stop();
     }
 
