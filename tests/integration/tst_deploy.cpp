@@ -75,6 +75,23 @@ QJsonObject findRoute(const QJsonArray &rows, int port, const QString &protocol)
     return {};
 }
 
+// Deploys an upstream project on a tcp port of its own (picked free, again if another
+// program takes it first); the port, or 0.
+quint16 deployTcp(const DaemonFixture &d, const QString &name, quint16 upstreamPort) {
+    QList<quint16> ports;
+    const QJsonObject r = d.deployOnFreePorts(
+        [&](const QList<quint16> &p) {
+            return QJsonDocument::fromJson(upstreamManifest(name, upstreamPort, listenJson(p[0], "tcp")))
+                .object();
+        },
+        &ports);
+    if (!r.contains(QStringLiteral("result"))) {
+        qWarning().noquote() << "deploy of" << name << "failed:" << QJsonDocument(r).toJson();
+        return 0;
+    }
+    return ports.value(0);
+}
+
 QByteArray echoOnce(quint16 port, const QByteArray &payload) {
     QTcpSocket s;
     s.connectToHost(QHostAddress::LocalHost, port);
@@ -99,6 +116,7 @@ private Q_SLOTS:
     void conflictMatrix_data();
     void conflictMatrix();
     void invalidManifestChangesNothing();
+    void failedStartChangesNothing();
     void redeployMovesPortWhileAnotherTransferRuns();
     void busyPortAtStartShowsConflictThenRecovers();
     void corruptStoreFileDoesNotStopTheDaemon();
@@ -155,13 +173,20 @@ void TestDeploy::dedicatedPortsBindLiveAndUndeployCloses() {
     DaemonFixture d;
     QString why;
     QVERIFY2(d.start(&why), qPrintable(why));
-    const quint16 httpPort = freePort();
-    const quint16 tcpPort = freePort();
-    const QString listen =
-        QStringLiteral("[%1,%2]").arg(listenJson(httpPort, "http"), listenJson(tcpPort, "tcp"));
     // Both listen entries relay to the one upstream: the http one speaks HTTP to it.
-    const QJsonObject r = d.deploy(upstreamManifest(QStringLiteral("multi"), m_http->port(), listen));
+    QList<quint16> ports;
+    const QJsonObject r = d.deployOnFreePorts(
+        [&](const QList<quint16> &p) {
+            return QJsonDocument::fromJson(
+                       upstreamManifest(
+                           QStringLiteral("multi"), m_http->port(),
+                           QStringLiteral("[%1,%2]").arg(listenJson(p[0], "http"), listenJson(p[1], "tcp"))))
+                .object();
+        },
+        &ports, 2);
     QVERIFY2(r.contains(QStringLiteral("result")), QJsonDocument(r).toJson());
+    const quint16 httpPort = ports[0];
+    const quint16 tcpPort = ports[1];
 
     // Served at once, without a restart, with no prefix handling.
     const auto reply = DaemonFixture::httpGet(httpPort, "/anything");
@@ -211,14 +236,22 @@ void TestDeploy::conflictMatrix() {
     QFETCH(bool, refused);
     QFETCH(QString, message);
     DaemonFixture d;
-    const quint16 reserved = freePort();
+    // Refused by configuration before the host is asked: nothing needs to be bound there.
+    const quint16 reserved = 59999;
     d.config.insert(QStringLiteral("reserved_ports"), QJsonArray{int(reserved)});
     d.config.insert(QStringLiteral("allowed_port_max"), 60000);
     QString why;
     QVERIFY2(d.start(&why), qPrintable(why));
-    const quint16 held = freePort();
-    QVERIFY(d.deploy(upstreamManifest(QStringLiteral("holder"), m_echo->port(), listenJson(held, "tcp")))
+    QList<quint16> ports;
+    QVERIFY(d.deployOnFreePorts(
+                 [&](const QList<quint16> &p) {
+                     return QJsonDocument::fromJson(upstreamManifest(QStringLiteral("holder"), m_echo->port(),
+                                                                     listenJson(p[0], "tcp")))
+                         .object();
+                 },
+                 &ports)
                 .contains(QStringLiteral("result")));
+    const quint16 held = ports[0];
 
     QTcpServer squatter; // another program on the host
     quint16 port = held;
@@ -296,18 +329,52 @@ void TestDeploy::invalidManifestChangesNothing() {
     QCOMPARE(snapshot(d), before);
 }
 
+// A redeploy whose new backend never comes up is refused (1004) and changes nothing: the
+// old version keeps serving on its port, the table and the store are as they were, and the
+// port the new version had opened is free again.
+void TestDeploy::failedStartChangesNothing() {
+    DaemonFixture d;
+    QString why;
+    QVERIFY2(d.start(&why), qPrintable(why));
+    const quint16 v1Port = deployTcp(d, QStringLiteral("steady"), m_echo->port());
+    QVERIFY(v1Port);
+    const Snapshot before = snapshot(d);
+    QList<quint16> v2Ports;
+    const QJsonObject r = d.deployOnFreePorts(
+        [&](const QList<quint16> &p) {
+            return QJsonObject{
+                {QStringLiteral("name"), QStringLiteral("steady")},
+                {QStringLiteral("runtime"), QStringLiteral("process")},
+                {QStringLiteral("command"), QJsonArray{QStringLiteral(TESTBACKEND_PATH),
+                                                       QStringLiteral("exit-now"), QStringLiteral("3")}},
+                {QStringLiteral("listen"), QJsonObject{{QStringLiteral("port"), p[0]},
+                                                       {QStringLiteral("protocol"), QStringLiteral("tcp")}}}};
+        },
+        &v2Ports);
+    const QJsonObject error = r.value(QStringLiteral("error")).toObject();
+    QCOMPARE(error.value(QStringLiteral("code")).toInt(), 1004);
+    QVERIFY2(error.value(QStringLiteral("message")).toString().contains(QStringLiteral("did not start")),
+             qPrintable(error.value(QStringLiteral("message")).toString()));
+    QCOMPARE(snapshot(d), before);
+    QCOMPARE(echoOnce(v1Port, "still the old version"), QByteArray("still the old version"));
+    QTRY_VERIFY_WITH_TIMEOUT(
+        [&] {
+            QTcpServer probe;
+            return probe.listen(QHostAddress::LocalHost, v2Ports.value(0));
+        }(),
+        10000);
+}
+
 void TestDeploy::redeployMovesPortWhileAnotherTransferRuns() {
     DaemonFixture d;
     QString why;
     QVERIFY2(d.start(&why), qPrintable(why));
     constexpr qint64 kTotal = 64 * 1024 * 1024;
     ThreadedBackend source(ThreadedBackend::Mode::Source, "source", kTotal);
-    const quint16 bulkPort = freePort();
-    QVERIFY(d.deploy(upstreamManifest(QStringLiteral("bulk"), source.port(), listenJson(bulkPort, "tcp")))
-                .contains(QStringLiteral("result")));
-    const quint16 first = freePort();
-    QVERIFY(d.deploy(upstreamManifest(QStringLiteral("mover"), m_echo->port(), listenJson(first, "tcp")))
-                .contains(QStringLiteral("result")));
+    const quint16 bulkPort = deployTcp(d, QStringLiteral("bulk"), source.port());
+    QVERIFY(bulkPort);
+    const quint16 first = deployTcp(d, QStringLiteral("mover"), m_echo->port());
+    QVERIFY(first);
     QCOMPARE(echoOnce(first, "before"), QByteArray("before"));
 
     QTcpSocket bulk;
@@ -324,10 +391,8 @@ void TestDeploy::redeployMovesPortWhileAnotherTransferRuns() {
     QVERIFY(received > 0);
 
     // Move "mover" to another port in the middle of the transfer.
-    const quint16 second = freePort();
-    const QJsonObject moved =
-        d.deploy(upstreamManifest(QStringLiteral("mover"), m_echo->port(), listenJson(second, "tcp")));
-    QVERIFY2(moved.contains(QStringLiteral("result")), QJsonDocument(moved).toJson());
+    const quint16 second = deployTcp(d, QStringLiteral("mover"), m_echo->port());
+    QVERIFY(second);
     QCOMPARE(echoOnce(second, "after"), QByteArray("after"));
     QTRY_VERIFY_WITH_TIMEOUT(echoOnce(first, "gone").isEmpty(), 15000);
 
@@ -350,13 +415,25 @@ void TestDeploy::busyPortAtStartShowsConflictThenRecovers() {
     d.config.insert(QStringLiteral("conflict_retry_ms"), 200);
     QString why;
     QVERIFY2(d.start(&why), qPrintable(why));
-    const quint16 port = freePort();
-    QVERIFY(d.deploy(upstreamManifest(QStringLiteral("sticky"), m_echo->port(), listenJson(port, "tcp")))
-                .contains(QStringLiteral("result")));
+    QVERIFY(deployTcp(d, QStringLiteral("sticky"), m_echo->port()));
     d.stop();
 
+    // Another program holds a port (bound first, so nobody else can take it), and the
+    // stored project wants it when the daemon starts.
     auto squatter = std::make_unique<QTcpServer>();
-    QVERIFY(squatter->listen(QHostAddress::LocalHost, port));
+    QVERIFY(squatter->listen(QHostAddress::LocalHost, 0));
+    const quint16 port = squatter->serverPort();
+    QFile stored(d.stateDir() + QStringLiteral("/projects/sticky.json"));
+    QVERIFY(stored.open(QIODevice::ReadOnly));
+    QJsonObject file = QJsonDocument::fromJson(stored.readAll()).object();
+    stored.close();
+    QJsonObject manifest = file.value(QStringLiteral("manifest")).toObject();
+    manifest.insert(QStringLiteral("listen"),
+                    QJsonDocument::fromJson(listenJson(port, "tcp").toUtf8()).object());
+    file.insert(QStringLiteral("manifest"), manifest);
+    QVERIFY(stored.open(QIODevice::WriteOnly | QIODevice::Truncate));
+    stored.write(QJsonDocument(file).toJson());
+    stored.close();
     QVERIFY2(d.start(&why), qPrintable(why)); // the daemon starts anyway
     QJsonObject row;
     QTRY_VERIFY_WITH_TIMEOUT((row = findRoute(routesList(d), port, QStringLiteral("tcp")),

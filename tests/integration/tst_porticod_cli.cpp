@@ -2,6 +2,9 @@
 #include "daemonfixture.h"
 #include "testutil.h"
 
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
 #include <QProcess>
 #include <QTcpServer>
 
@@ -30,14 +33,38 @@ private Q_SLOTS:
     void busyIngressPortIsAClearError();
     void secondDaemonOnTheSameSocketExits();
     void sigtermStopsCleanly();
+    void ingressPortZeroReportsTheBoundPort();
 };
+
+// --ingress-port 0: the kernel picks a free port, and the daemon says which, in its
+// start-up line and in daemon.info (what DaemonFixture relies on), and serves there.
+void TestPorticodCli::ingressPortZeroReportsTheBoundPort() {
+    DaemonFixture d;
+    d.config.insert(QStringLiteral("ingress_port"), 8080); // the command line wins
+    d.extraArgs = {QStringLiteral("--ingress-port"), QStringLiteral("0")};
+    QString why;
+    QVERIFY2(d.start(&why), qPrintable(why));
+    const quint16 port = d.ingressPort(); // from daemon.info
+    QVERIFY(port != 0 && port != 8080);
+    QTRY_VERIFY2(d.output().contains(QStringLiteral("ingress on 127.0.0.1:%1,").arg(port).toUtf8()),
+                 d.output().constData());
+    const auto routes = DaemonFixture::httpGet(port, "/_api/routes");
+    QCOMPARE(routes.status, 200);
+    QCOMPARE(QJsonDocument::fromJson(routes.body)
+                 .array()
+                 .at(0)
+                 .toObject()
+                 .value(QStringLiteral("host_port"))
+                 .toInt(),
+             int(port));
+}
 
 void TestPorticodCli::secondDaemonOnTheSameSocketExits() {
     DaemonFixture first;
     QString why;
     QVERIFY2(first.start(&why), qPrintable(why));
     QTemporaryDir dir;
-    const ProgramRun second = runDaemon({QStringLiteral("--ingress-port"), QString::number(freePort()),
+    const ProgramRun second = runDaemon({QStringLiteral("--ingress-port"), QStringLiteral("0"),
                                          QStringLiteral("--state-dir"), dir.filePath(QStringLiteral("state")),
                                          QStringLiteral("--admin-socket"), first.socketPath()});
     QCOMPARE(second.code, 1);

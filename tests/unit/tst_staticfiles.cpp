@@ -167,6 +167,14 @@ private Q_SLOTS:
         QTest::newRow("percent-space") << QByteArray("/a%20b.txt") << 200 << QByteArray("space");
         QTest::newRow("sub-index") << QByteArray("/sub/") << 200 << QByteArray("<h1>sub</h1>");
         QTest::newRow("dotdot-inside") << QByteArray("/sub/../a.txt") << 200 << QByteArray("0123456789");
+        // ".." pops a segment of the request's path, before the file system is asked: the
+        // folder it pops need not exist (as a browser would resolve it).
+        QTest::newRow("dotdot-pops-missing-folder")
+            << QByteArray("/nope/../a.txt") << 200 << QByteArray("0123456789");
+        QTest::newRow("encoded-dotdot-pops")
+            << QByteArray("/nope/%2e%2E/sub/page.html") << 200 << QByteArray("<p>page</p>");
+        QTest::newRow("dotdot-back-to-root")
+            << QByteArray("/sub/x/../../a.txt") << 200 << QByteArray("0123456789");
         QTest::newRow("dot-segments") << QByteArray("/./sub/./page.html") << 200 << QByteArray("<p>page</p>");
         QTest::newRow("symlink-inside") << QByteArray("/link-in") << 200 << QByteArray("0123456789");
         QTest::newRow("missing") << QByteArray("/nope.txt") << 404 << QByteArray();
