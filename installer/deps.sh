@@ -4,6 +4,9 @@
 #   installer/deps.sh            build + test dependencies
 #   installer/deps.sh --bench    also HAProxy, nginx (with its TCP `stream` module) and wrk
 #                                for tests/bench
+# Deno (the deno runtime, and the README's `curl localhost:8080/hello/`) comes from npm. When
+# it cannot be installed this script fails: a suite that silently skips the Deno tests is
+# not a green suite. PORTICO_WITHOUT_DENO=1 goes on without it, on purpose and said aloud.
 set -euo pipefail
 
 BUILD_PKGS=(
@@ -72,7 +75,11 @@ if ! "$deno_bin" --version >/dev/null 2>&1 && ! command -v deno >/dev/null 2>&1;
     mkdir -p "$deno_dir"
     # A package.json of its own keeps npm from installing into an enclosing project.
     [[ -f "$deno_dir/package.json" ]] || echo '{ "private": true }' >"$deno_dir/package.json"
-    (cd "$deno_dir" && npm install --no-audit --no-fund --loglevel=error deno >/dev/null 2>&1) || true
+    npm_log="$deno_dir/npm-install.log"
+    if ! (cd "$deno_dir" && npm install --no-audit --no-fund --loglevel=error deno >"$npm_log" 2>&1); then
+        echo "deps: npm install deno failed; its output:" >&2
+        sed 's/^/deps:   /' "$npm_log" >&2 || true
+    fi
     # Prefer the native binary over the node wrapper (bin.cjs): no node process in between
     # the daemon and deno, so signals and the parent-death signal reach deno itself.
     if ! "$deno_bin" --version >/dev/null 2>&1 || [[ "$(readlink "$deno_bin")" == *.cjs ]]; then
@@ -86,8 +93,13 @@ if ! "$deno_bin" --version >/dev/null 2>&1 && ! command -v deno >/dev/null 2>&1;
     fi
     if "$deno_bin" --version >/dev/null 2>&1; then
         echo "deps: $("$deno_bin" --version | head -n 1) in .tools/deno"
+    elif [[ "${PORTICO_WITHOUT_DENO:-}" == 1 ]]; then
+        echo "deps: WARNING: no deno (PORTICO_WITHOUT_DENO=1): the deno runtime goes untested" >&2
     else
-        echo "deps: warning: could not install deno; deno tests will be skipped" >&2
+        echo "deps: ERROR: could not install deno from npm into $deno_dir." >&2
+        echo "deps: The deno runtime and its tests need it. Check npm's access to the registry" >&2
+        echo "deps: (above), or set PORTICO_WITHOUT_DENO=1 to go on without it knowingly." >&2
+        exit 1
     fi
 fi
 

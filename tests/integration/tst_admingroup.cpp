@@ -2,6 +2,7 @@
 // user who dropped root. A user outside the group is told which group to join; a member
 // gets in.
 #include "daemonfixture.h"
+#include "skips.h"
 
 #include <QFile>
 #include <QTest>
@@ -62,10 +63,9 @@ class TestAdminGroup : public QObject {
     Q_OBJECT
 private Q_SLOTS:
     void initTestCase() {
-        if (::geteuid() != 0)
-            QSKIP("needs root to start a daemon for another user's client (CI runs as root)");
-        if (!::getgrgid(kUsers))
-            QSKIP("no group 'users' (gid 100) on this machine");
+        PORTICO_REQUIRE(::geteuid() == 0,
+                        "root, to start a daemon for another user's client (CI runs as root)");
+        PORTICO_REQUIRE(::getgrgid(kUsers), "a group 'users' (gid 100; Debian has one)");
     }
     void outsiderIsToldTheGroup_memberGetsIn();
 };

@@ -2,6 +2,7 @@
 // porticod whose config allows such ports but that lacks the capability says so at start,
 // with the drop-in that grants it; one that has it, or whose config needs none, is quiet.
 #include "core/lowports.h"
+#include "skips.h"
 #include "testutil.h"
 
 #include <QDeadlineTimer>
@@ -59,10 +60,9 @@ void TestLowPorts::adviceAtStart() {
     QFETCH(int, allowedMin);
     QFETCH(bool, dropCapability);
     QFETCH(bool, advised);
-    if (::geteuid() != 0)
-        QSKIP("the capability is root's to hold or drop (CI runs as root)");
+    PORTICO_REQUIRE(::geteuid() == 0, "root: the capability is root's to hold or drop (CI runs as root)");
     if (advised && unprivilegedPortStart() <= allowedMin)
-        QSKIP("net.ipv4.ip_unprivileged_port_start lets anyone bind these ports here");
+        PORTICO_SKIP_EXPECTED("net.ipv4.ip_unprivileged_port_start lets anyone bind these ports here");
     const QString setpriv = QStandardPaths::findExecutable(QStringLiteral("setpriv"));
     QVERIFY2(!setpriv.isEmpty(), "setpriv (util-linux) is needed");
 

@@ -3,6 +3,7 @@
 #include "runtime/backend.h"
 #include "runtime/portallocator.h"
 #include "runtimeutil.h"
+#include "skips.h"
 
 #include <QFile>
 #include <QSignalSpy>
@@ -44,8 +45,7 @@ private:
 private Q_SLOTS:
     void initTestCase() {
         m_deno = findDeno();
-        if (m_deno.isEmpty())
-            QSKIP("no deno on PATH nor in .tools/deno (run installer/deps.sh)");
+        PORTICO_REQUIRE(!m_deno.isEmpty(), "deno on PATH or in .tools/deno (installer/deps.sh)");
         QVERIFY(m_source.isValid());
         m_ports = std::make_unique<PortAllocator>(m_config.backendPortMin, m_config.backendPortMax);
         m_config.denoPath = m_deno;

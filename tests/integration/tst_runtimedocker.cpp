@@ -6,6 +6,7 @@
 #include "protocol.h"
 #include "runtime/backend.h"
 #include "runtime/portallocator.h"
+#include "skips.h"
 
 #include <QFile>
 #include <QProcess>
@@ -87,12 +88,13 @@ private Q_SLOTS:
         if (docker == QLatin1String("real")) {
             const QString real = QStandardPaths::findExecutable(QStringLiteral("docker"));
             if (real.isEmpty())
-                QSKIP("no docker CLI on PATH");
+                PORTICO_SKIP_EXPECTED("no Docker engine here (no docker CLI on PATH)");
             QProcess probe;
             probe.start(real, {QStringLiteral("version"), QStringLiteral("--format"),
                                QStringLiteral("{{.Server.Version}}")});
             if (probe.waitForFinished(10'000) && probe.exitCode() == 0)
-                QSKIP("a Docker engine answers here; the refusal cannot be tested");
+                PORTICO_SKIP_EXPECTED(
+                    "a Docker engine answers here; the refusal without one cannot be tested");
             m_config.dockerPath = real;
             m_config.readyTimeoutMs = 10'000;
         } else {

@@ -3,6 +3,7 @@
 #include "runtime/portallocator.h"
 #include "runtime/staticfiles.h"
 #include "runtimeutil.h"
+#include "skips.h"
 
 #include <QSignalSpy>
 #include <QStandardPaths>
@@ -77,10 +78,10 @@ private Q_SLOTS:
         QFETCH(QByteArray, request);
         QFETCH(QByteArray, expected);
         if (runtime == QLatin1String("deno") && m_config.denoPath.isEmpty())
-            QSKIP("no deno on PATH nor in .tools/deno (run installer/deps.sh)");
+            PORTICO_REQUIRE(false, "deno on PATH or in .tools/deno (installer/deps.sh)");
         if (runtime == QLatin1String("process") &&
             QStandardPaths::findExecutable(QStringLiteral("python3")).isEmpty())
-            QSKIP("no python3");
+            PORTICO_REQUIRE(false, "python3 (installer/deps.sh)");
         Manifest m;
         m.name = dir;
         m.runtime = *runtimeFromName(runtime);

@@ -1,6 +1,7 @@
 #include "net/filelimit.h"
 #include "relayfixture.h"
 #include "relayutil.h"
+#include "skips.h"
 #include "testutil.h"
 
 #include <QCryptographicHash>
@@ -422,7 +423,7 @@ void TestTcpRelay::proxyProtocol() {
         relayTo(QStringLiteral("pp%1").arg(++m_projects), tcpTarget(QStringLiteral("127.0.0.1"), backendPort),
                 Config(), ProxyProtocol(version), host);
     if (port == 0 && host.protocol() == QAbstractSocket::IPv6Protocol)
-        QSKIP("no IPv6 loopback here");
+        PORTICO_SKIP_EXPECTED("no IPv6 loopback here");
     QVERIFY(port != 0);
     const int visitor = tcpConnect(host, port);
     QVERIFY(visitor >= 0);
@@ -495,10 +496,10 @@ void TestTcpRelay::backendByName() {
     quint16 backendPort = 0;
     const int backendListen = tcpListen(QHostAddress(listenOn), &backendPort);
     if (backendListen < 0)
-        QSKIP("address not available here");
+        PORTICO_SKIP_EXPECTED("address not available here");
     const QHostInfo info = QHostInfo::fromName(QStringLiteral("localhost"));
     if (!info.addresses().contains(QHostAddress(listenOn)))
-        QSKIP("localhost does not resolve to this address here");
+        PORTICO_SKIP_EXPECTED("localhost does not resolve to this address here");
     const quint16 port = relayTo(QStringLiteral("byname%1").arg(++m_projects),
                                  tcpTarget(QStringLiteral("localhost"), backendPort));
     const int visitor = tcpConnect(QHostAddress::LocalHost, port);

@@ -10,7 +10,7 @@
 //       for what may truly be absent (a Docker engine, an IPv6 loopback): always a skip,
 //       reported as expected in installer/test.sh's summary.
 //
-// installer/test.sh collects every skip with its reason from the JUnit files the tests
+// installer/test.sh collects every skip with its reason from the text logs the tests
 // write (tests/CMakeLists.txt) and prints them after the run.
 
 #include <QTest>

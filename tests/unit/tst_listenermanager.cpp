@@ -1,6 +1,7 @@
 #include "net/filelimit.h"
 #include "relayfixture.h"
 #include "relayutil.h"
+#include "skips.h"
 #include "testutil.h"
 
 #include "httpbackend.h"
@@ -171,7 +172,7 @@ void TestListenerManager::badOptions() {
 void TestListenerManager::permissionDenied() {
     QFile f(QStringLiteral("/proc/sys/net/ipv4/ip_unprivileged_port_start"));
     if (f.open(QIODevice::ReadOnly) && f.readAll().trimmed().toInt() <= 80)
-        QSKIP("privileged ports are open to everyone on this host");
+        PORTICO_SKIP_EXPECTED("privileged ports are open to everyone on this host");
     if (::geteuid() != 0) {
         ListenerManager *m = m_fx->manager();
         QString error;

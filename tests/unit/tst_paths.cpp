@@ -1,6 +1,7 @@
 #include "adminclient.h"
 #include "config/config.h"
 #include "paths.h"
+#include "skips.h"
 
 #include <QDir>
 #include <QJsonDocument>
@@ -81,8 +82,8 @@ private Q_SLOTS:
 };
 
 void TestPaths::rootUsesSystemPaths() {
-    if (::geteuid() != 0)
-        QSKIP("needs root (CI runs as root); the non-root case is tested by userUsesXdgFolders");
+    PORTICO_REQUIRE(::geteuid() == 0,
+                    "root (CI runs as root); the non-root case is tested by userUsesXdgFolders");
     // A root login session has XDG_RUNTIME_DIR (/run/user/0): the service still uses /run/portico.
     qputenv("XDG_RUNTIME_DIR", "/run/user/0");
     qputenv("XDG_STATE_HOME", "/root/.local/state");
@@ -105,8 +106,7 @@ void TestPaths::userUsesXdgFolders_data() {
 }
 
 void TestPaths::userUsesXdgFolders() {
-    if (::geteuid() != 0)
-        QSKIP("forks a child that drops root for 'nobody'; run as root");
+    PORTICO_REQUIRE(::geteuid() == 0, "root, to fork a child that drops root for 'nobody' (CI runs as root)");
     QFETCH(QByteArray, runtimeDir);
     QFETCH(QString, socket);
     if (!runtimeDir.isEmpty())
