@@ -5,6 +5,7 @@
 // has the lines. Mounting needs root (CI runs as root); elsewhere the test is skipped
 // with a message, and tst_statefile still injects the same failures.
 #include "daemonfixture.h"
+#include "skips.h"
 #include "threadedbackend.h"
 
 #include <QDir>
@@ -124,10 +125,10 @@ void TestFullStateDisk::initTestCase() {
 void TestFullStateDisk::fullDiskRefusesTheDeployAndKeepsTheRunningVersion() {
     DaemonFixture d;
     Tmpfs disk(d.stateDir(), "size=1m,mode=0700");
-    if (!disk.mounted())
-        QSKIP(qPrintable(QStringLiteral("cannot mount a tmpfs for the state directory (%1): this test needs "
-                                        "root, as in CI; tst_statefile injects the same failures")
-                             .arg(disk.error())));
+    PORTICO_REQUIRE_WHY(disk.mounted(),
+                        QStringLiteral("a tmpfs for the state directory (%1): this test needs root, as in "
+                                       "CI; tst_statefile injects the same failures")
+                            .arg(disk.error()));
     QString why;
     QVERIFY2(d.start(&why), qPrintable(why));
     const QString projectFile = d.stateDir() + QStringLiteral("/projects/keep.json");

@@ -35,4 +35,15 @@ inline bool inCi() {
         }                                                                                                    \
     } while (false)
 
+// The same with a reason made at run time (a QString).
+#define PORTICO_REQUIRE_WHY(condition, reasonString)                                                         \
+    do {                                                                                                     \
+        if (!(condition)) {                                                                                  \
+            const QString why_ = (reasonString);                                                             \
+            if (::portico::test::inCi())                                                                     \
+                QFAIL(qPrintable(QStringLiteral("required in CI (the installer provides it): ") + why_));    \
+            QSKIP(qPrintable(QStringLiteral("missing: ") + why_));                                           \
+        }                                                                                                    \
+    } while (false)
+
 #define PORTICO_SKIP_EXPECTED(reason) QSKIP("expected: " reason)
