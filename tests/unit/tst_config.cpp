@@ -1,7 +1,10 @@
 #include "config/config.h"
 
+#include <QFile>
 #include <QFileInfo>
+#include <QJsonArray>
 #include <QJsonDocument>
+#include <QJsonObject>
 #include <QTemporaryDir>
 #include <QTest>
 
@@ -11,6 +14,9 @@ class TestConfig : public QObject {
     Q_OBJECT
 private Q_SLOTS:
     void defaults();
+    void documentedDefaults_data();
+    void documentedDefaults();
+    void exampleFileIsEveryDefault();
     void applies();
     void errors_data();
     void errors();
@@ -35,6 +41,57 @@ void TestConfig::defaults() {
     QStringList errors;
     QVERIFY2(copy.apply(c.toJson(), &errors), qPrintable(errors.join(QLatin1Char('\n'))));
     QCOMPARE(copy.toJson(), c.toJson());
+}
+
+// The defaults the README and docs/admin-protocol.md state in prose, pinned one by one.
+void TestConfig::documentedDefaults_data() {
+    QTest::addColumn<QString>("key");
+    QTest::addColumn<QJsonValue>("value");
+    QTest::newRow("ingress on 8080") << "ingress_port" << QJsonValue(8080);
+    QTest::newRow("loopback only") << "bind" << QJsonValue(QStringLiteral("127.0.0.1"));
+    QTest::newRow("allowed range from 1024") << "allowed_port_min" << QJsonValue(1024);
+    QTest::newRow("allowed range to 65535") << "allowed_port_max" << QJsonValue(65535);
+    QTest::newRow("admin line 4 MiB") << "admin_max_line_bytes" << QJsonValue(4 * 1024 * 1024);
+    QTest::newRow("admin clients 256") << "admin_max_clients" << QJsonValue(256);
+    QTest::newRow("admin queue 8 MiB") << "admin_max_queue_bytes" << QJsonValue(8 * 1024 * 1024);
+    QTest::newRow("no reserved ports") << "reserved_ports" << QJsonValue(QJsonArray());
+    QTest::newRow("no admin group") << "admin_group" << QJsonValue(QString());
+    QTest::newRow("access log on") << "access_log" << QJsonValue(true);
+}
+
+void TestConfig::documentedDefaults() {
+    QFETCH(QString, key);
+    QFETCH(QJsonValue, value);
+    QCOMPARE(Config().toJson().value(key), value);
+}
+
+// resources/config/porticod.example.json is documented as "every setting with its default":
+// it must be exactly that, no key missing, none extra, no value different.
+void TestConfig::exampleFileIsEveryDefault() {
+    QFile f(QStringLiteral(PORTICO_SOURCE_DIR "/resources/config/porticod.example.json"));
+    QVERIFY(f.open(QIODevice::ReadOnly));
+    const QJsonObject example = QJsonDocument::fromJson(f.readAll()).object();
+    QVERIFY(!example.isEmpty());
+    const QJsonObject defaults = Config().toJson();
+    QStringList differences;
+    for (const QString &key : defaults.keys()) {
+        if (!example.contains(key))
+            differences << key + QStringLiteral(": not in the example file");
+        else if (example.value(key) != defaults.value(key))
+            differences
+                << key + QStringLiteral(": ") +
+                       QString::fromUtf8(
+                           QJsonDocument(QJsonArray{example.value(key)}).toJson(QJsonDocument::Compact)) +
+                       QStringLiteral(" in the example, ") +
+                       QString::fromUtf8(
+                           QJsonDocument(QJsonArray{defaults.value(key)}).toJson(QJsonDocument::Compact)) +
+                       QStringLiteral(" in the code");
+    }
+    for (const QString &key : example.keys()) {
+        if (!defaults.contains(key))
+            differences << key + QStringLiteral(": in the example file, not a setting");
+    }
+    QVERIFY2(differences.isEmpty(), qPrintable(differences.join(QLatin1Char('\n'))));
 }
 
 void TestConfig::applies() {
