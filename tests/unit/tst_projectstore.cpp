@@ -74,9 +74,9 @@ void TestProjectStore::atomicReplace() {
     QCOMPARE(files, QStringList{QStringLiteral("app.json")});
 }
 
-// A write into a directory that cannot be written fails with an error naming the file and
-// leaves the old file as it was. Root writes anywhere, so as root (CI) the write runs in a
-// child that dropped to nobody, in a directory nobody owns and cannot write.
+// A write into a directory that cannot be written fails with an error naming the cause and
+// the state directory, and leaves the old file as it was. Root writes anywhere, so as root (CI) the write
+// runs in a child that dropped to nobody, in a directory nobody owns and cannot write.
 void TestProjectStore::failedWriteKeepsTheOldFile() {
     QTemporaryDir dir;
     const QString path = dir.path();
@@ -109,7 +109,9 @@ void TestProjectStore::failedWriteKeepsTheOldFile() {
     }
     QFile::setPermissions(storeDir, QFileDevice::ReadOwner | QFileDevice::WriteOwner | QFileDevice::ExeOwner);
     QCOMPARE(code, 0);
-    QVERIFY2(message.contains("app.json"), message.constData());
+    // What the operator reads after "cannot save project state: ": why, and where.
+    QVERIFY2(message.contains("permission denied"), message.constData());
+    QVERIFY2(message.contains(QFile::encodeName(path)), message.constData());
     QCOMPARE(ProjectStore(path).rawFile(QStringLiteral("app")), before);
     QCOMPARE(QDir(storeDir).entryList(QDir::Files), QStringList{QStringLiteral("app.json")});
 }
