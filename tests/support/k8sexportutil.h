@@ -1,5 +1,7 @@
 #pragma once
 
+#include "skips.h"
+
 #include <QByteArray>
 #include <QJsonArray>
 #include <QJsonObject>
@@ -54,9 +56,6 @@ K8sValidation validateK8s(const QByteArray &data, const QString &format);
 #define PORTICO_REQUIRE_K8S_VALIDATOR()                                                                      \
     do {                                                                                                     \
         const QString missing_ = portico::test::k8sValidatorMissing();                                       \
-        if (!missing_.isEmpty()) {                                                                           \
-            if (qEnvironmentVariableIsSet("CI"))                                                             \
-                QFAIL(qPrintable(QStringLiteral("CI is set and ") + missing_));                              \
-            QSKIP(qPrintable(missing_ + QStringLiteral(" (installer/deps.sh installs them)")));              \
-        }                                                                                                    \
+        PORTICO_REQUIRE_WHY(missing_.isEmpty(),                                                              \
+                            missing_ + QStringLiteral(" (installer/deps.sh installs them)"));                \
     } while (false)
