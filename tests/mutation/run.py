@@ -12,13 +12,12 @@ while (a build and a few test executables per entry).
     tests/mutation/run.py --only audit-rotation,upgrade-502
     tests/mutation/run.py --list               # print the entries and exit
 
-The scratch worktree and its build live in --scratch (default /tmp/portico-mutation-$USER)
-and are kept between runs, so ccache and ninja make later runs quicker; --clean removes them.
+The scratch worktree and its build live in --scratch (default build/mutation-scratch in
+this checkout, ignored by git) and are kept between runs, so ccache and ninja make later runs quicker; --clean removes them.
 Exit status: 0 when every entry applied was caught, 1 otherwise (a survivor, an entry whose
 text is no longer in the file, a break that does not compile, or a baseline that fails).
 """
 import argparse
-import getpass
 import os
 import re
 import shutil
@@ -111,7 +110,9 @@ def main():
     p.add_argument("--rev", default="main", help="the commit to mutate (default: main)")
     p.add_argument("--only", default="", help="comma-separated entry ids")
     p.add_argument("--list", action="store_true", help="print the entries and exit")
-    p.add_argument("--scratch", default=f"/tmp/portico-mutation-{getpass.getuser()}")
+    # Inside the checkout's (ignored) build directory by default: ccache's base_dir then
+    # sees the same relative paths as in a normal build, so the scratch build hits the cache.
+    p.add_argument("--scratch", default=os.path.join(REPO, "build", "mutation-scratch"))
     p.add_argument("--jobs", type=int, default=2)
     p.add_argument("--out", default="", help="also write the report (markdown) to this file")
     p.add_argument("--clean", action="store_true", help="remove the scratch worktree and exit")
