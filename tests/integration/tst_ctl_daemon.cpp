@@ -1,7 +1,7 @@
 // porticoctl against a real porticod: deploy an example, see it in `routes`, a
 // conflicting deploy exits 1 naming the conflict, no daemon exits 2; a folder, an unchanged
-// redeploy, the route diff, a refused backend's output and `logs` of it, and status and
-// routes counting the same.
+// redeploy, the route diff, a refused backend's output and `logs` of it, status and routes
+// counting the same, and `watch --stats` showing live rates.
 #include "daemonfixture.h"
 #include "testutil.h"
 
@@ -29,6 +29,7 @@ class TestCtlDaemon : public QObject {
     Q_OBJECT
 private Q_SLOTS:
     void deployRoutesConflict();
+    void watchStats();
     void noDaemonExitsTwo();
     void folderUnchangedAndDiff();
     void refusedBackendShowsItsOutput();
@@ -52,19 +53,20 @@ void TestCtlDaemon::deployRoutesConflict() {
     QCOMPARE(DaemonFixture::httpGet(d.ingressPort(), "/site/").status, 200);
 
     // Two projects that want the same port: the second is refused, exit 1, conflict named.
+    // The first takes a free port race-free (picked again should another program take it).
     QTemporaryDir dir;
-    const quint16 port = freePort();
-    const QByteArray first =
+    QList<quint16> ports;
+    const QJsonObject first = d.deployOnFreePorts(
         QStringLiteral(
-            R"({"name":"my-api","runtime":"upstream","upstream":"127.0.0.1:9","listen":{"port":%1}})")
-            .arg(port)
-            .toUtf8();
+            R"({"name":"my-api","runtime":"upstream","upstream":"127.0.0.1:9","listen":{"port":%1}})"),
+        &ports);
+    QVERIFY2(first.contains(QStringLiteral("result")), QJsonDocument(first).toJson().constData());
+    const quint16 port = ports.value(0);
     const QByteArray second =
         QStringLiteral(
             R"({"name":"other","runtime":"upstream","upstream":"127.0.0.1:9","listen":{"port":%1,"protocol":"tcp"}})")
             .arg(port)
             .toUtf8();
-    QCOMPARE(ctl(d, {QStringLiteral("deploy"), writeManifest(dir, QStringLiteral("a.json"), first)}).code, 0);
     const QString secondPath = writeManifest(dir, QStringLiteral("b.json"), second);
     const ProgramRun dry = ctl(d, {QStringLiteral("deploy"), secondPath, QStringLiteral("--dry-run")});
     QCOMPARE(dry.code, 1);
@@ -84,6 +86,54 @@ void TestCtlDaemon::deployRoutesConflict() {
         QJsonDocument::fromJson(DaemonFixture::httpGet(d.ingressPort(), "/_api/routes").body).array();
     QCOMPARE(rows.size(), viaHttp.size());
     QCOMPARE(rows.size(), 3); // ingress, /site/, my-api's port
+}
+
+// `porticoctl watch --stats` into a pipe (README: "live rates per route"): a plain line
+// per route at every tick, and requests through the ingress show as that route's rate.
+void TestCtlDaemon::watchStats() {
+    DaemonFixture d;
+    QString why;
+    QVERIFY2(d.start(&why), qPrintable(why));
+    const ProgramRun deployed =
+        ctl(d, {QStringLiteral("deploy"),
+                QStringLiteral(PORTICO_SOURCE_DIR "/resources/examples/site/portico.json")});
+    QVERIFY2(deployed.code == 0, qPrintable(deployed.out + deployed.err));
+
+    QProcess watch;
+    watch.start(QStringLiteral(PORTICOCTL_PATH), {QStringLiteral("--socket"), d.socketPath(),
+                                                  QStringLiteral("watch"), QStringLiteral("--stats")});
+    QVERIFY(watch.waitForStarted(5000));
+    // "12:03:04  8080/http /site/  site  req/s 1.5  in/s 12 B  out/s 3.4 KiB  conns 0  err/s 0  errors 0"
+    const QRegularExpression siteLine(
+        QStringLiteral(R"(^\d\d:\d\d:\d\d  (\d+)/http /site/  site  req/s (\S+)  in/s .+  out/s .+  )"
+                       R"(conns \d+  err/s (\S+)  errors (\d+)$)"),
+        QRegularExpression::MultilineOption);
+    QString out;
+    QRegularExpressionMatch busy;
+    const auto sawRequestRate = [&] {
+        out += QString::fromUtf8(watch.readAllStandardOutput());
+        for (auto it = siteLine.globalMatch(out); it.hasNext();) {
+            const QRegularExpressionMatch m = it.next();
+            if (m.captured(2) != QLatin1String("0")) {
+                busy = m;
+                return true;
+            }
+        }
+        return false;
+    };
+    // Requests until a tick has counted some (every ~50 ms while QTRY waits).
+    QTRY_VERIFY2_WITH_TIMEOUT(
+        (DaemonFixture::httpGet(d.ingressPort(), "/site/").status == 200 && sawRequestRate()),
+        qPrintable(out + QString::fromUtf8(watch.readAllStandardError())), 20000);
+    QCOMPARE(busy.captured(1).toUInt(), uint(d.ingressPort()));
+    QVERIFY(busy.captured(2).toDouble() > 0);
+    QCOMPARE(busy.captured(3), QStringLiteral("0")); // every answer was a 200
+    QCOMPARE(busy.captured(4), QStringLiteral("0"));
+    // The ingress itself has its line too.
+    QVERIFY2(out.contains(QStringLiteral("/http  (ingress)  req/s ")), qPrintable(out));
+    QCOMPARE(watch.state(), QProcess::Running); // it follows until stopped
+    watch.terminate();
+    QVERIFY(watch.waitForFinished(10000));
 }
 
 void TestCtlDaemon::noDaemonExitsTwo() {
