@@ -93,18 +93,11 @@ void TestUdpE2e::sessionRecoversWhenTheBackendComesUp() {
     QVERIFY(newcomer.bind(QHostAddress::LocalHost, 0));
     QCOMPARE(askUntilAnswered(newcomer, port, "newcomer", 10), QByteArray("newcomer"));
 
-    // The early client asks again from the same address. Its datagrams reach the backend
-    // and the backend answers ...
+    // The early client asks again from the same address: its session, whose first datagram
+    // met an ICMP port unreachable, carries the backend's answers now.
     const int heardBefore = backend.datagrams();
     const QByteArray answer = askUntilAnswered(client, port, "asking again", 5);
     QVERIFY(backend.datagrams() > heardBefore);
-    // ... but the relay never reads the answers: the ICMP error left its session socket
-    // flagged as readable by Qt, and no read ever clears that flag (see the issue 14 report
-    // and daemon/net/udp). Remove this mark when the UDP relay recovers.
-    QEXPECT_FAIL("",
-                 "daemon/net/udp: a session whose first datagram met ICMP port unreachable never "
-                 "reads its backend socket again",
-                 Abort);
     QCOMPARE(answer, QByteArray("asking again"));
 }
 
