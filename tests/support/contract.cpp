@@ -59,7 +59,8 @@ constexpr const char *kShapes = R"json({
   "projects.undeploy": {"keys": {"project": "string", "undeployed": "bool"}},
   "projects.restart": {"keys": {"project": "string", "restarting": "bool"}},
   "projects.logs": {"keys": {"project": "string", "deployed": "bool", "lines": "array@logLine"}},
-  "stats.get": {"keys": {"time": "string", "uptime_ms": "number", "routes": "array@statsRoute"}},
+  "stats.get": {"keys": {"time": "string", "uptime_ms": "number", "routes": "array@statsRoute",
+    "data_plane": "object"}},
   "events.subscribe": {"keys": {"subscribed": "bool", "kinds": "array:string"}},
   "daemon.reload": {"keys": {"changed": "number", "problems": "array:string"}},
   "audit.list": {"keys": {"entries": "array@auditEntry"}},
@@ -72,7 +73,8 @@ constexpr const char *kShapes = R"json({
     "project": "string", "message": "string", "errors?": "array", "conflicts?": "array"}},
   "event route.conflict": {"keys": {
     "project": "string", "port": "number", "transport": "string", "reason": "string"}},
-  "event stats.tick": {"keys": {"time": "string", "uptime_ms": "number", "routes": "array@statsRoute"}},
+  "event stats.tick": {"keys": {"time": "string", "uptime_ms": "number", "routes": "array@statsRoute",
+    "data_plane": "object"}},
   "event project.log": {"keys": {
     "project": "string", "time": "string", "stream": "string", "text": "string"}}
 })json";

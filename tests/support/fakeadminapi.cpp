@@ -18,7 +18,8 @@ FakeAdminApi::FakeAdminApi(QObject *parent) : AdminApi(parent) {
     m_routes.append(ingress);
     m_stats = {{QStringLiteral("time"), QStringLiteral("2026-01-01T12:00:00.000Z")},
                {QStringLiteral("uptime_ms"), 1234},
-               {QStringLiteral("routes"), QJsonArray()}};
+               {QStringLiteral("routes"), QJsonArray()},
+               {QStringLiteral("data_plane"), QJsonObject{{QStringLiteral("workers"), 2}}}};
 }
 
 // The answers are shaped like the daemon's (tests/support/contract.h checks them, in
