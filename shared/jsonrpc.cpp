@@ -241,8 +241,13 @@ LineReader::Status LineReader::next(const QByteArray &buffer, qsizetype *pos, QB
     const qsizetype window = qMin<qsizetype>(available, m_max + 2);
     const char *begin = buffer.constData() + start;
     const auto *nl = static_cast<const char *>(std::memchr(begin, '\n', size_t(window)));
-    if (!nl)
-        return available >= m_max + 2 ? Status::TooLong : Status::Incomplete;
+    if (!nl) {
+        // Over the limit as soon as it has more than max bytes, except for a "\r" right after
+        // them: that may be the start of the line's "\r\n". (Waiting for max + 2 bytes left a
+        // line of exactly max + 1 unanswered until the idle timeout.)
+        const bool over = available > m_max + 1 || (available == m_max + 1 && begin[m_max] != '\r');
+        return over ? Status::TooLong : Status::Incomplete;
+    }
     qsizetype length = nl - begin;
     const qsizetype consumed = length + 1;
     if (length > 0 && begin[length - 1] == '\r')

@@ -26,6 +26,10 @@ private Q_SLOTS:
     void framing();
     void framingAcrossChunks();
     void partialLineOverCapIsTooLong();
+    void bufferFraming_data();
+    void bufferFraming();
+    void bufferPartialLine_data();
+    void bufferPartialLine();
 };
 
 void TestJsonRpc::serializeIsOneCompactLine() {
@@ -291,6 +295,52 @@ void TestJsonRpc::partialLineOverCapIsTooLong() {
     QByteArray line;
     QCOMPARE(LineReader(1024).next(&buf, &line), LineReader::Status::TooLong);
     QCOMPARE(LineReader(4096).next(&buf, &line), LineReader::Status::Incomplete);
+}
+
+// The overload the admin socket reads with: the same rows, on a buffer.
+void TestJsonRpc::bufferFraming_data() {
+    framing_data();
+}
+
+void TestJsonRpc::bufferFraming() {
+    QFETCH(QByteArray, input);
+    QFETCH(int, max);
+    QFETCH(QList<QByteArray>, lines);
+    QFETCH(bool, tooLong);
+    const LineReader reader(max);
+    qsizetype pos = 0;
+    QList<QByteArray> got;
+    LineReader::Status s = LineReader::Status::Line;
+    for (int i = 0; i < 100 && s == LineReader::Status::Line; ++i) {
+        QByteArray line;
+        s = reader.next(input, &pos, &line);
+        if (s == LineReader::Status::Line)
+            got.append(line);
+    }
+    QCOMPARE(got, lines);
+    QCOMPARE(s == LineReader::Status::TooLong, tooLong);
+}
+
+// Bytes with no newline yet: the reader refuses them as soon as no line within the limit
+// can start with them, and waits as long as one still can.
+void TestJsonRpc::bufferPartialLine_data() {
+    QTest::addColumn<QByteArray>("input");
+    QTest::addColumn<LineReader::Status>("status");
+    const QByteArray max(1024, 'x');
+    QTest::newRow("max") << max << LineReader::Status::Incomplete;
+    QTest::newRow("max-then-cr") << max + "\r" << LineReader::Status::Incomplete;
+    QTest::newRow("max-then-crlf") << max + "\r\n" << LineReader::Status::Line;
+    QTest::newRow("one-over") << max + "x" << LineReader::Status::TooLong;
+    QTest::newRow("max-cr-then-more") << max + "\rx" << LineReader::Status::TooLong;
+    QTest::newRow("far-over") << max + max << LineReader::Status::TooLong;
+}
+
+void TestJsonRpc::bufferPartialLine() {
+    QFETCH(QByteArray, input);
+    QFETCH(LineReader::Status, status);
+    qsizetype pos = 0;
+    QByteArray line;
+    QCOMPARE(LineReader(1024).next(input, &pos, &line), status);
 }
 
 QTEST_GUILESS_MAIN(TestJsonRpc)
