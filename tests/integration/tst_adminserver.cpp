@@ -6,6 +6,7 @@
 #include "adminclient.h"
 #include "fakeadminapi.h"
 #include "jsonrpc.h"
+#include "privileges.h"
 #include "protocol.h"
 #include "skips.h"
 
@@ -111,6 +112,7 @@ private Q_SLOTS:
     void hundredConcurrentClients();
     void clientLimit();
     void clientLimitOperatorReplacesTheLongestIdle();
+    void clientLimitGroupMemberGetsNoOperatorSlot();
     void idleConnectionCloses();
     void eventsReachSubscribersWithFilter();
     void statsTickAtOneHertz();
@@ -597,6 +599,61 @@ void TestAdminServer::clientLimitOperatorReplacesTheLongestIdle() {
     QCOMPARE(clients[1]->socket().state(), QLocalSocket::ConnectedState);
     QCOMPARE(clients[2]->socket().state(), QLocalSocket::ConnectedState);
     QCOMPARE(server->clientCount(), 3);
+}
+
+void TestAdminServer::clientLimitGroupMemberGetsNoOperatorSlot() {
+    // The slot past admin_max_clients is for root and the daemon's own user only: a member
+    // of admin_group meets the limit itself, with 1007 and its message, then the close.
+    PORTICO_REQUIRE(::geteuid() == 0,
+                    "root, to fork a child that drops to uid 65534 (nobody); CI runs as root");
+    const group *nogroup = ::getgrnam("nogroup");
+    PORTICO_REQUIRE(nogroup && nogroup->gr_gid == portico::test::kNobody,
+                    "a group 'nogroup' with gid 65534 (Debian has one)");
+    m_config.adminGroup = QStringLiteral("nogroup");
+    m_config.adminMaxClients = 1;
+    // The temp dir is 0700 root: let nobody traverse to the socket's directory.
+    ::chmod(QFile::encodeName(m_dir->path()).constData(), 0755);
+    auto server = startServer();
+    QVERIFY(server);
+    ::chmod(QFile::encodeName(m_dir->filePath("run")).constData(), 0755);
+    RawClient inside(m_config.adminSocket);
+    QVERIFY(inside.waitConnected());
+    inside.request(1, "events.subscribe");
+    QVERIFY(inside.next().has_value());
+    QTRY_COMPARE(server->clientCount(), 1);
+    const QByteArray path = QFile::encodeName(m_config.adminSocket);
+    QByteArray answer;
+    // Child exit codes: 0 read a line then end of stream, 1 no connection, 2 no line,
+    // 3 the line but no close after it.
+    const int code = portico::test::runAsNobody(
+        [&path](QByteArray *out) {
+            const int fd = ::socket(AF_UNIX, SOCK_STREAM, 0);
+            sockaddr_un addr{};
+            addr.sun_family = AF_UNIX;
+            memcpy(addr.sun_path, path.constData(), size_t(path.size()));
+            if (::connect(fd, reinterpret_cast<sockaddr *>(&addr), sizeof(addr)) != 0)
+                return 1;
+            for (;;) {
+                pollfd p{fd, POLLIN, 0};
+                if (::poll(&p, 1, 5000) != 1)
+                    return out->contains('\n') ? 3 : 2;
+                char buf[512];
+                const ssize_t n = ::read(fd, buf, sizeof buf);
+                if (n <= 0)
+                    return out->contains('\n') ? 0 : 2;
+                out->append(buf, n);
+            }
+        },
+        &answer);
+    QVERIFY2(code == 0,
+             qPrintable(QStringLiteral("child exit %1, read '%2'").arg(code).arg(QString::fromUtf8(answer))));
+    const auto e = Message::parse(answer.trimmed());
+    QVERIFY2(e && e->isError(), answer.constData());
+    QCOMPARE(e->errorCode(), err::Busy);
+    QCOMPARE(e->errorMessage(), QStringLiteral("too many admin clients (max 1)"));
+    QCOMPARE(e->id(), QJsonValue(QJsonValue::Null));
+    QCOMPARE(server->clientCount(), 1);
+    QCOMPARE(inside.socket().state(), QLocalSocket::ConnectedState);
 }
 
 void TestAdminServer::idleConnectionCloses() {

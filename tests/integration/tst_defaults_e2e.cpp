@@ -1,6 +1,7 @@
 // The documented defaults, as a real porticod with no settings of its own applies them:
 // the allowed port range (1024-65535), the admin socket's limits (4 MiB lines, 256
-// clients), projects.logs' lines (100 by default, at most 10000), and --print-config.
+// clients and one more for operators), projects.logs' lines (100 by default, at most
+// 10000), and --print-config.
 #include "daemonfixture.h"
 #include "testutil.h"
 
@@ -151,28 +152,58 @@ void TestDefaultsE2e::adminLineLimitIs4MiB() {
     QTRY_COMPARE_WITH_TIMEOUT(s.state(), QLocalSocket::UnconnectedState, 10000);
 }
 
-// 256 clients at once are served; the 257th gets 1007 and is closed; those inside go on.
+// 256 clients at once are served, and one more for root and the daemon's own user (this
+// test is both); past that a busy daemon answers 1007 and closes, while an idle connection
+// makes room for an operator (docs/admin-protocol.md, "Nobody can lock operators out").
 void TestDefaultsE2e::adminClientLimitIs256() {
     std::vector<std::unique_ptr<QLocalSocket>> clients;
-    for (int i = 0; i < 256; ++i) {
+    const auto connectOne = [&clients, this](const QByteArray &request) {
         clients.push_back(std::make_unique<QLocalSocket>());
-        clients.back()->connectToServer(m_daemon.socketPath());
-        QVERIFY(clients.back()->waitForConnected(5000));
+        QLocalSocket &s = *clients.back();
+        s.connectToServer(m_daemon.socketPath());
+        if (!s.waitForConnected(5000))
+            return QJsonObject();
+        s.write(request);
         // Answered: so the daemon counts it before the next one comes.
-        clients.back()->write(R"({"jsonrpc":"2.0","id":1,"method":"daemon.info"})"
-                              "\n");
-        QVERIFY2(nextLine(*clients.back()).contains(QStringLiteral("result")),
-                 qPrintable(QString::number(i)));
-    }
+        return nextLine(s);
+    };
+    // Subscribed (to a kind nothing here emits): busy connections, never idle.
+    const QByteArray subscribe = R"({"jsonrpc":"2.0","id":1,"method":"events.subscribe",)"
+                                 R"("params":{"kinds":["project.undeployed"]}})"
+                                 "\n";
+    for (int i = 0; i < 256; ++i)
+        QVERIFY2(connectOne(subscribe).contains(QStringLiteral("result")), qPrintable(QString::number(i)));
+    // The 257th: the slot kept for operators.
+    QVERIFY2(connectOne(subscribe).contains(QStringLiteral("result")), "the operator's slot");
+
+    // The 258th, with every connection busy: refused, in words, then closed.
     QLocalSocket extra;
     extra.connectToServer(m_daemon.socketPath());
     QVERIFY(extra.waitForConnected(5000));
     const QJsonObject refused = nextLine(extra);
-    QCOMPARE(refused.value(QStringLiteral("error")).toObject().value(QStringLiteral("code")).toInt(), 1007);
+    QCOMPARE(refused.value(QStringLiteral("id")), QJsonValue(QJsonValue::Null));
+    const QJsonObject error = refused.value(QStringLiteral("error")).toObject();
+    QCOMPARE(error.value(QStringLiteral("code")).toInt(), 1007);
+    QCOMPARE(error.value(QStringLiteral("message")).toString(),
+             QStringLiteral("too many admin clients (max 256)"));
     QTRY_COMPARE_WITH_TIMEOUT(extra.state(), QLocalSocket::UnconnectedState, 10000);
+    // Those inside go on.
     clients.front()->write(R"({"jsonrpc":"2.0","id":2,"method":"routes.list"})"
                            "\n");
     QCOMPARE(nextLine(*clients.front()).value(QStringLiteral("id")).toInt(), 2);
+
+    // The operator's slot freed and taken by an idle connection (answered, then silent):
+    // the next operator connection closes it to get in.
+    clients.back().reset();
+    const QByteArray info = R"({"jsonrpc":"2.0","id":3,"method":"daemon.info"})"
+                            "\n";
+    QTRY_VERIFY_WITH_TIMEOUT(connectOne(info).contains(QStringLiteral("result")), 10000);
+    QLocalSocket &idle = *clients.back();
+    QCOMPARE(idle.state(), QLocalSocket::ConnectedState);
+    QVERIFY2(connectOne(info).contains(QStringLiteral("result")), "an operator past a full house");
+    QTRY_COMPARE_WITH_TIMEOUT(idle.state(), QLocalSocket::UnconnectedState, 10000);
+    QCOMPARE(clients.front()->state(), QLocalSocket::ConnectedState); // busy ones stay
+
     clients.clear();
     // Room again once they have gone.
     QTRY_VERIFY_WITH_TIMEOUT(
@@ -191,7 +222,7 @@ void TestDefaultsE2e::printConfigIsTheDocumentedDefaults() {
     QFile f(QStringLiteral(PORTICO_SOURCE_DIR "/resources/config/porticod.example.json"));
     QVERIFY(f.open(QIODevice::ReadOnly));
     QJsonObject example = QJsonDocument::fromJson(f.readAll()).object();
-    for (const char *filled : {"admin_socket", "state_dir", "deno_path", "docker_path"}) {
+    for (const char *filled : {"admin_socket", "state_dir", "backend_dir", "deno_path", "docker_path"}) {
         QVERIFY2(!printed.value(QLatin1String(filled)).toString().isEmpty(), filled);
         printed.remove(QLatin1String(filled));
         example.remove(QLatin1String(filled));

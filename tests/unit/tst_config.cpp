@@ -54,6 +54,7 @@ void TestConfig::documentedDefaults_data() {
     QTest::newRow("admin line 4 MiB") << "admin_max_line_bytes" << QJsonValue(4 * 1024 * 1024);
     QTest::newRow("admin clients 256") << "admin_max_clients" << QJsonValue(256);
     QTest::newRow("admin queue 8 MiB") << "admin_max_queue_bytes" << QJsonValue(8 * 1024 * 1024);
+    QTest::newRow("admin idle 60 s") << "admin_idle_timeout_ms" << QJsonValue(60000);
     QTest::newRow("no reserved ports") << "reserved_ports" << QJsonValue(QJsonArray());
     QTest::newRow("no admin group") << "admin_group" << QJsonValue(QString());
     QTest::newRow("access log on") << "access_log" << QJsonValue(true);
