@@ -141,7 +141,9 @@ void TestPorticoctl::tables_data() {
                                    "3000 http my-api - 127.0.0.1:20001 active 0 0 0 -"};
     QTest::newRow("projects") << QStringList{"projects"}
                               << QStringList{"NAME RUNTIME STATE PID UPTIME RESTARTS LAST EXIT LISTEN REASON",
-                                             "my-api process active - - - - 3000/http -"};
+                                             // FakeAdminApi's project: pid 4300, up 60 s, never
+                                             // restarted, no previous exit, no reason.
+                                             "my-api process active 4300 1m 0s 0 - 3000/http -"};
     QTest::newRow("status") << QStringList{"status"}
                             << QStringList{"version 0.1.0-fake", "uptime 42s", "protocol 2"};
 }
