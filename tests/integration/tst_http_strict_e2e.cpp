@@ -10,7 +10,6 @@
 #include "relayutil.h"
 #include "testutil.h"
 
-#include <QDeadlineTimer>
 #include <QDir>
 #include <QJsonArray>
 #include <QJsonDocument>
@@ -291,16 +290,10 @@ void TestHttpStrictE2e::oneAddressCannotFillAPort() {
     QCOMPARE(other.status, 200);
     // A freed slot is given back (once the daemon has seen the close: retried until then).
     closeFd(held.takeFirst());
-    int status = 0;
-    QDeadlineTimer deadline(5000);
-    while (status != 200 && !deadline.hasExpired()) {
-        status = exchange(d.ingressPort(),
-                          "GET /_api/routes HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n", false)
-                     .status;
-        if (status != 200)
-            QTest::qWait(20);
-    }
-    QCOMPARE(status, 200);
+    QTRY_COMPARE_WITH_TIMEOUT(
+        exchange(d.ingressPort(), "GET /_api/routes HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n", false)
+            .status,
+        200, 5000);
     for (int fd : held)
         closeFd(fd);
 }
