@@ -6,6 +6,7 @@
 #include "daemonfixture.h"
 #include "gatedproject.h"
 #include "protocol.h"
+#include "skips.h"
 #include "testutil.h"
 #include "threadedbackend.h"
 
@@ -148,11 +149,12 @@ void TestAdminPlaneE2e::idleConnectionsCloseSubscribersAndSlowRequestsStay() {
 }
 
 void TestAdminPlaneE2e::operatorGetsInPastTheClientLimit() {
-    if (::geteuid() != 0)
-        QSKIP("needs root, to run clients as a member of the admin group (nobody:nogroup)");
-    if (QStandardPaths::findExecutable(QStringLiteral("setpriv")).isEmpty() ||
-        QStandardPaths::findExecutable(QStringLiteral("socat")).isEmpty() || !::getgrnam("nogroup"))
-        QSKIP("needs setpriv, socat and the group nogroup");
+    PORTICO_REQUIRE(::geteuid() == 0,
+                    "root, to run clients as a member of the admin group (nobody:nogroup); CI runs as root");
+    PORTICO_REQUIRE(!QStandardPaths::findExecutable(QStringLiteral("setpriv")).isEmpty() &&
+                        !QStandardPaths::findExecutable(QStringLiteral("socat")).isEmpty() &&
+                        ::getgrnam("nogroup"),
+                    "setpriv (util-linux), socat (installer/deps.sh) and the group nogroup (Debian has one)");
     DaemonFixture d;
     d.config.insert(QStringLiteral("admin_max_clients"), 2);
     d.config.insert(QStringLiteral("admin_group"), QStringLiteral("nogroup"));
@@ -200,8 +202,8 @@ void TestAdminPlaneE2e::operatorGetsInPastTheClientLimit() {
 }
 
 void TestAdminPlaneE2e::halfClosedClientGetsEveryAnswer() {
-    if (QStandardPaths::findExecutable(QStringLiteral("socat")).isEmpty())
-        QSKIP("needs socat");
+    PORTICO_REQUIRE(!QStandardPaths::findExecutable(QStringLiteral("socat")).isEmpty(),
+                    "socat (installer/deps.sh installs it)");
     DaemonFixture d;
     d.config.insert(QStringLiteral("ready_timeout_ms"), 120000);
     QString why;

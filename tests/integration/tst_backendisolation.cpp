@@ -7,6 +7,7 @@
 #include "daemonfixture.h"
 #include "protocol.h"
 #include "runtimeutil.h"
+#include "skips.h"
 #include "testutil.h"
 
 #include <QDir>
@@ -43,12 +44,8 @@ bool preconditions(QString *why) {
 
 #define REQUIRE_ROOT_AND_BACKEND_USER()                                                                      \
     do {                                                                                                     \
-        QString why_;                                                                                        \
-        if (!preconditions(&why_)) {                                                                         \
-            if (qEnvironmentVariableIsSet("CI"))                                                             \
-                QFAIL(qPrintable(why_));                                                                     \
-            QSKIP(qPrintable(why_));                                                                         \
-        }                                                                                                    \
+        QString reason_;                                                                                     \
+        PORTICO_REQUIRE_WHY(preconditions(&reason_), reason_);                                               \
     } while (false)
 
 QByteArray testbackend(const QString &name, const QString &extra = {}) {
@@ -223,8 +220,7 @@ private Q_SLOTS:
     // folder), not root's.
     void denoRunsWithItsOwnCache() {
         const QString deno = findDeno();
-        if (deno.isEmpty())
-            QSKIP("deno is not installed (installer/deps.sh installs it from npm)");
+        PORTICO_REQUIRE(!deno.isEmpty(), "deno (installer/deps.sh installs it from npm)");
         qputenv("PATH", (QFileInfo(deno).absolutePath() + QLatin1Char(':')).toUtf8() + qgetenv("PATH"));
         DaemonFixture daemon; // started with deno on its PATH
         QString why;

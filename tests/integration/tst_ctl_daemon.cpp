@@ -23,6 +23,17 @@ ProgramRun ctl(const DaemonFixture &d, const QStringList &args) {
 QString writeManifest(const QTemporaryDir &dir, const QString &name, const QByteArray &json) {
     return writeFile(dir.path(), name, json);
 }
+// Starts d and deploys the shipped example site by file (a path-routed static site).
+// Empty when done, else what went wrong.
+QString startWithSite(DaemonFixture &d) {
+    QString why;
+    if (!d.start(&why))
+        return why;
+    const ProgramRun deployed =
+        ctl(d, {QStringLiteral("deploy"),
+                QStringLiteral(PORTICO_SOURCE_DIR "/resources/examples/site/portico.json")});
+    return deployed.code == 0 ? QString() : deployed.out + deployed.err;
+}
 } // namespace
 
 class TestCtlDaemon : public QObject {
@@ -38,14 +49,8 @@ private Q_SLOTS:
 
 void TestCtlDaemon::deployRoutesConflict() {
     DaemonFixture d;
-    QString why;
-    QVERIFY2(d.start(&why), qPrintable(why));
-
-    // The shipped example, deployed by file: path-routed static site.
-    const ProgramRun deployed =
-        ctl(d, {QStringLiteral("deploy"),
-                QStringLiteral(PORTICO_SOURCE_DIR "/resources/examples/site/portico.json")});
-    QVERIFY2(deployed.code == 0, qPrintable(deployed.out + deployed.err));
+    const QString failed = startWithSite(d);
+    QVERIFY2(failed.isEmpty(), qPrintable(failed));
     const ProgramRun routes = ctl(d, {QStringLiteral("routes")});
     QCOMPARE(routes.code, 0);
     QVERIFY2(routes.out.contains(QStringLiteral("/site/")), qPrintable(routes.out));
@@ -92,12 +97,8 @@ void TestCtlDaemon::deployRoutesConflict() {
 // per route at every tick, and requests through the ingress show as that route's rate.
 void TestCtlDaemon::watchStats() {
     DaemonFixture d;
-    QString why;
-    QVERIFY2(d.start(&why), qPrintable(why));
-    const ProgramRun deployed =
-        ctl(d, {QStringLiteral("deploy"),
-                QStringLiteral(PORTICO_SOURCE_DIR "/resources/examples/site/portico.json")});
-    QVERIFY2(deployed.code == 0, qPrintable(deployed.out + deployed.err));
+    const QString failed = startWithSite(d);
+    QVERIFY2(failed.isEmpty(), qPrintable(failed));
 
     QProcess watch;
     watch.start(QStringLiteral(PORTICOCTL_PATH), {QStringLiteral("--socket"), d.socketPath(),

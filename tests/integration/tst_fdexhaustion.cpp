@@ -5,6 +5,7 @@
 // stays, and after the flood it answers as before. A socket file removed by hand is put
 // back. Loopback only; the test raises its own limit for the flood.
 #include "daemonfixture.h"
+#include "skips.h"
 #include "testutil.h"
 
 #include <QDir>
@@ -81,8 +82,8 @@ void TestFdExhaustion::initTestCase() {
     l.rlim_cur = l.rlim_max;
     QVERIFY(::setrlimit(RLIMIT_NOFILE, &l) == 0);
     QVERIFY2(l.rlim_cur >= 2048, "the test needs 2048 descriptors of its own");
-    if (QStandardPaths::findExecutable(QStringLiteral("prlimit")).isEmpty())
-        QSKIP("needs prlimit (util-linux)");
+    PORTICO_REQUIRE(!QStandardPaths::findExecutable(QStringLiteral("prlimit")).isEmpty(),
+                    "prlimit (util-linux; installer/deps.sh installs it)");
 }
 
 void TestFdExhaustion::adminSocketSurvivesDescriptorExhaustion() {

@@ -4,6 +4,7 @@
 // methods, oversized heads), that it is off unless configured, that a bad address is a
 // clear error, and that `promtool check metrics` accepts the page.
 #include "daemonfixture.h"
+#include "skips.h"
 #include "testutil.h"
 
 #include <QJsonArray>
@@ -211,11 +212,8 @@ void TestMetricsE2e::dataPlaneAndBuildInfo() {
 
 void TestMetricsE2e::promtoolAcceptsThePage() {
     const QString promtool = QStandardPaths::findExecutable(QStringLiteral("promtool"));
-    if (promtool.isEmpty()) {
-        if (qEnvironmentVariableIsSet("CI"))
-            QFAIL("promtool is missing (Debian's prometheus package; installer/deps.sh installs it)");
-        QSKIP("promtool is not installed (apt-get install prometheus, or run installer/deps.sh)");
-    }
+    PORTICO_REQUIRE(!promtool.isEmpty(),
+                    "promtool (Debian's prometheus package; installer/deps.sh installs it)");
     const QByteArray page = scrape();
     // The page carries every kind of row: routes with traffic and errors, projects, counters.
     QVERIFY(page.contains("portico_route_errors_total{"));
