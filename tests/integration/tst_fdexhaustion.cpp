@@ -127,7 +127,10 @@ void TestFdExhaustion::adminSocketSurvivesDescriptorExhaustion() {
 
     // After the flood: answers as before, same socket.
     flood.release();
-    QTRY_VERIFY_WITH_TIMEOUT(openDescriptors(pid) < limit - 4, 20000);
+    // Until the count first drops. It can rise again for a moment after that (seen under
+    // load: the daemon still accepts, then closes, what the backlog held), and QTRY_*
+    // checks once more after success, so it failed on such an upswing.
+    QVERIFY(QTest::qWaitFor([&] { return openDescriptors(pid) < limit - 4; }, 20000));
     QVERIFY2(ctlStatus(d, &out), qPrintable(out));
     QVERIFY(QFile::exists(d.socketPath()));
     QVERIFY(d.isRunning());
