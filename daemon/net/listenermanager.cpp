@@ -205,7 +205,8 @@ struct ListenerManager::Impl {
             r.drainTimer->deleteLater();
         }
         for (auto &[worker, slot] : r.slots) {
-            workers->post(worker, [slot] {
+            // An init-capture: clang before 16 cannot capture a structured binding by name.
+            workers->post(worker, [slot = slot] {
                 if (slot->listener) {
                     delete slot->listener;
                     slot->listener = nullptr;
@@ -401,7 +402,8 @@ void ListenerManager::drain(ListenerId id, int timeoutMs) {
 
     const std::shared_ptr<ManagerBridge> bridge = d->bridge;
     for (auto &[worker, slot] : r.slots) {
-        d->workers->post(worker, [slot, bridge, id] {
+        // An init-capture: clang before 16 cannot capture a structured binding by name.
+        d->workers->post(worker, [slot = slot, bridge, id] {
             auto done = [bridge, id] { bridge->post([id](ListenerManager *m) { m->d->workerDrained(id); }); };
             if (!slot->listener) {
                 done();
