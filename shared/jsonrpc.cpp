@@ -217,8 +217,14 @@ std::optional<Message> Message::fromJson(const QJsonValue &json, int *errorCode,
 }
 
 LineReader::Status LineReader::next(QIODevice *device, QByteArray *line) const {
-    if (!device->canReadLine())
-        return device->bytesAvailable() > m_max ? Status::TooLong : Status::Incomplete;
+    if (!device->canReadLine()) {
+        // The buffer's rule below, which must agree: over the limit with more than max bytes,
+        // except for a "\r" right after them, which may start the line's "\r\n".
+        const qint64 available = device->bytesAvailable();
+        if (available == m_max + 1)
+            return device->peek(m_max + 1).endsWith('\r') ? Status::Incomplete : Status::TooLong;
+        return available > m_max ? Status::TooLong : Status::Incomplete;
+    }
     // Room for the limit, "\r\n", and one byte more to notice a line over the limit.
     QByteArray l = device->readLine(m_max + 3);
     if (!l.endsWith('\n'))

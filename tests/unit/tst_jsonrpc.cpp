@@ -30,6 +30,8 @@ private Q_SLOTS:
     void bufferFraming();
     void bufferPartialLine_data();
     void bufferPartialLine();
+    void readersAgreeAtTheLimit_data();
+    void readersAgreeAtTheLimit();
 };
 
 void TestJsonRpc::serializeIsOneCompactLine() {
@@ -341,6 +343,50 @@ void TestJsonRpc::bufferPartialLine() {
     qsizetype pos = 0;
     QByteArray line;
     QCOMPARE(LineReader(1024).next(input, &pos, &line), status);
+}
+
+void TestJsonRpc::readersAgreeAtTheLimit_data() {
+    QTest::addColumn<QByteArray>("first");  // delivered first
+    QTest::addColumn<QByteArray>("second"); // then appended
+    QTest::addColumn<LineReader::Status>("afterFirst");
+    QTest::addColumn<LineReader::Status>("afterSecond");
+    QTest::addColumn<QByteArray>("line"); // the line read after the second delivery, if any
+    using S = LineReader::Status;
+    // Found by fuzz_jsonrpc: a line at the limit whose "\r" came before its "\n" was
+    // refused by the QIODevice reader (the admin client's) and taken by the buffer's.
+    QTest::newRow("at-limit-cr-then-lf") << QByteArray("0123456789\r") << QByteArray("\n") << S::Incomplete
+                                         << S::Line << QByteArray("0123456789");
+    QTest::newRow("at-limit-then-crlf") << QByteArray("0123456789") << QByteArray("\r\n") << S::Incomplete
+                                        << S::Line << QByteArray("0123456789");
+    QTest::newRow("at-limit-cr-then-more")
+        << QByteArray("0123456789\r") << QByteArray("x") << S::Incomplete << S::TooLong << QByteArray();
+    QTest::newRow("one-over-no-lf") << QByteArray("0123456789x") << QByteArray("\n") << S::TooLong
+                                    << S::TooLong << QByteArray();
+    QTest::newRow("two-over-no-lf") << QByteArray("0123456789xy") << QByteArray("z") << S::TooLong
+                                    << S::TooLong << QByteArray();
+}
+
+void TestJsonRpc::readersAgreeAtTheLimit() {
+    QFETCH(QByteArray, first);
+    QFETCH(QByteArray, second);
+    QFETCH(LineReader::Status, afterFirst);
+    QFETCH(LineReader::Status, afterSecond);
+    QFETCH(QByteArray, line);
+    const LineReader reader(10);
+    QByteArray data = first;
+    QBuffer device(&data);
+    QVERIFY(device.open(QIODevice::ReadOnly));
+    qsizetype pos = 0;
+    QByteArray fromDevice, fromBuffer;
+    QCOMPARE(reader.next(&device, &fromDevice), afterFirst);
+    QCOMPARE(reader.next(data, &pos, &fromBuffer), afterFirst);
+    if (afterFirst != LineReader::Status::Incomplete)
+        return;
+    data.append(second);
+    QCOMPARE(reader.next(&device, &fromDevice), afterSecond);
+    QCOMPARE(reader.next(data, &pos, &fromBuffer), afterSecond);
+    QCOMPARE(fromDevice, line);
+    QCOMPARE(fromBuffer, line);
 }
 
 QTEST_GUILESS_MAIN(TestJsonRpc)
