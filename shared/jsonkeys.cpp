@@ -41,10 +41,12 @@ qsizetype stringEnd(const QByteArray &text, qsizetype open) {
     return -1;
 }
 
-// A JSON string literal (with its quotes) as the text it stands for.
-QString decodeString(const QByteArray &literal) {
+// A JSON string literal (with its quotes) as the key it stands for in a path. The empty
+// key is shown as "" so that a path names it (an empty path would read as no duplicate).
+QString decodeKey(const QByteArray &literal) {
     const QJsonDocument doc = QJsonDocument::fromJson('[' + literal + ']');
-    return doc.array().at(0).toString();
+    const QString key = doc.array().at(0).toString();
+    return key.isEmpty() ? QStringLiteral("\"\"") : key;
 }
 
 } // namespace
@@ -89,7 +91,7 @@ QString firstDuplicateKey(const QByteArray &text) {
                 return {};
             if (!stack.isEmpty() && stack.last().object && stack.last().wantKey) {
                 Frame &top = stack.last();
-                const QString key = decodeString(text.mid(i, close - i + 1));
+                const QString key = decodeKey(text.mid(i, close - i + 1));
                 if (top.keys.contains(key))
                     return top.path.isEmpty() ? key : top.path + QLatin1Char('.') + key;
                 top.keys.insert(key);

@@ -15,7 +15,8 @@ namespace portico::json {
 bool hasDuplicateKeys(const QByteArray &text, const QJsonValue &parsed);
 
 // The first repeated key as a path ("method", "params.manifest.name", "listen[].port"),
-// empty when there is none. A full scan: for the error message, not the normal path.
+// empty when there is none (the empty key is named "", as in "env.\"\""). A full scan: for
+// the error message, not the normal path.
 QString firstDuplicateKey(const QByteArray &text);
 
 } // namespace portico::json

@@ -196,6 +196,9 @@ void TestJsonRpc::duplicateKeyIsNamed_data() {
                             << "params.manifest.name";
     QTest::newRow("in array") << QByteArray(R"({"listen":[{"port":1},{"port":2,"port":3}]})")
                               << "listen[].port";
+    // Found by fuzz_jsonrpc: the empty key twice was named by an empty path, i.e. not at all.
+    QTest::newRow("empty key") << QByteArray(R"({"":7,"":7})") << QStringLiteral(R"("")");
+    QTest::newRow("in empty key") << QByteArray(R"({"":{"a":1,"a":2}})") << QStringLiteral(R"("".a)");
     QTest::newRow("colons and quotes in strings")
         << QByteArray(R"({"a":"x:y\":z","b":{"c":"\\"},"d":[":",{"e":1}]})") << QString();
     QTest::newRow("same key in sibling objects")

@@ -177,6 +177,12 @@ void TestManifest::duplicateKeyIsRefused_data() {
     QTest::newRow("env key twice")
         << QByteArray(R"({"name":"a","runtime":"process","command":["x"],"env":{"K":"1","K":"2"}})")
         << QStringLiteral("env.K");
+    QTest::newRow("empty env key twice")
+        << QByteArray(R"({"name":"a","runtime":"process","command":["x"],"env":{"":"1","":"2"}})")
+        << QStringLiteral(R"(env."")");
+    QTest::newRow("empty key twice at the top")
+        << QByteArray(R"({"":1,"name":"a","runtime":"upstream","upstream":"127.0.0.1:1","":2})")
+        << QStringLiteral(R"("")");
 }
 
 void TestManifest::duplicateKeyIsRefused() {
