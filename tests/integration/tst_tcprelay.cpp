@@ -147,14 +147,12 @@ void TestTcpRelay::bulkChecksum() {
         visitorDone = true;
     });
 
-    QElapsedTimer t;
-    t.start();
     // Both threads end on their own (every socket has a timeout): join before judging.
     backend.join();
     visitor.join();
     QVERIFY(backendDone && visitorDone);
     closeFd(backendListen);
-    qInfo("256 MiB through the relay with SHA-256 on both ends: %lld ms", t.elapsed());
+    // How fast is tests/bench's question (tcprelaybench); here only that every byte came through.
     QCOMPARE(backendBytes, total);
     QCOMPARE(backendDigest, visitorDigest);
     QCOMPARE(echoedDigest, visitorDigest);
