@@ -409,6 +409,7 @@ void HttpConnection::endExchange(bool close) {
     m_table.reset();
     m_route = nullptr;
     m_responseHeadSent = false;
+    m_headPending = false;
     m_responseComplete = false;
     m_responseStarted = false;
     m_chunkedToClient = false;

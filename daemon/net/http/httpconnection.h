@@ -166,6 +166,9 @@ private:
     quint8 m_attempts = 0;
     bool m_responseStarted = false;  // a byte of the answer arrived
     bool m_responseHeadSent = false; // the final head went to the client
+    // The final head is in scratch().head, to go out with the body bytes that came with it
+    // (set and cleared within one call of pumpResponse).
+    bool m_headPending = false;
     bool m_responseComplete = false;
     bool m_chunkedToClient = false;
     bool m_backendKeepAlive = false;

@@ -13,6 +13,8 @@
 
 #include <arpa/inet.h>
 
+#include <utility>
+
 namespace portico::http {
 
 namespace {
@@ -131,6 +133,7 @@ void HttpConnection::backendConnected() {
     m_phase = Phase::Exchange;
     m_responseStarted = false;
     m_responseHeadSent = false;
+    m_headPending = false;
     m_responseComplete = false;
     m_chunkedToClient = false;
     m_backendKeepAlive = false;
@@ -355,17 +358,23 @@ bool HttpConnection::handleResponseHead(int headLength) {
     m_resChunks.reset();
     m_resIn.consume(headLength);
     m_responseHeadSent = true;
-    if (!sendClient(QByteArrayView(s.head.data(), qsizetype(s.head.size()))))
-        return false;
     if (m_resFraming == BodyFraming::None || (m_resFraming == BodyFraming::Length && m_resRemaining == 0))
         m_responseComplete = true;
-    return true;
+    // When body bytes came with the head, the head goes out with them in one write
+    // (forwardResponseBody, next in this same call); otherwise at once, so that a client
+    // sees the head of a slow or streamed body without waiting for it.
+    if (!m_responseComplete && !m_resIn.isEmpty() && m_out.size() < bound()) {
+        m_headPending = true;
+        return true;
+    }
+    return sendClient(QByteArrayView(s.head.data(), qsizetype(s.head.size())));
 }
 
 bool HttpConnection::forwardResponseBody() {
     static const char kCrlf[] = "\r\n";
+    static const char kLastChunk[] = "0\r\n\r\n";
     while (!m_resIn.isEmpty() && !m_responseComplete) {
-        if (m_out.size() >= bound())
+        if (m_out.size() >= bound() && !m_headPending)
             return true;
         qint64 used = 0;
         qint64 offset = 0;
@@ -383,6 +392,7 @@ bool HttpConnection::forwardResponseBody() {
             const ChunkedDecoder::Status st =
                 m_resChunks.next(m_resIn.data(), m_resIn.size(), &used, &offset, &length);
             if (st == ChunkedDecoder::Status::Bad) {
+                m_headPending = false;
                 fail(502, QStringLiteral("invalid chunked body from backend"));
                 return false;
             }
@@ -394,24 +404,30 @@ bool HttpConnection::forwardResponseBody() {
             m_responseComplete = true;
             break;
         }
-        bool ok = true;
+        // One write for what this turn has: the pending head, the data (framed again when
+        // the client gets chunks) and the last chunk when the answer ends here.
+        iovec v[5];
+        int count = 0;
+        if (std::exchange(m_headPending, false)) {
+            const std::string &head = scratch().head;
+            v[count++] = {const_cast<char *>(head.data()), head.size()};
+        }
+        std::string size;
         if (length > 0) {
             char *data = const_cast<char *>(m_resIn.data() + offset);
             if (m_chunkedToClient) {
-                std::string size;
                 appendHex(size, quint64(length));
                 size += "\r\n";
-                iovec v[3] = {
-                    {size.data(), size.size()}, {data, size_t(length)}, {const_cast<char *>(kCrlf), 2}};
-                ok = sendClient(v, 3);
+                v[count++] = {size.data(), size.size()};
+                v[count++] = {data, size_t(length)};
+                v[count++] = {const_cast<char *>(kCrlf), 2};
             } else {
-                iovec v{data, size_t(length)};
-                ok = sendClient(&v, 1);
+                v[count++] = {data, size_t(length)};
             }
         }
-        if (ok && m_responseComplete && m_chunkedToClient)
-            ok = sendClient("0\r\n\r\n");
-        if (!ok)
+        if (m_responseComplete && m_chunkedToClient)
+            v[count++] = {const_cast<char *>(kLastChunk), 5};
+        if (count > 0 && !sendClient(v, count))
             return false;
         m_resIn.consume(int(used));
     }
