@@ -73,7 +73,7 @@ void TestAuditE2e::rotatesPast16MiBAndLosesNothing() {
     QVERIFY2(d.start(&why), qPrintable(why));
 
     // Three audited calls (refusals are audited too).
-    for (const QString name : {QStringLiteral("first"), QStringLiteral("second"), QStringLiteral("third")})
+    for (const QString &name : {QStringLiteral("first"), QStringLiteral("second"), QStringLiteral("third")})
         QCOMPARE(undeployNobody(d, name)
                      .value(QStringLiteral("error"))
                      .toObject()

@@ -116,7 +116,7 @@ void TestExamples::staticSite() {
     // No way out of the root: site/portico.json exists right outside public/, so a
     // traversal that got out would be answered with the manifest.
     QVERIFY(QFile::exists(examplesDir() + QStringLiteral("/site/portico.json")));
-    for (const QByteArray path :
+    for (const QByteArray &path :
          {QByteArray("/site/%2e%2e/portico.json"), QByteArray("/site/../portico.json"),
           QByteArray("/site/..%2fportico.json")}) {
         const auto out = DaemonFixture::httpGet(m_daemon.ingressPort(), path);

@@ -76,7 +76,8 @@ bool DaemonFixture::start(QString *why) {
     }
     // Up when the admin socket answers; the ingress port is the one the daemon reports.
     QJsonObject info;
-    QTest::qWaitFor(
+    // The outcome is read from info below (the wait also ends when the daemon exits).
+    (void)QTest::qWaitFor(
         [&] {
             if (m_process->state() != QProcess::Running)
                 return true;
