@@ -24,6 +24,10 @@ TEST_PKGS=(
     curl iproute2 util-linux
     # promtool, which checks porticod's /metrics page in tst_metrics_e2e
     prometheus
+    # the fuzz targets (fuzz/run.sh, run by installer/test.sh): libFuzzer comes with clang's runtime
+    clang libclang-rt-14-dev
+    # llvm-symbolizer, for sanitizer reports with function names and lines
+    llvm-14
 )
 # On Debian 12 nginx-light is only a transitional package (nginx + the echo module) and
 # nginx's TCP proxy (`stream`) is a dynamic module packaged on its own.

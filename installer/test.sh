@@ -38,4 +38,18 @@ rm -f test-results/*.txt
 status=0
 ctest --output-on-failure --parallel "$(nproc)" --timeout 600 "$@" || status=$?
 python3 "$root/tests/skipsummary.py" "$build/test-results" || { [[ $status -ne 0 ]] || status=1; }
+
+# The fuzz targets (fuzz/README.md), each for PORTICO_FUZZ_SECONDS (10) from its seeds and
+# kept crashes, in a clang build of their own (ASan + UBSan): only for a whole run, and
+# PORTICO_FUZZ_SECONDS=0 turns it off. A finding fails the run with its input's path.
+fuzz_seconds="${PORTICO_FUZZ_SECONDS:-10}"
+if [[ $# -eq 0 && "$fuzz_seconds" != 0 ]]; then
+    fuzz_status=0
+    "$root/fuzz/run.sh" "$fuzz_seconds" || fuzz_status=$?
+    if [[ $fuzz_status -eq 2 && "${CI:-}" != 1 ]]; then
+        echo "fuzz: SKIPPED, needs clang++ and libclang-rt-14-dev (installer/deps.sh installs them)"
+    elif [[ $fuzz_status -ne 0 ]]; then
+        status=1
+    fi
+fi
 exit "$status"
