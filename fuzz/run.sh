@@ -49,7 +49,9 @@ for name in "${targets[@]}"; do
     rm -rf "$work"
     if [[ $rc -ne 0 ]]; then
         status=1
-        tail -n 40 "$log" >&2
+        # The report from its first line (sanitizer, broken invariant, libFuzzer's own).
+        report=$(awk '/ERROR:|runtime error:|fuzz invariant broken/ {p = 1} p' "$log" | head -n 60)
+        if [[ -n "$report" ]]; then echo "$report" >&2; else tail -n 40 "$log" >&2; fi
         input=$(sed -n 's/.*Test unit written to \(.*\)$/\1/p' "$log" | tail -n 1)
         if [[ -n "$input" ]]; then
             echo "fuzz: $name FAILED; reproducer: $input" >&2
@@ -62,4 +64,5 @@ for name in "${targets[@]}"; do
     # "#N DONE cov: C ft: F corp: ... exec/s: E" is libFuzzer's last status line.
     echo "fuzz: $name ok: $(grep -E '^#[0-9]+[[:space:]]+DONE' "$log" | sed -E 's/^#([0-9]+)[[:space:]]+DONE[[:space:]]+/\1 runs, /')"
 done
+echo "fuzz: ${#targets[@]} targets, ${seconds}s each; ${SECONDS}s in all with the build"
 exit "$status"
