@@ -3,6 +3,8 @@
 #include "runtime/portallocator.h"
 #include "testutil.h"
 
+#include <QFile>
+#include <QRandomGenerator>
 #include <QTcpServer>
 #include <QUdpSocket>
 #include <QtTest>
@@ -15,14 +17,23 @@ class tst_PortAllocator : public QObject {
 private:
     // Two consecutive ports free for TCP and UDP a moment ago; 0 when none was found.
     static quint16 freePair() {
-        for (int i = 0; i < 50; ++i) {
-            const quint16 p = test::freePort(true);
-            if (p == 0 || p == 65535)
-                continue;
-            QTcpServer t;
-            QUdpSocket u;
-            if (t.listen(QHostAddress::LocalHost, quint16(p + 1)) &&
-                u.bind(QHostAddress::LocalHost, quint16(p + 1)))
+        // Probed below the ephemeral range: bind(0) hands out odd ports there and
+        // connect() takes the even ones, so under load (thousands of loopback connections
+        // from other tests) the port after an OS-chosen one was often held; 50 tries in a
+        // row failed. Outside that range only a listener would hold a port.
+        int low = 32768;
+        QFile range(QStringLiteral("/proc/sys/net/ipv4/ip_local_port_range"));
+        if (range.open(QIODevice::ReadOnly))
+            low = QString::fromLatin1(range.readAll()).split(QLatin1Char('\t')).value(0).trimmed().toInt();
+        if (low < 12000)
+            low = 32768;
+        for (int i = 0; i < 200; ++i) {
+            const quint16 p = quint16(10000 + QRandomGenerator::global()->bounded(low - 10002));
+            QTcpServer t0, t1;
+            QUdpSocket u0, u1;
+            if (t0.listen(QHostAddress::LocalHost, p) && u0.bind(QHostAddress::LocalHost, p) &&
+                t1.listen(QHostAddress::LocalHost, quint16(p + 1)) &&
+                u1.bind(QHostAddress::LocalHost, quint16(p + 1)))
                 return p;
         }
         return 0;
