@@ -7,7 +7,6 @@
 #include "adminservertest.h"
 #include "fakeadminapi.h"
 #include "jsonrpc.h"
-#include "privileges.h"
 #include "protocol.h"
 #include "skips.h"
 
@@ -22,14 +21,10 @@
 #include <QTemporaryDir>
 #include <QTest>
 
-#include <cerrno>
-#include <csignal>
-#include <grp.h>
 #include <poll.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 using namespace portico;
